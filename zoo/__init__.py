@@ -1,0 +1,57 @@
+"""zoo: zeroth-order and derivative-free optimization.
+
+    res = zoo.minimize(fun, x0, method="rge", budget=2000, seed=0)
+    opt = zoo.make("cbo", x0=x0, seed=0)          # the one ask/tell interface
+    zoo.methods()                                  # every registered method
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from zoo import functions, updates
+from zoo.core import (
+    BudgetExhausted,
+    Estimator,
+    ObjectiveError,
+    Result,
+    get,
+    make,
+    methods,
+    minimize,
+)
+from zoo.estimators import CGE, RGE, SPSA, ZOSGD, ZOSignSGD
+
+__version__ = "0.1.0"
+
+
+def _load_methods(module: str) -> None:
+    """Import a module of methods so that it registers them (absent optional parts are skipped)."""
+    try:
+        importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:  # a real missing dependency inside the module: say so
+            raise
+
+
+# Each package of methods registers itself on import; zoo.torch and zoo.federated stay lazy (heavy extras).
+for _m in ("zoo.estimators.rank", "zoo.population"):
+    _load_methods(_m)
+
+__all__ = [
+    "CGE",
+    "RGE",
+    "SPSA",
+    "ZOSGD",
+    "BudgetExhausted",
+    "Estimator",
+    "ObjectiveError",
+    "Result",
+    "ZOSignSGD",
+    "functions",
+    "get",
+    "make",
+    "methods",
+    "minimize",
+    "updates",
+]

@@ -1,0 +1,163 @@
+"""``zoo.minimize``: the ask/tell loop with budget, stopping, callbacks, progress and checkpoints."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from zoo.core import checkpoint as _checkpoint
+from zoo.core import registry
+from zoo.core.estimator import Estimator, as_point
+from zoo.core.oracle import ObjectiveError, ValueOracle
+from zoo.core.result import Result
+
+DEFAULT_BUDGET_PER_DIM = 1000
+
+
+def minimize(
+    fun: Callable[..., Any],
+    x0: Any = None,
+    method: str | Estimator = "rge",
+    *,
+    budget: int | None = None,
+    seed: int | None = None,
+    bounds: Any = None,
+    vectorized: bool = False,
+    options: dict[str, Any] | None = None,
+    callback: Callable[[Estimator], Any] | None = None,
+    progress: bool = False,
+    max_iter: int | None = None,
+    f_target: float | None = None,
+    max_time: float | None = None,
+    dim: int | None = None,
+    checkpoint: str | Path | None = None,
+    checkpoint_every: int = 100,
+) -> Result:
+    """Minimize a black-box ``fun`` with any registered method.
+
+    ``fun(x)`` takes a point of shape ``(d,)`` and returns a number, or with ``vectorized=True`` takes a
+    batch ``(n, d)`` and returns ``(n,)``. ``budget`` is a hard limit on queries (``res.nfev <= budget``;
+    default ``1000 * d``). ``options`` are the method's own (unknown keys raise ``TypeError``).
+    ``callback(opt)`` runs after every tell; returning True stops the run. ``method`` may also be an
+    :class:`~zoo.core.estimator.Estimator` instance, e.g. the ``optimizer`` attached to an
+    :class:`~zoo.core.oracle.ObjectiveError`, to resume a run.
+
+    If the objective raises, an :class:`ObjectiveError` propagates with the offending point in ``.x`` and the
+    optimizer (state unchanged, batch still pending) in ``.optimizer``.
+    """
+    if options is not None and not isinstance(options, dict):
+        raise TypeError(f"options must be a dict of method options, got {type(options).__name__}")
+    if isinstance(method, Estimator):
+        opt = method
+        if budget is not None:
+            opt.budget = int(budget) if int(budget) > 0 else _bad_budget(budget)
+    else:
+        cls = registry.get(method)
+        if x0 is None and dim is None and bounds is None:
+            raise TypeError("minimize needs x0 (or dim= / bounds= for methods that sample their own start)")
+        d = as_point(x0).size if x0 is not None else None
+        if budget is None:
+            n = d if d is not None else (int(dim) if dim is not None else np.size(bounds[0]))
+            budget = DEFAULT_BUDGET_PER_DIM * max(int(n), 1)
+        opt = cls(
+            x0,
+            seed=seed,
+            bounds=bounds,
+            budget=budget,
+            max_iter=max_iter,
+            f_target=f_target,
+            dim=dim,
+            **(options or {}),
+        )
+    oracle = ValueOracle(fun, dim=opt.dim, vectorized=vectorized, budget=opt.budget)
+    oracle.nfev = opt.nfev  # a resumed optimizer has already spent part of the budget
+
+    hist_nfev: list[int] = []
+    hist_best: list[float] = []
+    hist_batch: list[float] = []
+    bar = _progress_bar(opt.budget, opt.nfev) if progress else None
+    t0 = time.perf_counter()
+    reasons: dict[str, Any] = {}
+    try:
+        while True:
+            reasons = opt.stop()
+            if reasons:
+                break
+            if max_time is not None and time.perf_counter() - t0 > max_time:
+                reasons = {"max_time": max_time}
+                break
+            X = opt.ask()
+            try:
+                values = oracle(X)
+            except ObjectiveError as err:
+                err.optimizer = opt
+                raise
+            opt.tell(X, values)
+            f_best = opt.best[1]
+            hist_nfev.append(oracle.nfev)
+            hist_best.append(f_best)
+            finite = values[np.isfinite(values)]
+            hist_batch.append(float(finite.min()) if finite.size else math.inf)
+            if bar is not None:
+                bar.update(len(X))
+                if opt.nit % 10 == 0:
+                    bar.set_postfix(best=f"{f_best:.4g}", refresh=False)
+            if checkpoint is not None and opt.nit % max(int(checkpoint_every), 1) == 0:
+                _checkpoint.save(checkpoint, opt.state_dict())
+            if callback is not None and callback(opt):
+                reasons = {"callback": True}
+                break
+    finally:
+        if bar is not None:
+            bar.close()
+    if checkpoint is not None:
+        _checkpoint.save(checkpoint, opt.state_dict())
+    x_best, f_best = opt.best
+    found = math.isfinite(f_best)
+    return Result(
+        x=x_best,
+        fun=f_best,
+        nfev=oracle.nfev,
+        nit=opt.nit,
+        success=found,
+        status=0 if found else 1,
+        message=_message(reasons, found),
+        stop=reasons,
+        n_nonfinite=oracle.n_nonfinite,
+        history={
+            "nfev": np.array(hist_nfev, dtype=np.int64),
+            "fun": np.array(hist_best, dtype=np.float64),
+            "batch_min": np.array(hist_batch, dtype=np.float64),
+        },
+        method=opt.name,
+        seed=opt.seed,
+        optimizer=opt,
+    )
+
+
+def _bad_budget(budget: Any) -> int:
+    raise ValueError(f"budget must be a positive int, got {budget!r}")
+
+
+def _message(reasons: dict[str, Any], found: bool) -> str:
+    if not found:
+        return "no finite objective value was found"
+    text = {
+        "budget": "the query budget is spent (the next batch would exceed it)",
+        "max_iter": "the iteration limit is reached",
+        "f_target": "the target value is reached",
+        "max_time": "the time limit is reached",
+        "callback": "the callback asked to stop",
+    }
+    return "; ".join(text.get(k, f"{k}: {v}") for k, v in reasons.items()) or "stopped"
+
+
+def _progress_bar(total: int | None, initial: int):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, unit="query", dynamic_ncols=True, leave=True)

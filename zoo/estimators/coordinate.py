@@ -1,0 +1,116 @@
+"""Coordinatewise gradient estimate (CGE), as in DeepZero (Chen et al., ICLR 2024) and ZOO (Chen et al. 2017).
+
+Forward form over a coordinate set S (cost |S| + 1 queries)::
+
+    g_i = (f(x + mu e_i) - f(x)) / mu        for i in S,   g_i = 0 otherwise
+
+Central form (cost 2|S|): ``g_i = (f(x + mu e_i) - f(x - mu e_i)) / (2 mu)``; its error is O(mu^2), so on a
+smooth function it matches the analytic gradient to ~1e-8 relative error.
+
+``coordinates``: None (all d, the default), an int k (a fresh random subset of k coordinates every step: the
+sparse CGE of DeepZero), or a fixed sequence of indices. DeepZero uses mu = 5e-3. A non-finite value zeroes
+its coordinate; a non-finite f(x) (forward form) skips the step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from zoo.core.registry import register
+from zoo.estimators.base import GradientMethod, GradientParams, GradientState
+
+
+@dataclasses.dataclass(frozen=True)
+class CGEParams(GradientParams):
+    mu: float = 5e-3
+    update: str = "sgd"
+    lr: float = 1e-3
+    difference: str = "forward"
+    coordinates: Any = None
+
+    def check(self, dim: int) -> None:
+        super().check(dim)
+        if self.difference not in ("forward", "central"):
+            raise ValueError(f"difference must be 'forward' or 'central', got {self.difference!r}")
+        c = self.coordinates
+        if c is None:
+            return
+        if isinstance(c, (int, np.integer)) and not isinstance(c, bool):
+            if not 1 <= c <= dim:
+                raise ValueError(f"coordinates={c}: a random subset size must be in 1..{dim}")
+            return
+        idx = np.asarray(c)
+        if idx.ndim != 1 or idx.size == 0 or idx.dtype.kind not in "iu":
+            raise ValueError("coordinates must be None, an int, or a non-empty 1-D sequence of int indices")
+        if idx.min() < 0 or idx.max() >= dim or len(np.unique(idx)) != idx.size:
+            raise ValueError(f"coordinates must be distinct indices in 0..{dim - 1}")
+
+
+@register("cge")
+class CGE(GradientMethod):
+    """Coordinatewise gradient estimate + an update rule (default SGD)."""
+
+    Params = CGEParams
+
+    @property
+    def deterministic(self) -> bool:
+        c = self.params.coordinates
+        return c is None or not isinstance(c, (int, np.integer))
+
+    def _subset_size(self) -> int:
+        c = self.params.coordinates
+        if c is None:
+            return self.dim
+        if isinstance(c, (int, np.integer)):
+            return int(c)
+        return len(c)
+
+    def _batch_size(self, state: GradientState) -> int:
+        k = self._subset_size()
+        return 2 * k if self.params.difference == "central" else k + 1
+
+    def _coordinates(self, rng: np.random.Generator, d: int) -> np.ndarray:
+        c = self.params.coordinates
+        if c is None:
+            return np.arange(d)
+        if isinstance(c, (int, np.integer)):
+            return np.sort(rng.choice(d, size=int(c), replace=False))
+        return np.asarray(c, dtype=np.int64)
+
+    def _probe(self, x, rng):
+        d = x.shape[0]
+        S = self._coordinates(rng, d)
+        k = len(S)
+        mu = self.params.mu
+        rows = np.arange(k)
+        if self.params.difference == "central":
+            X = np.repeat(x[None, :], 2 * k, axis=0)
+            X[rows, S] += mu
+            X[k + rows, S] -= mu
+        else:
+            X = np.repeat(x[None, :], k + 1, axis=0)
+            X[1 + rows, S] += mu
+        return X, {"S": S}
+
+    def _estimate(self, state, X, values):
+        S = state.probe["S"]
+        k = len(S)
+        rows = np.arange(k)
+        if self.params.difference == "central":
+            h = X[rows, S] - X[k + rows, S]
+            with np.errstate(invalid="ignore"):  # inf - inf = nan: that coordinate is dropped below
+                dv = values[:k] - values[k:]
+        else:
+            if not np.isfinite(values[0]):
+                return None
+            h = X[1 + rows, S] - X[0, S]
+            dv = values[1:] - values[0]
+        ok = np.isfinite(dv) & (h != 0)
+        if not ok.any():
+            return None
+        g = np.zeros(X.shape[1])
+        g[S[ok]] = dv[ok] / h[ok]
+        return g

@@ -1,0 +1,87 @@
+"""Step-size schedules: callables ``t -> lr`` (``t`` is the 0-based step) usable as any rule's ``lr``."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+
+def _positive(name: str, value: float) -> None:
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Constant:
+    lr: float
+
+    def __post_init__(self) -> None:
+        _positive("lr", self.lr)
+
+    def __call__(self, t: int) -> float:
+        return self.lr
+
+
+@dataclasses.dataclass(frozen=True)
+class ExponentialDecay:
+    """``lr * decay ** (t / every)``."""
+
+    lr: float
+    decay: float = 0.99
+    every: int = 1
+
+    def __post_init__(self) -> None:
+        _positive("lr", self.lr)
+        if not 0 < self.decay <= 1:
+            raise ValueError(f"decay must be in (0, 1], got {self.decay}")
+
+    def __call__(self, t: int) -> float:
+        return self.lr * self.decay ** (t / self.every)
+
+
+@dataclasses.dataclass(frozen=True)
+class InverseSqrt:
+    """``lr / sqrt(1 + t / t0)``: the classic rate of stochastic ZO analyses."""
+
+    lr: float
+    t0: float = 1.0
+
+    def __post_init__(self) -> None:
+        _positive("lr", self.lr)
+        _positive("t0", self.t0)
+
+    def __call__(self, t: int) -> float:
+        return self.lr / math.sqrt(1.0 + t / self.t0)
+
+
+@dataclasses.dataclass(frozen=True)
+class Cosine:
+    """``lr_min + (lr - lr_min) * (1 + cos(pi * min(t, total) / total)) / 2``."""
+
+    lr: float
+    total: int
+    lr_min: float = 0.0
+
+    def __post_init__(self) -> None:
+        _positive("lr", self.lr)
+        if self.total <= 0:
+            raise ValueError(f"total must be a positive number of steps, got {self.total}")
+
+    def __call__(self, t: int) -> float:
+        frac = min(t, self.total) / self.total
+        return self.lr_min + (self.lr - self.lr_min) * 0.5 * (1.0 + math.cos(math.pi * frac))
+
+
+@dataclasses.dataclass(frozen=True)
+class StepDecay:
+    """``lr * factor ** floor(t / every)``."""
+
+    lr: float
+    factor: float = 0.5
+    every: int = 100
+
+    def __post_init__(self) -> None:
+        _positive("lr", self.lr)
+
+    def __call__(self, t: int) -> float:
+        return self.lr * self.factor ** (t // self.every)
