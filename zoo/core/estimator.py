@@ -92,6 +92,8 @@ class Estimator:
     feedback: ClassVar[str] = "values"
     #: whether the method needs x0 (False: it can start from ``bounds`` or ``dim`` alone).
     requires_x0: ClassVar[bool] = True
+    #: whether ``_tell`` draws random numbers; if so the generator is snapshotted so a failed tell can restore it.
+    tell_uses_rng: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -195,10 +197,12 @@ class Estimator:
                     fvals = fvals.reshape(n)
                 else:
                     raise ValueError(f"values must have shape ({n},) for a batch of {n} points, got {fvals.shape}")
-            bad = ~np.isfinite(fvals)
-            n_bad = int(bad.sum())
-            if n_bad:
-                fvals = np.where(bad, np.inf, fvals)
+            n_bad = 0
+            if not math.isfinite(fvals.sum()):  # a finite sum means every value is finite (the fast path)
+                bad = ~np.isfinite(fvals)
+                n_bad = int(bad.sum())
+                if n_bad:
+                    fvals = np.where(bad, np.inf, fvals)
         else:
             n_bad = 0
         if self.feedback == "values":
@@ -211,11 +215,12 @@ class Estimator:
                 if fvals is not None
                 else normalize_comparisons(n, ranking=ranking, pairs=pairs)
             )
-        rng_state = self.rng.bit_generator.state
+        rng_state = self.rng.bit_generator.state if self.tell_uses_rng else None
         try:
             new_state = self._tell(self.state, X, feedback)
         except BaseException:
-            self.rng.bit_generator.state = rng_state
+            if rng_state is not None:
+                self.rng.bit_generator.state = rng_state
             raise
         self.state = new_state
         self.nfev += n

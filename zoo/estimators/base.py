@@ -15,6 +15,7 @@ estimators then use the actual displacement of each clipped probe, so no query e
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 import numpy as np
@@ -50,6 +51,7 @@ class GradientMethod(Estimator):
 
     Params = GradientParams
     State = GradientState
+    tell_uses_rng = False  # estimates and steps are deterministic given the probe
 
     def _init(self, x0: np.ndarray, rng: np.random.Generator) -> GradientState:
         self.rule = make_rule(self.params.update, self.params.lr)
@@ -68,10 +70,12 @@ class GradientMethod(Estimator):
 
     def _tell(self, state: GradientState, X: np.ndarray, values: np.ndarray) -> GradientState:
         g = self._estimate(state, X, values)
-        if g is None or not np.all(np.isfinite(g)):
+        if g is None:
             return dataclasses.replace(state, probe={}, t=state.t + 1, n_skipped=state.n_skipped + 1)
         x_new, rule_state = self.rule.apply(state.x, g, state.rule, state.t)
-        if not np.all(np.isfinite(x_new)):  # an exploding step never poisons the iterate
+        # a non-finite g or an exploding step never poisons the iterate (NaN/inf in g reach x_new; a finite
+        # sum means every entry is finite)
+        if not math.isfinite(x_new.sum()):
             return dataclasses.replace(state, probe={}, t=state.t + 1, n_skipped=state.n_skipped + 1)
         if self.bounds is not None:
             x_new = self.project(x_new)

@@ -15,6 +15,7 @@ its coordinate; a non-finite f(x) (forward form) skips the step.
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 import numpy as np
@@ -82,6 +83,8 @@ class CGE(GradientMethod):
 
     def _probe(self, x, rng):
         d = x.shape[0]
+        if self.params.coordinates is None:  # all coordinates: one broadcast add of a cached step matrix
+            return x + self._full_steps(d), {}
         S = self._coordinates(rng, d)
         k = len(S)
         mu = self.params.mu
@@ -95,7 +98,20 @@ class CGE(GradientMethod):
             X[1 + rows, S] += mu
         return X, {"S": S}
 
+    def _full_steps(self, d: int) -> np.ndarray:
+        steps = getattr(self, "_steps_cache", None)
+        if steps is None:
+            I = self.params.mu * np.eye(d)
+            if self.params.difference == "central":
+                steps = np.concatenate([I, -I])
+            else:
+                steps = np.concatenate([np.zeros((1, d)), I])
+            self._steps_cache = steps
+        return steps
+
     def _estimate(self, state, X, values):
+        if "S" not in state.probe:
+            return self._estimate_all(X, values)
         S = state.probe["S"]
         k = len(S)
         rows = np.arange(k)
@@ -113,4 +129,25 @@ class CGE(GradientMethod):
             return None
         g = np.zeros(X.shape[1])
         g[S[ok]] = dv[ok] / h[ok]
+        return g
+
+    def _estimate_all(self, X: np.ndarray, values: np.ndarray) -> np.ndarray | None:
+        d = X.shape[1]
+        # the displacement actually queried (x + mu - x is not exactly mu in floating point; clipped by bounds)
+        if self.params.difference == "central":
+            h = np.diagonal(X[:d]) - np.diagonal(X[d:])
+            with np.errstate(invalid="ignore"):  # inf - inf = nan: that coordinate is dropped below
+                dv = values[:d] - values[d:]
+        else:
+            if not math.isfinite(values[0]):
+                return None
+            h = np.diagonal(X[1:]) - X[0]
+            dv = values[1:] - values[0]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            g = dv / h
+        if not math.isfinite(g.sum()):
+            ok = np.isfinite(g)
+            if not ok.any():
+                return None
+            g = np.where(ok, g, 0.0)
         return g

@@ -45,43 +45,46 @@ def draw_offsets(rng: np.random.Generator, q: int, d: int) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------------------ numba
-@numba.njit(cache=True, fastmath=False)
+# Loops run over 1-D slice views of the table and of the output rows: that is what lets Numba vectorize them
+# (4-10x faster than 2-D indexing here). fastmath only contracts x + s*t into one FMA and reorders the norm's
+# sum, so results equal the numpy twin to ~1 ulp (the tests allow 1e-14 relative).
+@numba.njit(cache=True, fastmath=True)
 def perturb(x, table, offsets, mu, sphere, central, out, scales):  # pragma: no cover - compiled
     d = x.shape[0]
     q = offsets.shape[0]
     base = 0 if central else 1
     if not central:
-        for j in range(d):
-            out[0, j] = x[j]
+        out[0, :] = x
     for i in range(q):
-        o = offsets[i]
+        seg = table[offsets[i] : offsets[i] + d]
         c = 1.0
         if sphere:
             acc = 0.0
             for j in range(d):
-                t = np.float64(table[o + j])
+                t = np.float64(seg[j])
                 acc += t * t
             c = math.sqrt(d) / math.sqrt(acc)
         scales[i] = c
         s = mu * c
+        row = out[base + i]
         for j in range(d):
-            out[base + i, j] = x[j] + s * np.float64(table[o + j])
+            row[j] = x[j] + s * np.float64(seg[j])
         if central:
+            row = out[q + i]
             for j in range(d):
-                out[q + i, j] = x[j] - s * np.float64(table[o + j])
+                row[j] = x[j] - s * np.float64(seg[j])
 
 
-@numba.njit(cache=True, fastmath=False)
+@numba.njit(cache=True, fastmath=True)
 def assemble(table, offsets, coef, d, out):  # pragma: no cover - compiled
-    for j in range(d):
-        out[j] = 0.0
+    out[:] = 0.0
     for i in range(offsets.shape[0]):
-        o = offsets[i]
         w = coef[i]
         if w == 0.0:
             continue
+        seg = table[offsets[i] : offsets[i] + d]
         for j in range(d):
-            out[j] += w * np.float64(table[o + j])
+            out[j] += w * np.float64(seg[j])
 
 
 # ------------------------------------------------------------------------------------------------ numpy

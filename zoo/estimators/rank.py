@@ -1,0 +1,144 @@
+"""ZO-RankSGD: optimization from rankings alone (Tang, Xiao, Dong, Hastie & Lee, "Zeroth-order optimization
+meets human feedback: provable learning via ranking oracles", 2023).
+
+Estimate (one batch of ``m`` points): ``xi_1..xi_m ~ N(0, I)``, query ``x + mu * xi_i``, receive comparisons
+("i beats j": i is better, lower f) and form::
+
+    g = (1/|E|) * sum over edges (i beats j) of (xi_j - xi_i) = (1/|E|) * sum_i w_i xi_i
+
+with ``w_i`` = (times i loses) - (times i wins) (:mod:`zoo.core.ranking`). A top-k ranking implies every ranked
+point beats each lower-ranked and each unranked one: rank ``r`` (0-based) gets ``w = 2r - m + 1``, unranked
+points ``w = +k`` -- for a full ranking the centred linear rank weights of rank-shaped ES (one shared function,
+:func:`zoo.core.ranking.rank_weights`). ``-g`` points towards the better points: a descent direction.
+
+Any answer gives a direction: a full ranking, a top-k list, a few pairs, or an inconsistent (cyclic) pair
+list from a person -- the edges of a cycle partly cancel, nothing breaks; cycles are counted in
+``state.n_cycles`` (answers with at least one cycle: ``state.n_cyclic_answers``).
+
+Step (default): the ranking line search of :mod:`zoo.updates.line_search` -- the next batch is ``x`` and
+``x - eta * gamma^i * d(g)`` (``i < n_trials``), ranked by the same oracle; the best becomes the new ``x``.
+So ``ask`` alternates an estimation batch (``m`` points) and a search batch (``n_trials + 1`` points); the
+phase is ``state.search["phase"]``. With ``line_search=False`` an update rule (``update``, ``lr``) takes
+the step instead and every batch is an estimation batch.
+
+Feedback: ``tell(X, ranking=[...])`` (indices into the batch ``ask`` returned, best first, top-k allowed),
+``tell(X, pairs=[(i, j), ...])``, or ``tell(X, values)`` (turned into the full ranking; ``zoo.minimize`` runs
+it that way). Options: ``m`` (points per estimate, 10), ``mu`` (1e-3), ``line_search`` (True), ``eta`` (1.0),
+``gamma`` (0.5), ``n_trials`` (4), ``direction`` ("unit"), ``adapt`` (True), ``update``/``lr`` (sgd, 0.01).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from zoo.core.oracle import Comparisons, comparisons_from_values
+from zoo.core.ranking import centered_rank_utilities, edge_weights, rank_weights
+from zoo.core.registry import register
+from zoo.estimators.base import GradientMethod, GradientParams, GradientState
+from zoo.updates.base import LearningRate, UpdateRule
+from zoo.updates.line_search import LineSearchPhases, RankingLineSearch
+
+__all__ = ["RankSGD", "RankSGDParams", "RankState", "centered_rank_utilities", "edge_weights", "rank_weights"]
+
+
+@dataclasses.dataclass(frozen=True)
+class RankSGDParams(GradientParams):
+    m: int = 10
+    line_search: bool = True
+    eta: float = 1.0
+    gamma: float = 0.5
+    n_trials: int = 4
+    direction: str = "unit"
+    adapt: bool = True
+    update: str | UpdateRule = "sgd"
+    lr: LearningRate = 0.01
+
+    def check(self, dim: int) -> None:
+        super().check(dim)
+        if isinstance(self.m, bool) or not isinstance(self.m, (int, np.integer)) or self.m < 2:
+            raise ValueError(f"m (points compared per estimate) must be an int >= 2, got {self.m!r}")
+        if self.line_search:
+            self.search_rule()  # validates eta, gamma, n_trials, direction
+
+    def search_rule(self) -> RankingLineSearch:
+        return RankingLineSearch(
+            eta=self.eta, gamma=self.gamma, n_trials=self.n_trials, direction=self.direction, adapt=self.adapt
+        )
+
+
+@dataclasses.dataclass
+class RankState(GradientState):
+    search: dict[str, Any] = dataclasses.field(default_factory=dict)
+    n_cycles: int = 0
+    n_cyclic_answers: int = 0
+
+
+@register("rank-sgd", "zo-ranksgd")
+class RankSGD(LineSearchPhases, GradientMethod):
+    """ZO-RankSGD (Tang et al. 2023): directions from rankings / pairwise comparisons + a ranking line search."""
+
+    Params = RankSGDParams
+    State = RankState
+    feedback = "ranking"
+
+    def _init(self, x0: np.ndarray, rng: np.random.Generator) -> RankState:
+        base = super()._init(x0, rng)
+        self.line_search = self.params.search_rule() if self.params.line_search else None
+        search = self.line_search.init() if self.line_search is not None else {}
+        return RankState(**{f.name: getattr(base, f.name) for f in dataclasses.fields(base)}, search=search)
+
+    def _batch_size(self, state: RankState) -> int:
+        if self.line_search is not None and state.search.get("phase") == "search":
+            return self.line_search.batch_size
+        return int(self.params.m)
+
+    def _probe(self, x: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, dict[str, Any]]:
+        xi = rng.standard_normal((int(self.params.m), x.shape[0]))
+        return x[None, :] + self.params.mu * xi, {"xi": xi}
+
+    def _estimate(self, state: RankState, X: np.ndarray, feedback: Comparisons) -> np.ndarray | None:
+        n_edges = feedback.n_edges
+        if n_edges == 0:
+            return None
+        xi = state.probe["xi"] if self.bounds is None else (X - state.x[None, :]) / self.params.mu
+        return feedback.weights() @ xi / n_edges
+
+    def _tell(self, state: RankState, X: np.ndarray, feedback: Any) -> RankState:
+        cycles = feedback.n_cycles if isinstance(feedback, Comparisons) else 0
+        new = super()._tell(state, X, feedback)
+        if cycles:
+            new = dataclasses.replace(
+                new, n_cycles=state.n_cycles + cycles, n_cyclic_answers=state.n_cyclic_answers + 1
+            )
+        return new
+
+    def _track_best_from_ranking(self, X: np.ndarray, comparisons: Comparisons) -> None:
+        # with rankings only, the iterate is the best point known (the line search never leaves a better one)
+        self._best_x = self.state.x.copy()
+
+    def estimate_gradient(self, fun: Any, x: Any | None = None) -> np.ndarray:
+        """One estimate at ``x`` (default: the iterate) without stepping or counting: ``fun(X)`` returns
+        values (turned into the full ranking) or :class:`Comparisons` (e.g. a ``RankOracle``)."""
+        x = self.state.x if x is None else np.asarray(x, dtype=np.float64)
+        X, probe = self._probe(x, self.rng)
+        answer = fun(X)
+        if not isinstance(answer, Comparisons):
+            values = np.asarray(answer, dtype=np.float64)
+            answer = comparisons_from_values(np.where(np.isfinite(values), values, np.inf))
+        g = self._estimate(dataclasses.replace(self.state, x=x, probe=probe), X, answer)
+        return np.zeros_like(x) if g is None else g
+
+    @property
+    def phase(self) -> str:
+        """``"estimate"`` or ``"search"``: what the next ``ask`` is for."""
+        return str(self.state.search.get("phase", "estimate"))
+
+    def _state_from_dict(self, d: dict[str, Any]) -> RankState:
+        search = dict(d.get("search") or {})
+        if search.get("direction") is not None:
+            search["direction"] = np.asarray(search["direction"], dtype=np.float64)
+        d["search"] = search
+        return RankState(**d)
