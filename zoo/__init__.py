@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 
-from zoo import functions, updates
+from zoo import functions, plotting, updates
 from zoo.core import (
     BudgetExhausted,
     Estimator,
@@ -53,5 +53,6 @@ __all__ = [
     "make",
     "methods",
     "minimize",
+    "plotting",
     "updates",
 ]
