@@ -198,7 +198,8 @@ class Estimator:
                 else:
                     raise ValueError(f"values must have shape ({n},) for a batch of {n} points, got {fvals.shape}")
             n_bad = 0
-            if not math.isfinite(fvals.sum()):  # a finite sum means every value is finite (the fast path)
+            # fast path: a finite sum of squares means every value is finite (squares: no inf - inf warning)
+            if not math.isfinite(fvals @ fvals):
                 bad = ~np.isfinite(fvals)
                 n_bad = int(bad.sum())
                 if n_bad:
@@ -227,7 +228,7 @@ class Estimator:
         self.nit += 1
         self.n_nonfinite += n_bad
         if fvals is not None:
-            i = int(np.argmin(fvals))
+            i = int(fvals.argmin())
             if fvals[i] < self._best_f:
                 self._best_f = float(fvals[i])
                 self._best_x = X[i].copy()

@@ -74,8 +74,8 @@ class GradientMethod(Estimator):
             return dataclasses.replace(state, probe={}, t=state.t + 1, n_skipped=state.n_skipped + 1)
         x_new, rule_state = self.rule.apply(state.x, g, state.rule, state.t)
         # a non-finite g or an exploding step never poisons the iterate (NaN/inf in g reach x_new; a finite
-        # sum means every entry is finite)
-        if not math.isfinite(x_new.sum()):
+        # sum of squares means every entry is finite)
+        if not math.isfinite(x_new @ x_new) and not np.isfinite(x_new).all():
             return dataclasses.replace(state, probe={}, t=state.t + 1, n_skipped=state.n_skipped + 1)
         if self.bounds is not None:
             x_new = self.project(x_new)

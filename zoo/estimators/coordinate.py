@@ -133,21 +133,16 @@ class CGE(GradientMethod):
 
     def _estimate_all(self, X: np.ndarray, values: np.ndarray) -> np.ndarray | None:
         d = X.shape[1]
+        central = self.params.difference == "central"
         # the displacement actually queried (x + mu - x is not exactly mu in floating point; clipped by bounds)
-        if self.params.difference == "central":
-            h = np.diagonal(X[:d]) - np.diagonal(X[d:])
-            with np.errstate(invalid="ignore"):  # inf - inf = nan: that coordinate is dropped below
-                dv = values[:d] - values[d:]
-        else:
-            if not math.isfinite(values[0]):
-                return None
-            h = np.diagonal(X[1:]) - X[0]
-            dv = values[1:] - values[0]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            g = dv / h
-        if not math.isfinite(g.sum()):
-            ok = np.isfinite(g)
-            if not ok.any():
-                return None
-            g = np.where(ok, g, 0.0)
-        return g
+        h = np.diagonal(X[:d]) - np.diagonal(X[d:]) if central else np.diagonal(X[1:]) - X[0]
+        if self.bounds is None and math.isfinite(values @ values):  # the fast path: no zero h, no inf
+            return (values[:d] - values[d:]) / h if central else (values[1:] - values[0]) / h
+        if not central and not math.isfinite(values[0]):
+            return None
+        with np.errstate(invalid="ignore", divide="ignore"):  # inf - inf, 0 / 0: dropped below
+            g = (values[:d] - values[d:]) / h if central else (values[1:] - values[0]) / h
+        ok = np.isfinite(g)
+        if not ok.any():
+            return None
+        return np.where(ok, g, 0.0)
