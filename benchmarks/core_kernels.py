@@ -48,8 +48,9 @@ print(f"{t2 - t1:.3f}")
 
 def compile_time(cache_dir):
     env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
-    out = subprocess.run([sys.executable, "-c", COMPILE_SNIPPET], env=env, capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", COMPILE_SNIPPET], env=env, capture_output=True, text=True, check=True
+    )
     return float(out.stdout.strip().splitlines()[-1])
 
 
@@ -82,8 +83,14 @@ def main() -> None:
         X = np.concatenate([x[None, :], x + mu * U])
         return w @ U, X
 
-    t = {name: time_it(fn, args.repeats) for name, fn in
-         [("numba (table)", numba_table), ("numpy (table)", numpy_table), ("numpy (fresh)", numpy_fresh)]}
+    t = {
+        name: time_it(fn, args.repeats)
+        for name, fn in [
+            ("numba (table)", numba_table),
+            ("numpy (table)", numpy_table),
+            ("numpy (fresh)", numpy_fresh),
+        ]
+    }
     print(f"direction sampling + estimate assembly, d={d}, q={q}, median of {args.repeats}")
     for name, v in t.items():
         print(f"  {name:<14} {v * 1e3:8.3f} ms   ({v / q * 1e6:7.2f} us per direction)")
@@ -92,7 +99,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as cache:
         cold = compile_time(cache)
         warm = compile_time(cache)
-    print(f"first-call compile time (perturb + assemble): {cold:.2f} s cold cache, {warm:.3f} s from the cache")
+    print(
+        f"first-call compile time (perturb + assemble): {cold:.2f} s cold cache, {warm:.3f} s from the cache"
+    )
 
 
 if __name__ == "__main__":

@@ -82,15 +82,15 @@ def main() -> None:
     for d in (10, 1000):
         n_zoo = 200_000 if d == 10 else 20_000
         configs = [
-            ("zoo rge q=64", lambda: zoo_loop("rge", d, n_zoo, {"q": 64})),
-            ("zoo rge q=8", lambda: zoo_loop("rge", d, n_zoo // 4, {"q": 8})),
-            ("zoo cge (all d)", lambda: zoo_loop("cge", d, n_zoo, {})),
-            ("nevergrad OnePlusOne", lambda: nevergrad_loop(d, 2000 if d == 10 else 500)),
-            ("pycma ask/tell", lambda: cma_loop(d, 5000 if d == 10 else 480)),
+            ("zoo rge q=64", zoo_loop, ("rge", d, n_zoo, {"q": 64})),
+            ("zoo rge q=8", zoo_loop, ("rge", d, n_zoo // 4, {"q": 8})),
+            ("zoo cge (all d)", zoo_loop, ("cge", d, n_zoo, {})),
+            ("nevergrad OnePlusOne", nevergrad_loop, (d, 2000 if d == 10 else 500)),
+            ("pycma ask/tell", cma_loop, (d, 5000 if d == 10 else 480)),
         ]
         res = {}
-        for name, fn in configs:
-            runs = np.array([fn() for _ in range(args.repeats)]) * 1e6
+        for name, fn, fargs in configs:
+            runs = np.array([fn(*fargs) for _ in range(args.repeats)]) * 1e6
             res[name] = np.median(runs, axis=0)
         for name, (over, total) in res.items():
             rows.append((d, name, over, total))

@@ -1,6 +1,6 @@
 """Rosenbrock d=100, 2,000 queries, f/f0 with x0 ~ N(0, I) drawn with the run's seed (median of 5 seeds).
 
-    python benchmarks/core_rosenbrock.py [--seeds 5]
+python benchmarks/core_rosenbrock.py [--seeds 5]
 """
 
 from __future__ import annotations

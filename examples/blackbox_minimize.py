@@ -1,6 +1,6 @@
 """Minimize a black box you can only evaluate, one point at a time, with a budget and a plot.
 
-    python examples/blackbox_minimize.py
+python examples/blackbox_minimize.py
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ def simulator(x: np.ndarray) -> float:
 
 def main() -> None:
     x0 = np.zeros(30)
-    res = zoo.minimize(simulator, x0, method="rge", budget=3000, seed=0, options={"q": 4, "lr": 0.05},
-                       progress=True)
+    res = zoo.minimize(
+        simulator, x0, method="rge", budget=3000, seed=0, options={"q": 4, "lr": 0.05}, progress=True
+    )
     print(res)
     if zoo.plotting.have_matplotlib():
         path = zoo.plotting.convergence_plot({"rge q=4": res}, "zoo-out/blackbox.png", f0=simulator(x0))

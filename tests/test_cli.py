@@ -21,8 +21,24 @@ def test_methods(capsys):
 
 
 def test_minimize_prints_the_result(capsys):
-    assert main(["minimize", "rosenbrock", "--dim", "10", "--budget", "300", "--seed", "1", "--quiet",
-                 "-o", "q=2"]) == 0
+    assert (
+        main(
+            [
+                "minimize",
+                "rosenbrock",
+                "--dim",
+                "10",
+                "--budget",
+                "300",
+                "--seed",
+                "1",
+                "--quiet",
+                "-o",
+                "q=2",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "best f" in out and "queries  300 of 300" in out
 

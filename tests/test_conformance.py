@@ -106,7 +106,7 @@ def test_non_finite_values_are_counted_and_rank_worst(name):
     for step in range(3):
         X = opt.ask()
         v = sphere(X)
-        v[:: 2] = np.nan if step % 2 == 0 else np.inf
+        v[::2] = np.nan if step % 2 == 0 else np.inf
         opt.tell(X, v)
     assert opt.n_nonfinite > 0
     x_best, f_best = opt.best

@@ -1,8 +1,8 @@
 """zoo: zeroth-order and derivative-free optimization.
 
-    res = zoo.minimize(fun, x0, method="rge", budget=2000, seed=0)
-    opt = zoo.make("cbo", x0=x0, seed=0)          # the one ask/tell interface
-    zoo.methods()                                  # every registered method
+res = zoo.minimize(fun, x0, method="rge", budget=2000, seed=0)
+opt = zoo.make("cbo", x0=x0, seed=0)          # the one ask/tell interface
+zoo.methods()                                  # every registered method
 """
 
 from __future__ import annotations

@@ -76,8 +76,10 @@ def _cmd_minimize(args: argparse.Namespace) -> int:
     )
     print(f"method   {res.method}   seed {res.seed}")
     print(f"f(x0)    {f0:.6g}")
-    print(f"best f   {res.fun:.6g}   (f/f0 = {res.fun / f0 if f0 else float('nan'):.4g}, "
-          f"optimum {fn.minimum(args.dim):.6g})")
+    print(
+        f"best f   {res.fun:.6g}   (f/f0 = {res.fun / f0 if f0 else float('nan'):.4g}, "
+        f"optimum {fn.minimum(args.dim):.6g})"
+    )
     print(f"queries  {res.nfev} of {args.budget}   rounds {res.nit}   non-finite {res.n_nonfinite}")
     print(f"stopped  {res.message}")
     if args.plot:
@@ -114,9 +116,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", default="rge", help="a registered method (see `zoo methods`), default rge")
     p.add_argument("--budget", type=int, default=None, help="query budget (default 1000*d)")
     p.add_argument("--seed", type=int, default=0, help="seed of the run and of x0 (default 0)")
-    p.add_argument("--x0", default="normal", help="'normal' (N(0,I), default), 'uniform' (in the domain) or a number")
-    p.add_argument("--option", "-o", action="append", default=[], metavar="KEY=VALUE",
-                   help="a method option, e.g. -o q=4 -o lr=0.1 (repeatable)")
+    p.add_argument(
+        "--x0", default="normal", help="'normal' (N(0,I), default), 'uniform' (in the domain) or a number"
+    )
+    p.add_argument(
+        "--option",
+        "-o",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a method option, e.g. -o q=4 -o lr=0.1 (repeatable)",
+    )
     p.add_argument("--plot", metavar="PNG", help="write a convergence plot")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_minimize)

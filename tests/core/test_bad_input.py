@@ -60,8 +60,9 @@ def test_bounds_are_never_left():
         seen.append(np.array(X))
         return sphere(X - 3.0)  # the optimum lies outside the box
 
-    res = zoo.minimize(f, np.zeros(4), "rge", bounds=(-1, 1), budget=400, seed=0, vectorized=True,
-                       options={"q": 3})
+    res = zoo.minimize(
+        f, np.zeros(4), "rge", bounds=(-1, 1), budget=400, seed=0, vectorized=True, options={"q": 3}
+    )
     allx = np.concatenate(seen)
     assert allx.min() >= -1 and allx.max() <= 1
     np.testing.assert_allclose(res.x, 1.0, atol=0.05)
@@ -72,8 +73,17 @@ def test_unknown_option_names_the_valid_ones():
         zoo.minimize(sphere, np.ones(3), "rge", vectorized=True, options={"qq": 2})
 
 
-@pytest.mark.parametrize("bad", [{"q": 0}, {"mu": -1.0}, {"lr": 0.0}, {"directions": "cauchy"},
-                                 {"difference": "backward"}, {"update": "rmsprop"}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"q": 0},
+        {"mu": -1.0},
+        {"lr": 0.0},
+        {"directions": "cauchy"},
+        {"difference": "backward"},
+        {"update": "rmsprop"},
+    ],
+)
 def test_out_of_range_options(bad):
     with pytest.raises(ValueError):
         zoo.make("rge", x0=np.ones(3), seed=0, **bad)
@@ -86,8 +96,7 @@ def test_unknown_method():
 
 def test_vectorized_objective_with_wrong_output_shape():
     with pytest.raises(ValueError, match=r"must return shape \(5,\)"):
-        zoo.minimize(lambda X: np.zeros((len(X), 3)), np.ones(3), "rge", vectorized=True,
-                     options={"q": 4})
+        zoo.minimize(lambda X: np.zeros((len(X), 3)), np.ones(3), "rge", vectorized=True, options={"q": 4})
 
 
 def test_per_point_objective_returning_a_vector():

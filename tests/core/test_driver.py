@@ -32,8 +32,9 @@ def test_stopping_reasons():
     assert r.nit == 7 and r.stop == {"max_iter": 7}
     r = zoo.minimize(sphere, np.ones(3), "rge", budget=10_000, f_target=0.5, seed=0, vectorized=True)
     assert r.fun <= 0.5 and "f_target" in r.stop
-    r = zoo.minimize(sphere, np.ones(3), "rge", budget=10_000, seed=0, vectorized=True,
-                     callback=lambda opt: opt.nit >= 3)
+    r = zoo.minimize(
+        sphere, np.ones(3), "rge", budget=10_000, seed=0, vectorized=True, callback=lambda opt: opt.nit >= 3
+    )
     assert r.nit == 3 and r.stop == {"callback": True}
     r = zoo.minimize(sphere, np.ones(3), "rge", budget=10**9, seed=0, vectorized=True, max_time=0.05)
     assert "max_time" in r.stop
@@ -42,8 +43,15 @@ def test_stopping_reasons():
 @pytest.mark.parametrize("budget", [1, 2, 3, 5, 11, 100])
 def test_budget_never_exceeded_with_any_batch_size(budget):
     for q in (1, 2, 4):
-        res = zoo.minimize(sphere, np.ones(3), "rge", budget=budget, seed=0, vectorized=True,
-                           options={"q": q, "difference": "central"})
+        res = zoo.minimize(
+            sphere,
+            np.ones(3),
+            "rge",
+            budget=budget,
+            seed=0,
+            vectorized=True,
+            options={"q": q, "difference": "central"},
+        )
         assert res.nfev <= budget
 
 
@@ -55,8 +63,17 @@ def test_default_budget_is_1000_per_dimension():
 def test_checkpoint_resume_is_bit_identical(tmp_path):
     path = tmp_path / "run.npz"
     full = zoo.minimize(sphere, np.ones(6), "rge", budget=300, seed=5, vectorized=True, options={"q": 2})
-    zoo.minimize(sphere, np.ones(6), "rge", budget=150, seed=5, vectorized=True, options={"q": 2},
-                 checkpoint=path, checkpoint_every=10)
+    zoo.minimize(
+        sphere,
+        np.ones(6),
+        "rge",
+        budget=150,
+        seed=5,
+        vectorized=True,
+        options={"q": 2},
+        checkpoint=path,
+        checkpoint_every=10,
+    )
     opt = zoo.make("rge", x0=np.ones(6), seed=0, q=2)
     opt.load_state_dict(checkpoint.load(path))
     rest = zoo.minimize(sphere, None, opt, budget=300, vectorized=True)

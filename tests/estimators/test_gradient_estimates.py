@@ -56,8 +56,10 @@ def test_rge_cosine_grows_like_sqrt_q_over_d():
     cos = {}
     for q in (1, 16):
         opt = RGE(x0=x, seed=0, q=q)
-        c = [np.dot(g := opt.estimate_gradient(f), g_true) / np.linalg.norm(g) / np.linalg.norm(g_true)
-             for _ in range(200)]
+        c = [
+            np.dot(g := opt.estimate_gradient(f), g_true) / np.linalg.norm(g) / np.linalg.norm(g_true)
+            for _ in range(200)
+        ]
         cos[q] = np.mean(c)
     assert cos[1] == pytest.approx(np.sqrt(1 / d), rel=0.35)
     assert cos[16] == pytest.approx(np.sqrt(16 / d), rel=0.35)
@@ -179,6 +181,7 @@ def test_update_rule_instances_and_schedules_compose():
 
     f, _ = _quadratic(4)
     for rule in (Momentum(lr=0.02, beta=0.5), Adam(lr=Cosine(0.1, total=300))):
-        res = zoo.minimize(f, np.ones(4), "rge", budget=1200, seed=0, vectorized=True,
-                           options={"update": rule, "q": 3})
+        res = zoo.minimize(
+            f, np.ones(4), "rge", budget=1200, seed=0, vectorized=True, options={"update": rule, "q": 3}
+        )
         assert res.fun < f(np.ones((1, 4)))[0]

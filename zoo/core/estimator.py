@@ -160,7 +160,9 @@ class Estimator:
         if self._pending is None:
             X = np.asarray(self._ask(self.state, self.rng), dtype=np.float64)
             if X.ndim != 2 or X.shape[1] != self.dim:
-                raise RuntimeError(f"{type(self).__name__}._ask returned shape {X.shape}, expected (n, {self.dim})")
+                raise RuntimeError(
+                    f"{type(self).__name__}._ask returned shape {X.shape}, expected (n, {self.dim})"
+                )
             X.flags.writeable = False
             self._pending = X
         return self._pending
@@ -196,10 +198,11 @@ class Estimator:
                 if fvals.size == n and fvals.ndim == 2 and 1 in fvals.shape:
                     fvals = fvals.reshape(n)
                 else:
-                    raise ValueError(f"values must have shape ({n},) for a batch of {n} points, got {fvals.shape}")
+                    raise ValueError(
+                        f"values must have shape ({n},) for a batch of {n} points, got {fvals.shape}"
+                    )
             n_bad = 0
-            # fast path: a finite sum of squares means every value is finite (squares: no inf - inf warning)
-            if not math.isfinite(fvals @ fvals):
+            if not np.isfinite(fvals).all():
                 bad = ~np.isfinite(fvals)
                 n_bad = int(bad.sum())
                 if n_bad:
@@ -290,7 +293,9 @@ class Estimator:
     def load_state_dict(self, sd: dict[str, Any]) -> None:
         """Restore what ``state_dict`` returned (from an optimizer built with the same options)."""
         if sd.get("method") != self.name:
-            raise ValueError(f"state_dict is for method {sd.get('method')!r}, this optimizer is {self.name!r}")
+            raise ValueError(
+                f"state_dict is for method {sd.get('method')!r}, this optimizer is {self.name!r}"
+            )
         if int(sd["dim"]) != self.dim:
             raise ValueError(f"state_dict has dimension {sd['dim']}, this optimizer has {self.dim}")
         state = self._state_from_dict(_copy_tree(sd["state"]))

@@ -136,7 +136,7 @@ class CGE(GradientMethod):
         central = self.params.difference == "central"
         # the displacement actually queried (x + mu - x is not exactly mu in floating point; clipped by bounds)
         h = np.diagonal(X[:d]) - np.diagonal(X[d:]) if central else np.diagonal(X[1:]) - X[0]
-        if self.bounds is None and math.isfinite(values @ values):  # the fast path: no zero h, no inf
+        if self.bounds is None and np.isfinite(values).all():  # the fast path: no zero h, no inf
             return (values[:d] - values[d:]) / h if central else (values[1:] - values[0]) / h
         if not central and not math.isfinite(values[0]):
             return None

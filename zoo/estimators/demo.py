@@ -17,10 +17,17 @@ def demo(out: Path, quick: bool) -> None:
     f0 = float(f(x0)[0])
     print(f"   Rosenbrock d={d}, x0 ~ N(0, I), f(x0) = {f0:.4g}, budget {budget} queries")
     runs = {
-        "rge (q=2, Adam)": zoo.minimize(f, x0, "rge", budget=budget, seed=0, vectorized=True, options={"q": 2}),
+        "rge (q=2, Adam)": zoo.minimize(
+            f, x0, "rge", budget=budget, seed=0, vectorized=True, options={"q": 2}
+        ),
         "zo-signsgd (q=10)": zoo.minimize(f, x0, "zo-signsgd", budget=budget, seed=0, vectorized=True),
         "cge (central, Adam)": zoo.minimize(
-            f, x0, "cge", budget=budget, seed=0, vectorized=True,
+            f,
+            x0,
+            "cge",
+            budget=budget,
+            seed=0,
+            vectorized=True,
             options={"difference": "central", "update": "adam", "lr": 0.05},
         ),
     }

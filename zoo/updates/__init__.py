@@ -2,6 +2,7 @@
 
 from zoo.updates.adam import Adam
 from zoo.updates.base import UpdateRule, make_rule, rules
+from zoo.updates.line_search import LineSearchPhases, RankingLineSearch
 from zoo.updates.momentum import Momentum
 from zoo.updates.schedules import Constant, Cosine, ExponentialDecay, InverseSqrt, StepDecay
 from zoo.updates.sgd import SGD
@@ -14,7 +15,9 @@ __all__ = [
     "Cosine",
     "ExponentialDecay",
     "InverseSqrt",
+    "LineSearchPhases",
     "Momentum",
+    "RankingLineSearch",
     "Sign",
     "StepDecay",
     "UpdateRule",

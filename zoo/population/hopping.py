@@ -1,0 +1,86 @@
+"""Consensus hopping, the scheme behind "Gradient is All You Need?" (Riedl et al. 2023).
+
+Paper: K. Riedl, T. Klock, C. Geldhauser, M. Fornasier, "Gradient is All You Need?", 2023. Each step samples
+N points around the current consensus and hops to their consensus::
+
+    V = c + sigma * xi,  xi ~ N(0, I) (N, d)
+    c <- sum_n w_n v_n,  w = softmax(-alpha f(V))       (log-sum-exp, the same kernel as CBO)
+    sigma <- sigma * sigma_factor                        (optional shrinking; 1 keeps sigma fixed)
+
+Riedl et al. show that this is a stochastic relaxation of gradient descent: for small sigma the hop follows
+``-grad f``, and for larger sigma it sees through small local minima. ``c`` starts at ``x0`` (or the middle of
+``bounds``). Non-finite values get weight 0; a step with no finite value keeps ``c`` (counted in
+``state.n_skipped``). The run stops when ``sigma`` has shrunk below ``sigma_min``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from zoo.core.estimator import Estimator, Params, State
+from zoo.core.registry import register
+from zoo.kernels.cbo import consensus_point
+
+
+@dataclasses.dataclass(frozen=True)
+class HoppingParams(Params):
+    n_particles: int = 50
+    sigma: float = 1.0
+    sigma_factor: float = 0.995
+    sigma_min: float = 1e-10
+    alpha: float = 1e3
+    use_numba: bool = True
+
+    def check(self, dim: int) -> None:
+        n = self.n_particles
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
+            raise ValueError(f"n_particles must be an int >= 2 (a consensus needs 2 samples), got {n!r}")
+        for name in ("sigma", "alpha"):
+            v = getattr(self, name)
+            if not (math.isfinite(v) and v > 0):
+                raise ValueError(f"{name} must be a finite positive number, got {v!r}")
+        if not 0 < self.sigma_factor <= 1:
+            raise ValueError(f"sigma_factor must lie in (0, 1], got {self.sigma_factor!r}")
+        if not self.sigma_min >= 0:
+            raise ValueError(f"sigma_min must be >= 0, got {self.sigma_min!r}")
+
+
+@dataclasses.dataclass
+class HoppingState(State):
+    c: np.ndarray  # (d,) current consensus
+    sigma: float
+    n_skipped: int = 0
+
+
+@register("consensus-hopping", "hopping")
+class ConsensusHopping(Estimator):
+    """Resample around the consensus with width sigma, hop to the new consensus, optionally shrink sigma."""
+
+    Params = HoppingParams
+    State = HoppingState
+    requires_x0 = False
+
+    def _init(self, x0: np.ndarray, rng: np.random.Generator) -> HoppingState:
+        return HoppingState(c=x0, sigma=float(self.params.sigma))
+
+    def _batch_size(self, state: HoppingState) -> int:
+        return self.params.n_particles
+
+    def _ask(self, state: HoppingState, rng: np.random.Generator) -> np.ndarray:
+        V = state.c + state.sigma * rng.standard_normal((self.params.n_particles, self.dim))
+        return self.project(V)
+
+    def _tell(self, state: HoppingState, X: np.ndarray, values: np.ndarray) -> HoppingState:
+        p = self.params
+        c, count = consensus_point(X, values, p.alpha, p.use_numba)
+        return HoppingState(
+            c=state.c if c is None else c,
+            sigma=state.sigma * p.sigma_factor,
+            n_skipped=state.n_skipped + (count == 0),
+        )
+
+    def _stop(self, state: HoppingState) -> dict:
+        return {"sigma_min": self.params.sigma_min} if state.sigma < self.params.sigma_min else {}
