@@ -259,7 +259,7 @@ class RankOracle:
     points, ``"all"`` every pair (then noise can make the answer cyclic, as a person's can).
 
     Noise: a comparison of two points whose values differ by at most ``close`` is flipped with probability
-    ``flip_prob`` (for rankings: adjacent points of the true order are swapped in one pass from the best down).
+    ``flip_prob`` (for rankings: adjacent points of the true order are swapped, one pass from the best down).
     Values are queried through a :class:`ValueOracle`, so queries are counted and the budget is exact;
     non-finite values rank worst. Randomness (pairing, flips) comes from ``seed`` only.
     """

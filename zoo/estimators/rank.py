@@ -6,10 +6,11 @@ Estimate (one batch of ``m`` points): ``xi_1..xi_m ~ N(0, I)``, query ``x + mu *
 
     g = (1/|E|) * sum over edges (i beats j) of (xi_j - xi_i) = (1/|E|) * sum_i w_i xi_i
 
-with ``w_i`` = (times i loses) - (times i wins) (:mod:`zoo.core.ranking`). A top-k ranking implies every ranked
-point beats each lower-ranked and each unranked one: rank ``r`` (0-based) gets ``w = 2r - m + 1``, unranked
-points ``w = +k`` -- for a full ranking the centred linear rank weights of rank-shaped ES (one shared function,
-:func:`zoo.core.ranking.rank_weights`). ``-g`` points towards the better points: a descent direction.
+with ``w_i`` = (times i loses) - (times i wins) (:mod:`zoo.core.ranking`). A top-k ranking implies every
+ranked point beats each lower-ranked and each unranked one: rank ``r`` (0-based) gets ``w = 2r - m + 1``,
+unranked points ``w = +k`` -- for a full ranking the centred linear rank weights of rank-shaped ES (one
+shared function, :func:`zoo.core.ranking.rank_weights`). ``-g`` points towards the better points: a descent
+direction.
 
 Any answer gives a direction: a full ranking, a top-k list, a few pairs, or an inconsistent (cyclic) pair
 list from a person -- the edges of a cycle partly cancel, nothing breaks; cycles are counted in
@@ -23,7 +24,8 @@ the step instead and every batch is an estimation batch.
 
 Feedback: ``tell(X, ranking=[...])`` (indices into the batch ``ask`` returned, best first, top-k allowed),
 ``tell(X, pairs=[(i, j), ...])``, or ``tell(X, values)`` (turned into the full ranking; ``zoo.minimize`` runs
-it that way). Options: ``m`` (points per estimate, 10), ``mu`` (1e-3), ``line_search`` (True), ``eta`` (1.0),
+it that way). Options: ``m`` (points per estimate, 10), ``antithetic`` (False: True queries ``x +- mu xi``,
+m even), ``mu`` (1e-3), ``line_search`` (True), ``eta`` (1.0),
 ``gamma`` (0.5), ``n_trials`` (4), ``direction`` ("unit"), ``adapt`` (True), ``update``/``lr`` (sgd, 0.01).
 """
 
@@ -47,6 +49,7 @@ __all__ = ["RankSGD", "RankSGDParams", "RankState", "centered_rank_utilities", "
 @dataclasses.dataclass(frozen=True)
 class RankSGDParams(GradientParams):
     m: int = 10
+    antithetic: bool = False
     line_search: bool = True
     eta: float = 1.0
     gamma: float = 0.5
@@ -60,6 +63,8 @@ class RankSGDParams(GradientParams):
         super().check(dim)
         if isinstance(self.m, bool) or not isinstance(self.m, (int, np.integer)) or self.m < 2:
             raise ValueError(f"m (points compared per estimate) must be an int >= 2, got {self.m!r}")
+        if self.antithetic and self.m % 2:
+            raise ValueError(f"antithetic=True pairs each xi with -xi, so m must be even, got m={self.m}")
         if self.line_search:
             self.search_rule()  # validates eta, gamma, n_trials, direction
 
@@ -78,7 +83,7 @@ class RankState(GradientState):
 
 @register("rank-sgd", "zo-ranksgd")
 class RankSGD(LineSearchPhases, GradientMethod):
-    """ZO-RankSGD (Tang et al. 2023): directions from rankings / pairwise comparisons + a ranking line search."""
+    """ZO-RankSGD (Tang et al. 2023): directions from rankings or comparisons + a ranking line search."""
 
     Params = RankSGDParams
     State = RankState
@@ -96,7 +101,12 @@ class RankSGD(LineSearchPhases, GradientMethod):
         return int(self.params.m)
 
     def _probe(self, x: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, dict[str, Any]]:
-        xi = rng.standard_normal((int(self.params.m), x.shape[0]))
+        m = int(self.params.m)
+        if self.params.antithetic:  # mirrored directions: xi and -xi (zoo's addition, as in ES)
+            half = rng.standard_normal((m // 2, x.shape[0]))
+            xi = np.concatenate([half, -half])
+        else:
+            xi = rng.standard_normal((m, x.shape[0]))
         return x[None, :] + self.params.mu * xi, {"xi": xi}
 
     def _estimate(self, state: RankState, X: np.ndarray, feedback: Comparisons) -> np.ndarray | None:
@@ -109,6 +119,14 @@ class RankSGD(LineSearchPhases, GradientMethod):
     def _tell(self, state: RankState, X: np.ndarray, feedback: Any) -> RankState:
         cycles = feedback.n_cycles if isinstance(feedback, Comparisons) else 0
         new = super()._tell(state, X, feedback)
+        if not isinstance(new, RankState):  # GradientMethod's update-rule step builds a plain GradientState
+            fields = {f.name: getattr(new, f.name) for f in dataclasses.fields(new)}
+            new = RankState(
+                **fields,
+                search=state.search,
+                n_cycles=state.n_cycles,
+                n_cyclic_answers=state.n_cyclic_answers,
+            )
         if cycles:
             new = dataclasses.replace(
                 new, n_cycles=state.n_cycles + cycles, n_cyclic_answers=state.n_cyclic_answers + 1
