@@ -1,0 +1,137 @@
+"""What every federated algorithm shares: the four phases of a round, and RGE local steps over many clients.
+
+A round (Konecny et al. 2016; McMahan et al. 2017): the server ``broadcast``s a message, each sampled client runs
+``local_update`` (a few ZO steps on its own objective only), uploads a message, and the server ``aggregate``s the
+uploads. Messages are dicts of float arrays: their sizes are the bytes the simulator counts each way.
+
+Clients are processed as a stack: ``local_update`` receives ``C`` clients (all of them in the local engine, one
+shard in Ray, one in Flower) and works on arrays of shape ``(C, d)``. Client ``i`` draws its random numbers from
+its own generator, so its numbers do not depend on which other clients share its stack.
+
+The local step is zoo's RGE with zoo's update rules: Gaussian directions read from the shared noise table
+(:mod:`zoo.kernels.noise`) at offsets drawn from the client's generator, the forward estimate
+``g = (1/q) sum_j (f(x + mu u_j) - f(x)) / mu u_j`` (non-finite directions dropped, as in :class:`zoo.RGE`;
+``tests/federated`` holds this stacked form equal to ``zoo.RGE``), then ``zoo.updates`` (Adam by default) on the
+stacked iterates.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, ClassVar
+
+import numpy as np
+
+from zoo.kernels import noise as _noise
+from zoo.updates.base import make_rule
+
+
+@dataclasses.dataclass(frozen=True)
+class AlgoParams:
+    local_steps: int = 10
+    lr: float = 0.05
+    update: str = "adam"
+    q: int = 20
+    mu: float = 0.01
+
+    def check(self) -> None:
+        for name in ("local_steps", "q"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"{name} must be a positive int, got {v!r}")
+        if not (np.isfinite(self.mu) and self.mu > 0):
+            raise ValueError(f"mu (the smoothing radius) must be positive, got {self.mu!r}")
+        make_rule(self.update, self.lr)
+
+
+Message = dict[str, np.ndarray]
+
+
+class FederatedAlgorithm:
+    """Base class: subclasses set ``name``/``Params`` and override the phases they change."""
+
+    name: ClassVar[str] = "base"
+    Params: ClassVar[type] = AlgoParams
+
+    def __init__(self, **options: Any) -> None:
+        fields = {f.name for f in dataclasses.fields(self.Params)}
+        unknown = sorted(set(options) - fields)
+        if unknown:
+            raise TypeError(f"unknown option(s) {unknown} for {self.name}; valid options: {sorted(fields)}")
+        self.params = self.Params(**options)
+        self.params.check()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.params})"
+
+    # ------------------------------------------------------------------ server side
+    def init_server(self, x0: np.ndarray, seed: int) -> dict[str, Any]:
+        return {"x": x0.copy()}
+
+    def broadcast(self, server: dict[str, Any], rnd: int) -> Message:
+        return {"x": server["x"]}
+
+    def aggregate(self, server: dict[str, Any], uploads: list[Message], weights: np.ndarray,
+                  rnd: int, n_clients: int) -> dict[str, Any]:
+        """Weighted average of the client iterates (weights renormalized over the clients that answered)."""
+        w = weights / weights.sum()
+        return {**server, "x": sum(wi * u["x"] for wi, u in zip(w, uploads))}
+
+    # ------------------------------------------------------------------ client side
+    def init_client(self, dim: int) -> dict[str, Any]:
+        return {}
+
+    def local_update(self, message: Message, states: list[dict[str, Any]], batch: Any,
+                     rngs: list[np.random.Generator], rnd: int,
+                     bounds: tuple[np.ndarray, np.ndarray] | None = None
+                     ) -> tuple[list[Message], list[dict[str, Any]]]:
+        raise NotImplementedError
+
+
+# ---------------------------------------------------------------------- stacked RGE + update rule
+def table_directions(rngs: list[np.random.Generator], q: int, d: int) -> np.ndarray:
+    """``(C, q, d)`` Gaussian directions: client ``c`` reads ``q`` slices of the noise table at offsets drawn
+    from its own generator (the draws of ``zoo.RGE(noise="table")``)."""
+    table = _noise.noise_table()
+    offsets = np.stack([_noise.draw_offsets(r, q, d) for r in rngs])  # (C, q)
+    return table[offsets[:, :, None] + np.arange(d)].astype(np.float64)
+
+
+def project(X: np.ndarray, bounds: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+    return X if bounds is None else np.clip(X, bounds[0], bounds[1])
+
+
+def rge_estimate(batch: Any, x: np.ndarray, U: np.ndarray, mu: float,
+                 bounds: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Forward RGE for every client of the stack: ``g`` of shape ``(C, d)`` and ``ok`` (C,) (False: no usable
+    direction or a non-finite f(x): the step is skipped, as ``zoo.RGE`` does). Costs ``q + 1`` queries a client.
+    Clipped probes use the displacement actually queried."""
+    X = project(np.concatenate([x[:, None, :], x[:, None, :] + mu * U], axis=1), bounds)
+    values = batch(X)  # (C, q + 1)
+    if bounds is not None:
+        U = (X[:, 1:] - X[:, :1]) / mu
+    with np.errstate(invalid="ignore"):
+        diff = (values[:, 1:] - values[:, :1]) / mu
+    valid = np.isfinite(diff)
+    k = valid.sum(axis=1)
+    coef = np.where(valid, diff, 0.0) / np.maximum(k, 1)[:, None]
+    g = np.zeros_like(x)
+    for j in range(U.shape[1]):  # the order of zoo.kernels.noise.assemble, so the sums agree bit for bit
+        g += coef[:, j, None] * U[:, j]
+    ok = (k > 0) & np.isfinite(values[:, 0])
+    return g, ok
+
+
+def stacked_steps(x: np.ndarray, rule: Any, rule_state: dict[str, np.ndarray], g: np.ndarray, ok: np.ndarray,
+                  t: int, bounds: tuple[np.ndarray, np.ndarray] | None) -> tuple[np.ndarray, dict[str, Any]]:
+    """One update-rule step for the clients where ``ok`` (others keep x and the rule state)."""
+    g = np.where(ok[:, None], g, 0.0)
+    x_new, rs_new = rule.apply(x, g, rule_state, t)
+    good = ok & np.all(np.isfinite(x_new), axis=1)  # an exploding step never poisons the iterate
+    x_out = np.where(good[:, None], project(x_new, bounds), x)
+    rs_out = {k: np.where(good[:, None], v, rule_state[k]) for k, v in rs_new.items()}
+    return x_out, rs_out
+
+
+def new_rule(params: AlgoParams) -> Any:
+    return make_rule(params.update, params.lr)
