@@ -1,0 +1,355 @@
+"""zoo.torch optimizers: estimates, exact restore, seeding and resume, parameter groups, bad input."""
+
+import io
+import math
+import warnings
+
+import pytest
+
+torch = pytest.importorskip("torch")
+from torch import nn  # noqa: E402
+from torch.nn import functional as F  # noqa: E402
+
+import zoo.torch as zt  # noqa: E402
+from zoo.torch.perturb import perturb, restore  # noqa: E402
+
+torch.set_num_threads(1)
+
+
+def _mlp(seed=0, dtype=torch.float32, hidden=8):
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(6, hidden), nn.Tanh(), nn.Linear(hidden, 3)).to(dtype)
+
+
+def _batch(seed=1, dtype=torch.float32, n=16):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(n, 6, generator=g, dtype=dtype), torch.randint(0, 3, (n,), generator=g)
+
+
+def _closure(model, x, y):
+    return lambda: F.cross_entropy(model(x), y)
+
+
+def _snapshot(model):
+    return [p.detach().clone() for p in model.parameters()]
+
+
+def _same(model, snap):
+    return all(torch.equal(p, s) for p, s in zip(model.parameters(), snap))
+
+
+def _train(opt, model, steps, x, y, start=0):
+    losses = []
+    for t in range(start, start + steps):
+        xb, yb = x[(t % 2) * 8 : (t % 2) * 8 + 8], y[(t % 2) * 8 : (t % 2) * 8 + 8]
+        losses.append(float(opt.step(zt.ForwardLoss(model, F.cross_entropy, xb, yb))))
+    return losses
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16, torch.float16])
+def test_perturb_restore_is_bit_exact(dtype):
+    torch.manual_seed(0)
+    # small first: the scratch buffers must fit the largest chunk (no resize warnings)
+    params = [torch.zeros(5, dtype=dtype), (torch.randn(300, 170) * 0.05).to(dtype), torch.randn(7).to(dtype)]
+    snap = [p.clone() for p in params]
+    for scale in (1e-3, -1e-3, 0.5):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            patches = perturb(params, 1234, scale)
+        assert not all(torch.equal(p, s) for p, s in zip(params, snap))
+        restore(params, 1234, scale, patches)
+        assert all(torch.equal(p, s) for p, s in zip(params, snap))
+
+
+def test_cge_central_matches_autograd_float64():
+    torch.set_default_dtype(torch.float64)
+    try:
+        from zoo.torch.digits import load_digits, mlp
+
+        data = load_digits(dtype=torch.float64)
+        model = mlp(dtype=torch.float64)
+        x, y = data.x_train[:128], data.y_train[:128]
+        loss = F.cross_entropy(model(x), y)
+        grads = torch.autograd.grad(loss, list(model.parameters()))
+        opt = zt.ZOSGD(model.parameters(), lr=1.0, estimator="cge", difference="central", mu=1e-5)
+        snap = _snapshot(model)
+        opt.step(zt.ForwardLoss(model, F.cross_entropy, x, y, feature_reuse=True))
+        est = torch.cat([(s - p.detach()).reshape(-1) for p, s in zip(model.parameters(), snap)])  # lr=1: g
+        ref = torch.cat([g.reshape(-1) for g in grads])
+        cos = float(est @ ref / (est.norm() * ref.norm()))
+        assert est.numel() == 2410
+        assert cos >= 0.9999, cos
+    finally:
+        torch.set_default_dtype(torch.float32)
+
+
+@pytest.mark.parametrize("reuse", [True, False])
+def test_batched_cge_equals_loop(reuse):
+    model, (x, y) = _mlp(dtype=torch.float64), _batch(dtype=torch.float64)
+    grads = []
+    for batched in (True, False):
+        m = _mlp(dtype=torch.float64)
+        opt = zt.ZOSGD(m.parameters(), lr=1.0, estimator="cge", sparsity=0.5, seed=3)
+        snap = _snapshot(m)
+        opt.step(zt.ForwardLoss(m, F.cross_entropy, x, y, feature_reuse=reuse, batched=batched, chunk_size=7))
+        grads.append(torch.cat([(s - p.detach()).reshape(-1) for p, s in zip(m.parameters(), snap)]))
+    assert (grads[0] != 0).sum() == pytest.approx(0.5 * grads[0].numel(), abs=3)
+    assert torch.allclose(grads[0], grads[1], rtol=1e-7, atol=1e-9)
+    del model
+
+
+def test_rge_batched_equals_closure_loop():
+    x, y = _batch()
+    steps = []
+    for closure_kind in ("forward", "plain"):
+        m = _mlp(dtype=torch.float64)
+        opt = zt.ZOSGD(m.parameters(), lr=0.1, estimator="rge", n_directions=5, seed=11)
+        xx = x.double()
+        c = zt.ForwardLoss(m, F.cross_entropy, xx, y) if closure_kind == "forward" else _closure(m, xx, y)
+        opt.step(c)
+        assert opt.queries == 6
+        steps.append(torch.cat([p.detach().reshape(-1) for p in m.parameters()]))
+    assert torch.allclose(steps[0], steps[1], rtol=1e-9, atol=1e-12)
+
+
+def test_spsa_estimate_is_unbiased_direction():
+    """Averaged over many seeds, the spsa estimate points along the true gradient."""
+    model, (x, y) = _mlp(dtype=torch.float64), _batch(dtype=torch.float64)
+    ref = torch.cat(
+        [g.reshape(-1) for g in torch.autograd.grad(F.cross_entropy(model(x), y), list(model.parameters()))]
+    )
+    opt = zt.ZOSGD(model.parameters(), lr=1.0, estimator="spsa", n_directions=400, seed=0)
+    snap = _snapshot(model)
+    opt.step(_closure(model, x, y))
+    est = torch.cat([(s - p.detach()).reshape(-1) for p, s in zip(model.parameters(), snap)])
+    assert float(est @ ref / (est.norm() * ref.norm())) > 0.6
+    assert opt.queries == 800
+
+
+@pytest.mark.parametrize(
+    "estimator,cls", [("spsa", zt.ZOSGD), ("spsa", zt.ZOAdam), ("rge", zt.ZOAdam), ("cge", zt.ZOSGD)]
+)
+def test_same_seed_same_numbers_and_resume_bit_identical(estimator, cls):
+    x, y = _batch()
+    kw = dict(lr=1e-2, estimator=estimator, seed=5)
+    if estimator == "cge":
+        kw.update(sparsity=0.7, mask_every=2, momentum=0.9)
+    runs = []
+    for _ in range(2):
+        m = _mlp()
+        opt = cls(m.parameters(), **kw)
+        runs.append((_train(opt, m, 6, x, y), _snapshot(m)))
+    assert runs[0][0] == runs[1][0] and all(torch.equal(a, b) for a, b in zip(runs[0][1], runs[1][1]))
+    m = _mlp()
+    other = cls(m.parameters(), **{**kw, "seed": 6})
+    assert _train(other, m, 6, x, y) != runs[0][0]
+    # resume: 3 steps, save, load into a fresh model + optimizer, 3 more steps == 6 straight steps
+    m = _mlp()
+    opt = cls(m.parameters(), **kw)
+    _train(opt, m, 3, x, y)
+    saved_opt, saved_model = opt.state_dict(), {k: v.clone() for k, v in m.state_dict().items()}
+    buffer = io.BytesIO()
+    torch.save(saved_opt, buffer)  # plain tensors / numbers / lists: loads with weights_only
+    buffer.seek(0)
+    saved_opt = torch.load(buffer, weights_only=True)
+    m2 = _mlp(seed=99)
+    m2.load_state_dict(saved_model)
+    opt2 = cls(m2.parameters(), **{**kw, "seed": 0})
+    opt2.load_state_dict(saved_opt)
+    _train(opt2, m2, 3, x, y, start=3)
+    assert all(torch.equal(a, b) for a, b in zip(_snapshot(m2), runs[0][1]))
+    assert opt2.zo["step"] == 6
+
+
+def test_parameter_groups_have_their_own_lr():
+    x, y = _batch()
+    m = _mlp()
+    snap = _snapshot(m)
+    groups = [{"params": m[0].parameters(), "lr": 0.0 + 1e-12}, {"params": m[2].parameters(), "lr": 0.5}]
+    opt = zt.ZOSGD(groups, lr=1e-3, estimator="spsa", seed=0)
+    opt.step(_closure(m, x, y))
+    moved = [float((p.detach() - s).abs().max()) for p, s in zip(m.parameters(), snap)]
+    assert max(moved[:2]) < 1e-6 < min(moved[2:])
+    # a torch lr scheduler drives the group lr
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    sched.step()
+    assert opt.param_groups[1]["lr"] == 0.25
+
+
+def test_deepzero_grasp_ratios_and_training_lowers_loss():
+    from zoo.torch.digits import load_digits, mlp
+
+    data = load_digits()
+    model = mlp()
+    opt = zt.DeepZero(model.parameters(), lr=0.05, sparsity=0.9, mask_every=5, grasp_directions=16)
+    x, y = data.x_train[:256], data.y_train[:256]
+    first = float(F.cross_entropy(model(x), y).detach())
+    for t in range(30):
+        opt.step(
+            zt.ForwardLoss(
+                model, F.cross_entropy, x[(t % 4) * 64 :][:64], y[(t % 4) * 64 :][:64], feature_reuse=True
+            )
+        )
+    ratios = opt.zo["sparsity"]
+    sizes = [p.numel() for p in model.parameters()]
+    mean = sum(r * n for r, n in zip(ratios, sizes)) / sum(sizes)
+    assert mean == pytest.approx(0.9, abs=0.01) and all(0 <= r < 1 for r in ratios)
+    assert float(F.cross_entropy(model(x), y)) < first
+
+
+# ---- bad input ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("estimator", ["spsa", "rge", "cge"])
+@pytest.mark.parametrize("bad", ["nan", "inf", "nan_second"])
+def test_nonfinite_loss_skips_step_and_restores_exactly(estimator, bad):
+    m = _mlp()
+    x, y = _batch()
+    calls = {"n": 0}
+
+    def closure():
+        calls["n"] += 1
+        loss = F.cross_entropy(m(x), y)
+        if bad == "nan" or (bad == "nan_second" and calls["n"] == 2):
+            return loss * math.nan
+        return loss * math.inf if bad == "inf" else loss
+
+    opt = zt.ZOAdam(m.parameters(), lr=0.1, estimator=estimator, sparsity=0.5 if estimator == "cge" else 0.0)
+    snap = _snapshot(m)
+    loss = opt.step(closure)
+    assert not math.isfinite(float(loss))
+    assert opt.skipped_steps == [0] and opt.zo["updates"] == 0
+    assert _same(m, snap)
+    opt.step(_closure(m, x, y))  # a good step afterwards updates
+    assert not _same(m, snap) and opt.zo["updates"] == 1
+
+
+@pytest.mark.parametrize("estimator", ["spsa", "rge", "cge"])
+@pytest.mark.parametrize("batched", [True, False])
+def test_non_scalar_loss_raises_and_restores(estimator, batched):
+    m = _mlp()
+    x, y = _batch()
+    opt = zt.ZOSGD(m.parameters(), lr=0.1, estimator=estimator)
+    snap = _snapshot(m)
+    per_sample = lambda out, t: F.cross_entropy(out, t, reduction="none")  # noqa: E731
+    closure = (
+        zt.ForwardLoss(m, per_sample, x, y) if batched else lambda: F.cross_entropy(m(x), y, reduction="none")
+    )
+    with pytest.raises(ValueError, match="scalar loss"):
+        opt.step(closure)
+    assert _same(m, snap)
+
+
+def test_closure_exception_restores_bit_for_bit():
+    m = _mlp()
+    x, y = _batch()
+    calls = {"n": 0}
+
+    def closure():
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("black box failed")
+        return F.cross_entropy(m(x), y)
+
+    snap = _snapshot(m)
+    for estimator in ("spsa", "cge"):
+        calls["n"] = 0
+        with pytest.raises(RuntimeError, match="black box"):
+            zt.ZOSGD(m.parameters(), lr=0.1, estimator=estimator).step(closure)
+        assert _same(m, snap)
+
+
+def test_mixed_devices_raise():
+    a = nn.Parameter(torch.zeros(3))
+    b = nn.Parameter(torch.zeros(3, device="meta"))
+    with pytest.raises(ValueError, match="one device"):
+        zt.ZOSGD([a, b], lr=0.1)
+    opt = zt.ZOSGD([a], lr=0.1)
+    with pytest.raises(ValueError, match="one device"):
+        opt.add_param_group({"params": [b]})
+
+
+@pytest.mark.parametrize("sparsity", [-0.1, 1.0, 1.5, float("nan")])
+def test_sparsity_outside_range_raises(sparsity):
+    m = _mlp()
+    with pytest.raises(ValueError, match=r"\[0, 1\)"):
+        zt.ZOSGD(m.parameters(), lr=0.1, estimator="cge", sparsity=sparsity)
+    with pytest.raises(ValueError, match=r"\[0, 1\)"):
+        zt.DeepZero(m.parameters(), sparsity=sparsity)
+
+
+def test_other_bad_options_raise():
+    m = _mlp()
+    with pytest.raises(ValueError, match="estimator"):
+        zt.ZOSGD(m.parameters(), estimator="backprop")
+    with pytest.raises(ValueError, match="mu"):
+        zt.ZOSGD(m.parameters(), mu=0.0)
+    with pytest.raises(ValueError, match="lr"):
+        zt.ZOSGD(m.parameters(), lr=-1.0)
+    with pytest.raises(TypeError, match="unknown option"):
+        zt.ZOSGD(m.parameters(), betas=(0.9, 0.9))
+    with pytest.raises(ValueError, match="closure"):
+        zt.ZOSGD(m.parameters()).step()
+
+
+class _Branchy(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = nn.Linear(6, 3), nn.Linear(6, 3)
+
+    def forward(self, x):
+        return self.a(x) + self.b(x)
+
+
+def test_feature_reuse_needs_stages():
+    m, (x, y) = _Branchy(), _batch()
+    with pytest.raises(TypeError, match="sequence of stages"):
+        zt.ForwardLoss(m, F.cross_entropy, x, y, feature_reuse=True)
+    with pytest.raises(ValueError, match="do not reproduce"):
+        zt.ForwardLoss(m, F.cross_entropy, x, y, stages=[m.a, m.b])
+    # without feature reuse the same model trains through the batched evaluator
+    opt = zt.ZOSGD(m.parameters(), lr=0.1, estimator="cge")
+    snap = _snapshot(m)
+    opt.step(zt.ForwardLoss(m, F.cross_entropy, x, y))
+    assert not _same(m, snap)
+
+
+def test_explicit_stages_give_the_same_estimate():
+    m, (x, y) = _mlp(dtype=torch.float64), _batch(dtype=torch.float64)
+    stages = [nn.Sequential(m[0], m[1]), m[2]]
+    out = []
+    for kw in ({"stages": stages}, {"feature_reuse": False}):
+        mm = _mlp(dtype=torch.float64)
+        st = [nn.Sequential(mm[0], mm[1]), mm[2]] if "stages" in kw else None
+        opt = zt.ZOSGD(mm.parameters(), lr=1.0, estimator="cge")
+        opt.step(zt.ForwardLoss(mm, F.cross_entropy, x, y, **({"stages": st} if st else kw)))
+        out.append(torch.cat([p.detach().reshape(-1) for p in mm.parameters()]))
+    assert torch.allclose(out[0], out[1], atol=1e-12)
+    del stages
+
+
+@pytest.mark.parametrize(
+    "name,options",
+    [
+        ("sgd", {}),
+        ("momentum", {"beta": 0.8}),
+        ("momentum", {"beta": 0.8, "nesterov": True}),
+        ("adam", {}),
+        ("sign", {}),
+    ],
+)
+def test_torch_rules_equal_the_numpy_rules(name, options):
+    import numpy as np
+
+    from zoo.torch.rules import apply_rule, rule_state
+    from zoo.updates import make_rule
+
+    rule = make_rule(name, 0.05, **options)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(7)
+    state = rule.init(x)
+    p = torch.tensor(x)
+    tstate = rule_state(rule, p)
+    for t in range(4):
+        g = rng.standard_normal(7)
+        x, state = rule.apply(x, g, state, t)
+        apply_rule(rule, p, torch.tensor(g), tstate, t)
+    assert np.allclose(p.numpy(), x, rtol=1e-12, atol=1e-14)

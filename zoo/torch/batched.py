@@ -1,0 +1,275 @@
+"""Batched forward-only evaluation: the loss at many perturbed parameter sets on one minibatch, in one call.
+
+``ForwardLoss(model, loss_fn, inputs, targets)`` is a closure for the ZO optimizers (calling it returns the
+loss) that can also evaluate K perturbed parameter sets at once:
+
+- :meth:`ForwardLoss.direction_losses`: ``L(theta + a_k)`` for K full perturbations ``a_k`` (RGE), by
+  ``torch.func.functional_call`` under ``torch.vmap`` over the stacked parameters;
+- :meth:`ForwardLoss.coordinate_losses`: ``L(theta + delta e_i)`` for many coordinates ``i`` of one parameter
+  tensor (CGE). Only that tensor is stacked; with **feature reuse** (DeepZero, Chen et al., ICLR 2024) the
+  forward restarts from the cached input of the stage that holds it, since the stages before it do not change.
+
+K is cut into chunks so that one call stays under ``memory_limit`` bytes (perturbed tensors + activations,
+measured on the unperturbed forward). The code is device-agnostic: the same calls run on CPU and CUDA.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+from torch import nn
+from torch.func import functional_call, vmap
+
+from zoo.torch import fold
+from zoo.torch.stages import Stages
+
+
+class ForwardLoss:
+    """Closure ``() -> loss_fn(model(inputs), targets)`` with batched perturbed evaluation.
+
+    Args:
+        model: the network (its parameters are the ones the optimizer updates).
+        loss_fn: ``loss_fn(outputs, targets) -> scalar`` (mean over the minibatch).
+        inputs, targets: the minibatch.
+        stages: None, ``"auto"`` (split an ``nn.Sequential`` into stages, one per module with parameters), or
+            a list of modules whose composition is ``model``.
+        feature_reuse: restart from the cached input of the perturbed stage (needs stages; default: on when
+            stages are given). A model that cannot be split raises TypeError.
+        batched: evaluate many perturbed sets per call with vmap (False: a loop of single forwards, the anchor
+            the benchmarks compare against).
+        fold: with feature reuse, a coordinate of an ``nn.Linear`` / ``nn.Conv2d`` that opens its stage is
+            folded into the batch dimension (:mod:`zoo.torch.fold`: no forward of that layer per coordinate).
+        memory_limit: bytes one batched call may use (chunks of K are sized from it); ``chunk_size`` overrides.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+        inputs: torch.Tensor,
+        targets: torch.Tensor,
+        *,
+        stages: str | Sequence[nn.Module] | None = None,
+        feature_reuse: bool | None = None,
+        batched: bool = True,
+        fold: bool = True,
+        memory_limit: int = 256 << 20,
+        chunk_size: int | None = None,
+    ) -> None:
+        if feature_reuse and stages is None:
+            stages = "auto"
+        self.model, self.loss_fn, self.inputs, self.targets = model, loss_fn, inputs, targets
+        self.stages = Stages.build(model, stages) if stages is not None else None
+        if self.stages is not None and not isinstance(stages, str):
+            self.stages.check(model, inputs)
+        self.feature_reuse = bool(self.stages is not None and feature_reuse is not False)
+        self.batched, self.fold = batched, fold
+        if memory_limit <= 0:
+            raise ValueError(f"memory_limit must be a positive number of bytes, got {memory_limit}")
+        if chunk_size is not None and chunk_size < 1:
+            raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+        self.memory_limit, self.chunk_size = int(memory_limit), chunk_size
+        self._names = {id(p): n for n, p in model.named_parameters()}
+        self._cache: list[torch.Tensor] | None = None  # input of each stage at the unperturbed parameters
+        self._act_bytes: list[int] | None = None  # activation bytes of the forward from stage l to the end
+
+    # ---- plain evaluation -------------------------------------------------------------------------------
+    def __call__(self) -> torch.Tensor:
+        return self.loss_fn(self.model(self.inputs), self.targets)
+
+    def base_loss(self) -> torch.Tensor:
+        """The loss at the current parameters; caches each stage's input (feature reuse) and activation sizes."""
+        if self.stages is None:
+            sizes: list[int] = []
+            hooks = [
+                m.register_forward_hook(lambda _m, _i, o: sizes.append(_nbytes(o)))
+                for m in self.model.modules()
+                if not list(m.children())
+            ]
+            try:
+                loss = self()
+            finally:
+                for h in hooks:
+                    h.remove()
+            self._act_bytes = [sum(sizes)]
+            return loss
+        h, cache, out_bytes = self.inputs, [], []
+        for stage in self.stages.modules:
+            cache.append(h)
+            h = stage(h)
+            out_bytes.append(_nbytes(h))
+        self._cache = cache
+        self._act_bytes = [sum(out_bytes[l:]) for l in range(len(out_bytes))]
+        return self.loss_fn(h, self.targets)
+
+    def clear_cache(self) -> None:
+        self._cache = None
+
+    # ---- where a parameter lives --------------------------------------------------------------------------
+    def name_of(self, param: torch.Tensor) -> str:
+        try:
+            return self._names[id(param)]
+        except KeyError:
+            raise ValueError("a parameter handed to the optimizer is not a parameter of this model") from None
+
+    def _start(self, param: torch.Tensor) -> tuple[nn.Module, str, int]:
+        """The module to call, the parameter's name inside it, and the index of the first stage it runs."""
+        if self.feature_reuse:
+            l, name = self.stages.locate(param)
+            return self.stages.modules[l], name, l
+        return self.model, self.name_of(param), 0
+
+    def _finish(self, module: nn.Module, l: int, params: dict, h: torch.Tensor) -> torch.Tensor:
+        out = functional_call(module, params, (h,)) if params else module(h)
+        if self.feature_reuse:
+            for stage in self.stages.modules[l + 1 :]:
+                out = stage(out)
+        return self.loss_fn(out, self.targets)
+
+    def _chunk(self, per_set_bytes: int, l: int) -> int:
+        if self.chunk_size is not None:
+            return self.chunk_size
+        acts = self._act_bytes[min(l, len(self._act_bytes) - 1)] if self._act_bytes else 0
+        return max(1, self.memory_limit // max(1, per_set_bytes + 2 * acts))
+
+    # ---- batched evaluations -------------------------------------------------------------------------------
+    def coordinate_losses(self, param: torch.Tensor, index: torch.Tensor, delta: float) -> torch.Tensor:
+        """``L(theta + delta e_i)`` for each flat index ``i`` of ``param``, as a tensor of len(index).
+
+        Call :meth:`base_loss` first (it caches the stage inputs); the parameters must not change in between.
+        """
+        if self._act_bytes is None or (self.feature_reuse and self._cache is None):
+            self.base_loss()
+        module, name, l = self._start(param)
+        h = self._cache[l] if self.feature_reuse else self.inputs
+        w = param.detach()
+        out = torch.empty(index.numel(), dtype=torch.float64, device=w.device)
+        if not self.batched:
+            flat = param.data.view(-1)
+            for j, i in enumerate(index.tolist()):
+                old = flat[i].clone()
+                flat[i] += delta
+                try:
+                    out[j] = self._finish(module, l, {}, h) if self.feature_reuse else self()
+                finally:
+                    flat[i] = old
+            return out
+
+        if self.fold and self.feature_reuse:
+            opened = _opening_layer(module, name)
+            if opened is not None and fold.supports(opened[0], opened[1], h):
+                return self._folded(opened, l, h, index, delta, out)
+
+        def one(wk: torch.Tensor) -> torch.Tensor:
+            return self._finish(module, l, {name: wk}, h)
+
+        step = self._chunk(w.numel() * w.element_size(), l)
+        for start in range(0, index.numel(), step):
+            idx = index[start : start + step]
+            k = idx.numel()
+            wk = w.unsqueeze(0).repeat(k, *([1] * w.dim()))
+            wk.view(k, -1)[torch.arange(k, device=w.device), idx] += delta
+            out[start : start + k] = vmap(one)(wk)
+        return out
+
+    def _folded(self, opened, l, h, index, delta, out) -> torch.Tensor:
+        layer, pname, rest = opened
+        y = layer(h)
+        if l + 1 < len(self.stages.modules):
+            following = self.stages.modules[l + 1]
+            nxt = (
+                (following[0], "weight", list(following)[1:])
+                if isinstance(following, nn.Sequential)
+                else (following, "weight", [])
+            )
+            if isinstance(nxt[0], (nn.Linear, nn.Conv2d)) and fold.channel_path_supported(rest, nxt[0], y):
+                return self._channel_path(layer, pname, rest, nxt, l, h, y, index, delta, out)
+
+        def tail(yk: torch.Tensor) -> torch.Tensor:
+            for m in rest:
+                yk = m(yk)
+            for stage in self.stages.modules[l + 1 :]:
+                yk = stage(yk)
+            return self.loss_fn(yk, self.targets)
+
+        step = self._chunk(y.numel() * y.element_size(), l)
+        for start in range(0, index.numel(), step):
+            idx = index[start : start + step]
+            out[start : start + idx.numel()] = vmap(tail)(fold.fold_outputs(layer, pname, h, y, idx, delta))
+        return out
+
+    def _channel_path(self, layer, pname, rest, nxt, l, h, y, index, delta, out) -> torch.Tensor:
+        body = rest[:-1] if rest and isinstance(rest[-1], nn.Flatten) else rest
+        z = y
+        for m in body:
+            z = m(z)
+        next_layer, _, next_rest = nxt
+        next_out = next_layer(self._cache[l + 1])
+
+        def tail(vk: torch.Tensor) -> torch.Tensor:
+            for m in next_rest:
+                vk = m(vk)
+            for stage in self.stages.modules[l + 2 :]:
+                vk = stage(vk)
+            return self.loss_fn(vk, self.targets)
+
+        step = self._chunk(next_out.numel() * next_out.element_size(), l + 1)
+        for start in range(0, index.numel(), step):
+            idx = index[start : start + step]
+            v = fold.channel_path_outputs(layer, pname, h, y, rest, z, next_layer, next_out, idx, delta)
+            out[start : start + idx.numel()] = vmap(tail)(v)
+        return out
+
+    def direction_losses(
+        self, params: Sequence[torch.Tensor], deltas: Sequence[torch.Tensor]
+    ) -> torch.Tensor:
+        """``L(theta + a_k)`` for K perturbations: ``deltas[j]`` has shape ``(K, *params[j].shape)``."""
+        if self._act_bytes is None:
+            self.base_loss()
+        names = [self.name_of(p) for p in params]
+        K = deltas[0].shape[0]
+        out = torch.empty(K, dtype=torch.float64, device=deltas[0].device)
+        if not self.batched:
+            for k in range(K):
+                saved = [p.data.clone() for p in params]
+                try:
+                    for p, d in zip(params, deltas):
+                        p.data.add_(d[k])
+                    out[k] = self()
+                finally:
+                    for p, s in zip(params, saved):
+                        p.data.copy_(s)
+            return out
+
+        def one(*ws: torch.Tensor) -> torch.Tensor:
+            return self.loss_fn(
+                functional_call(self.model, dict(zip(names, ws)), (self.inputs,)), self.targets
+            )
+
+        per_set = sum(p.numel() * p.element_size() for p in params)
+        step = self._chunk(per_set, 0)
+        for start in range(0, K, step):
+            ws = [p.detach().unsqueeze(0) + d[start : start + step] for p, d in zip(params, deltas)]
+            if ws[0].shape[0] == 1:  # one set: a plain functional call, no vmap overhead
+                out[start] = one(*(w[0] for w in ws))
+            else:
+                out[start : start + ws[0].shape[0]] = vmap(one)(*ws)
+        return out
+
+
+def _opening_layer(module: nn.Module, name: str) -> tuple[nn.Module, str, list[nn.Module]] | None:
+    """(layer, parameter name, the stage's modules after it) when the parameter belongs to the stage's first layer."""
+    if "." not in name:
+        return module, name, []
+    if isinstance(module, nn.Sequential) and name.count(".") == 1 and name.startswith("0."):
+        return module[0], name[2:], list(module)[1:]
+    return None
+
+
+def _nbytes(x: object) -> int:
+    if isinstance(x, torch.Tensor):
+        return x.numel() * x.element_size()
+    if isinstance(x, (tuple, list)):
+        return sum(_nbytes(v) for v in x)
+    return 0

@@ -1,0 +1,119 @@
+"""Seeded Gaussian directions over a list of parameter tensors, never stored: regenerated from the seed.
+
+MeZO (Malladi et al., NeurIPS 2023) perturbs the parameters in place by ``mu z(s)`` and later regenerates
+``z(s)`` from the seed ``s``, so that a step needs no memory beyond inference. Here ``z`` is drawn chunk by chunk
+(``CHUNK`` elements at a time, in the parameter's own dtype, on its device), so the only temporary is one chunk.
+
+Exact restore. ``(p + a) - a`` is not always ``p`` in floating point (about 2% of fp32 elements differ in the
+last bit when the sum crosses a binade). :func:`perturb` therefore checks each chunk as it perturbs it and keeps
+the few elements whose round trip would not return exactly (chunk-local int16 index + original value: a
+few percent of the parameter memory); :func:`restore` subtracts the regenerated ``a`` and writes those elements
+back, so the parameters return bit for bit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import torch
+
+CHUNK = 1 << 15  # chunk-local patch indices fit in int16
+
+Patch = tuple[
+    int, int, torch.Tensor, torch.Tensor
+]  # (param index, chunk start, local indices, original values)
+
+
+def derive_seed(seed: int, *keys: int) -> int:
+    """A 63-bit seed for ``(seed, *keys)``: independent streams per step and direction, no stored state."""
+    state = np.random.SeedSequence([int(seed), *(int(k) for k in keys)]).generate_state(2, dtype=np.uint32)
+    return (int(state[0]) << 31) ^ int(state[1])
+
+
+def _mix(seed: int, key: int) -> int:
+    # each parameter tensor draws from its own stream, so that a group can regenerate its part alone
+    return (seed + 0x9E3779B97F4A7C15 * (key + 1)) % (1 << 63)
+
+
+def _direction_chunks(
+    params: Sequence[torch.Tensor], seed: int, keys: Sequence[int] | None = None
+) -> Iterator[tuple[int, torch.Tensor, int, torch.Tensor]]:
+    """Yield ``(param index, flat chunk view, start, z chunk)``; the same seed yields the same ``z``.
+
+    ``keys[i]`` names the stream of ``params[i]`` (default ``i``): the stream depends on (seed, key) only.
+    The z chunk is a view of one buffer reused for the whole call (no allocation per chunk, which would
+    fragment the heap between the small long-lived patches): use it before asking for the next chunk.
+    """
+    buffers: dict[tuple, torch.Tensor] = {}
+    generators: dict[torch.device, torch.Generator] = {}
+    size = min(CHUNK, max(q.numel() for q in params)) if params else 0
+    for i, p in enumerate(params):
+        gen = generators.get(p.device)
+        if gen is None:
+            gen = generators[p.device] = torch.Generator(device=p.device)
+        gen.manual_seed(_mix(seed, i if keys is None else keys[i]))
+        flat = p.data.view(-1)
+        key = (p.dtype, p.device)
+        buf = buffers.get(key)
+        if buf is None:
+            buf = buffers[key] = torch.empty(size, dtype=p.dtype, device=p.device)
+        for start in range(0, flat.numel(), CHUNK):
+            chunk = flat[start : start + CHUNK]
+            z = torch.randn(
+                chunk.numel(), generator=gen, dtype=p.dtype, device=p.device, out=buf[: chunk.numel()]
+            )
+            yield i, chunk, start, z
+
+
+def direction(
+    params: Sequence[torch.Tensor], seed: int, keys: Sequence[int] | None = None
+) -> list[torch.Tensor]:
+    """The direction ``z(seed)`` as full tensors shaped like ``params`` (for batched evaluation and tests)."""
+    out = [torch.empty_like(p.data) for p in params]
+    for i, _, start, z in _direction_chunks(params, seed, keys):
+        flat = out[i].view(-1)
+        flat[start : start + z.numel()] = z
+    return out
+
+
+def perturb(params: Sequence[torch.Tensor], seed: int, scale: float) -> list[Patch]:
+    """In place ``p <- p + scale z(seed)``; returns the patches :func:`restore` needs to return exactly."""
+    patches: list[Patch] = []
+    scratch: dict[tuple, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
+    for i, chunk, start, z in _direction_chunks(params, seed):
+        key = (chunk.dtype, chunk.device)
+        if key not in scratch:  # sized for the largest chunk of the call, reused for every chunk
+            size = min(CHUNK, max(p.numel() for p in params))
+            scratch[key] = (
+                torch.empty(size, dtype=z.dtype, device=z.device),
+                torch.empty(size, dtype=z.dtype, device=z.device),
+                torch.empty(size, dtype=torch.bool, device=z.device),
+            )
+        n = z.numel()
+        new, back, bad = (t[:n] for t in scratch[key])
+        a = z.mul_(scale)
+        torch.add(chunk, a, out=new)
+        torch.sub(new, a, out=back)
+        torch.ne(back, chunk, out=bad)
+        idx = torch.nonzero(bad).squeeze(1)
+        if idx.numel():
+            patches.append((i, start, idx.to(torch.int16), chunk[idx]))
+        chunk.copy_(new)
+    return patches
+
+
+def restore(params: Sequence[torch.Tensor], seed: int, scale: float, patches: list[Patch]) -> None:
+    """Undo :func:`perturb` bit for bit: ``p <- p - scale z(seed)``, then write back the patched elements."""
+    for _, chunk, _, z in _direction_chunks(params, seed):
+        chunk.sub_(z.mul_(scale))
+    for i, start, idx, values in patches:
+        params[i].data.view(-1)[start + idx.long()] = values
+
+
+def add_direction(
+    params: Sequence[torch.Tensor], seed: int, alpha: float, keys: Sequence[int] | None = None
+) -> None:
+    """In place ``p <- p + alpha z(seed)`` (the MeZO-SGD update: ``z`` regenerated, never stored)."""
+    for _, chunk, _, z in _direction_chunks(params, seed, keys):
+        chunk.add_(z, alpha=alpha)
