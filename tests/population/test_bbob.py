@@ -1,0 +1,159 @@
+"""COCO/BBOB benchmark: scoring on synthetic traces, and a smoke run (2 functions, d=2, small budget)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from zoo.population import bbob
+
+
+def test_targets_are_51_log_uniform_from_1e2_to_1e_8():
+    t = bbob.targets()
+    assert len(t) == 51 and t[0] == pytest.approx(1e2) and t[-1] == pytest.approx(1e-8)
+    assert np.allclose(np.diff(np.log10(t)), -0.2)
+
+
+def test_hitting_evals_on_a_synthetic_trace():
+    # best-so-far f - f_opt: 50 at eval 1, 0.5 at eval 10, 1e-9 at eval 300
+    hits = bbob.hitting_evals([1, 10, 300], [50.0, 0.5, 1e-9], bbob.targets())
+    t = bbob.targets()
+    assert np.all(hits[t >= 50] == 1)
+    assert np.all(hits[(t < 50) & (t >= 0.5)] == 10)
+    assert np.all(hits[t < 0.5] == 300)
+    assert bbob.fraction_solved(hits[None, :], 5) == pytest.approx(np.mean(t >= 50))
+    assert bbob.fraction_solved(hits[None, :], 300) == 1.0
+    never = bbob.hitting_evals([], [], t)
+    assert np.all(np.isinf(never))
+    both = np.array([hits, never])
+    assert bbob.fraction_solved(both, 1000) == 0.5
+    curve = bbob.ecdf(both, np.array([1, 10, 100, 300, 1e6]))
+    assert np.all(np.diff(curve) >= 0) and curve[-1] == 0.5
+
+
+def test_hitting_evals_uses_the_best_so_far():
+    # a non-monotone trace (raw values) must be read as its running minimum
+    hits = bbob.hitting_evals([1, 2, 3], [1.0, 5.0, 0.1], np.array([2.0, 1.0, 0.5]))
+    assert list(hits) == [1, 1, 3]
+
+
+def test_parse_indices_and_method_budgets():
+    assert bbob.parse_indices("1-3,7") == [1, 2, 3, 7]
+    with pytest.raises(ValueError, match="no indices"):
+        bbob.parse_indices(",")
+    assert bbob.method_budgets("cbo,ng:NGOpt@100", 10, 1000) == [("cbo", 10_000), ("ng:NGOpt", 1000)]
+
+
+cocoex = pytest.importorskip("cocoex", reason="the BBOB benchmark needs coco-experiment (bench extra)")
+
+
+def test_optimal_value_matches_a_cma_run_to_1e_8():
+    f_opt = bbob.optimal_value(1, 1, 2)
+    r = bbob.run_problem("cma-ipop", 1, 1, 2, 2000, seed=0)
+    assert r["error"] is None and min(r["deltas"]) <= 1e-8 and min(r["deltas"]) >= 0
+    assert r["nfev"] < 2000, "the run stops at the final target"
+    assert np.isfinite(f_opt)
+
+
+def test_smoke_benchmark_cli(tmp_path, capsys):
+    pytest.importorskip("cma")
+    pytest.importorskip("matplotlib")
+    from zoo.cli import main
+
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        rc = main(
+            [
+                "bench",
+                "bbob",
+                "--methods",
+                "cma-ipop,random-search,pycma-ipop@50",
+                "--dim",
+                "2",
+                "--budget-per-dim",
+                "100",
+                "--functions",
+                "1,15",
+                "--instances",
+                "1-2",
+                "--quiet",
+                "--out",
+                str(tmp_path / "out"),
+            ]
+        )
+    finally:
+        os.chdir(cwd)
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "| cma-ipop |" in text and "| random-search |" in text and "| pycma-ipop |" in text
+    assert (tmp_path / "out" / "bbob-d2-ecdf.png").stat().st_size > 1000
+    assert not (tmp_path / "exdata").exists(), "no cocoex observer output"
+    runs = [json.loads(line) for line in (tmp_path / "out" / "runs.jsonl").read_text().splitlines()]
+    assert len(runs) == 3 * 2 * 2
+    assert all(r["nfev"] <= r["budget"] for r in runs)
+    table = bbob.score(runs, 2, (1e2,))
+    assert 0 <= table["random-search"]["100"] <= table["cma-ipop"]["100"] <= 1
+    assert table["pycma-ipop"]["budget"] == 100
+
+
+def test_bad_cli_input(tmp_path):
+    from zoo.cli import main
+
+    assert (
+        main(
+            [
+                "bench",
+                "bbob",
+                "--methods",
+                "nope",
+                "--dim",
+                "2",
+                "--functions",
+                "1",
+                "--quiet",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 2
+    )
+    assert (
+        main(
+            [
+                "bench",
+                "bbob",
+                "--methods",
+                "cma",
+                "--dim",
+                "2",
+                "--functions",
+                "25",
+                "--quiet",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 2
+    )
+    assert (
+        main(
+            [
+                "bench",
+                "bbob",
+                "--methods",
+                "cma",
+                "--dim",
+                "0",
+                "--functions",
+                "1",
+                "--quiet",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 2
+    )

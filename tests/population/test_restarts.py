@@ -1,0 +1,129 @@
+"""IPOP / BIPOP restart wrappers: population schedule, budget hand-on, generic inner methods, resume."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import zoo
+
+pytest.importorskip("cma", reason="the default inner method 'cma' needs pycma (bench extra)")
+
+
+def rastrigin(X):
+    X = np.atleast_2d(X)
+    return 10 * X.shape[1] + np.sum(X**2 - 10 * np.cos(2 * np.pi * X), axis=1)
+
+
+def _drive(opt, budget_steps=100_000):
+    """Run to the end, recording (restart index, inner popsize, inner budget, outer nfev at start)."""
+    seen = []
+    while not opt.stop():
+        s = opt.state
+        if not seen or seen[-1][0] != s.restarts:
+            seen.append((s.restarts, s.inner_popsize, s.inner_budget, opt.nfev, s.regime))
+        X = opt.ask()
+        opt.tell(X, rastrigin(X))
+    return seen
+
+
+def test_ipop_doubles_the_population_and_hands_on_the_remaining_budget():
+    opt = zoo.make("cma-ipop", x0=np.full(3, 2.0), seed=1, bounds=(-5, 5), budget=6000)
+    seen = _drive(opt)
+    assert len(seen) >= 3, "rastrigin should trigger restarts"
+    lam0 = 4 + int(3 * np.log(3))
+    assert [p for _, p, *_ in seen] == [lam0 * 2**k for k in range(len(seen))]
+    for _, _, inner_budget, start, _ in seen:
+        assert inner_budget == 6000 - start
+    assert opt.nfev <= 6000
+    assert np.all(np.abs(opt.inner.x0) <= 4)  # restarts start in the central 80% of the box
+
+
+def test_bipop_uses_both_regimes_with_small_populations_and_step_sizes():
+    opt = zoo.make("cma-bipop", x0=np.full(3, 2.0), seed=3, bounds=(-5, 5), budget=8000)
+    seen = []
+    while not opt.stop():
+        s = opt.state
+        if not seen or seen[-1][0] != s.restarts:
+            seen.append((s.regime, s.inner_popsize, s.inner_sigma))
+        X = opt.ask()
+        opt.tell(X, rastrigin(X))
+    regimes = {r for r, _, _ in seen}
+    assert regimes == {"large", "small"}
+    lam_def, sigma_def = seen[0][1], seen[0][2]
+    assert sigma_def == pytest.approx(2.0)  # cma's sigma0 from the bounds [-5, 5]
+    for regime, lam, sig in seen:
+        if regime == "small":
+            assert 2 <= lam and 0.01 * sigma_def <= sig <= sigma_def
+        else:
+            assert sig == sigma_def and lam >= lam_def
+    s = opt.state
+    assert s.evals_large + s.evals_small <= opt.nfev
+
+
+def test_wrapper_is_generic_over_inner_methods():
+    opt = zoo.make(
+        "ipop",
+        x0=np.full(2, 1.0),
+        seed=0,
+        bounds=(-3, 3),
+        budget=4000,
+        inner="cbo",
+        inner_options={"max_steps": 15, "n_particles": 20},
+    )
+    seen = _drive(opt)
+    assert len(seen) >= 2 and [p for _, p, *_ in seen[:3]] == [20, 40, 80][: min(3, len(seen))]
+    assert opt.nfev <= 4000
+    ga = zoo.make("cma-ipop", x0=np.zeros(2), seed=0, inner="ga", budget=500)
+    assert len(ga.ask()) == ga.inner.params.popsize
+
+
+def test_state_round_trip_after_a_restart_is_exact():
+    def make():
+        return zoo.make("cma-bipop", x0=np.full(2, 2.0), seed=7, bounds=(-5, 5), budget=5000)
+
+    opt = make()
+    while opt.state.restarts < 2:
+        X = opt.ask()
+        opt.tell(X, rastrigin(X))
+    opt.ask()
+    sd = opt.state_dict()
+    assert "inner" in sd and sd["inner"]["method"] == "cma"
+    rest = []
+    for _ in range(8):
+        X = opt.ask()
+        rest.append(np.array(X))
+        opt.tell(X, rastrigin(X))
+    opt2 = make()
+    opt2.load_state_dict(sd)
+    for x in rest:
+        X = opt2.ask()
+        assert np.array_equal(X, x)
+        opt2.tell(X, rastrigin(X))
+
+
+def test_without_budget_restarts_are_capped():
+    opt = zoo.make("cma-ipop", x0=np.full(2, 2.0), seed=0, max_restarts=2)
+    while not opt.stop():
+        X = opt.ask()
+        opt.tell(X, rastrigin(X))
+    assert opt.stop() == {"restarts": 2}
+
+
+def test_restart_bad_input():
+    with pytest.raises(ValueError, match="no population-size option"):
+        zoo.make("cma-ipop", x0=np.zeros(3), inner="rge")
+    with pytest.raises(ValueError, match="popsize must be >= 2"):
+        zoo.make("cma-ipop", x0=np.zeros(3), inner_options={"popsize": 1})
+    with pytest.raises(ValueError, match="popsize_factor"):
+        zoo.make("cma-bipop", x0=np.zeros(3), popsize_factor=1.0)
+    with pytest.raises(ValueError, match="restart wrapper"):
+        zoo.make("cma-ipop", x0=np.zeros(3), inner="cma-bipop")
+    with pytest.raises(ValueError, match="unknown method"):
+        zoo.make("cma-ipop", x0=np.zeros(3), inner="no-such-method")
+    with pytest.raises(ValueError, match="dimension 0"):
+        zoo.make("cma-ipop", x0=np.zeros(0))
+    with pytest.raises(ValueError, match="outside bounds"):
+        zoo.make("cma-bipop", x0=np.full(3, 9.0), bounds=(-5, 5))
+    with pytest.raises(ValueError, match="not an option"):
+        zoo.make("cma-ipop", x0=np.zeros(3), popsize_option="lambda_size")

@@ -1,0 +1,271 @@
+"""IPOP and BIPOP restart wrappers around any registered method with a population-size option.
+
+IPOP (Auger & Hansen, "A restart CMA evolution strategy with increasing population size", CEC 2005): when
+the inner run stops on its own criteria, start a new one with the population multiplied by ``popsize_factor``
+(2): ``lambda_k = lambda_0 * 2^k``.
+
+BIPOP (Hansen, "Benchmarking a BI-population CMA-ES on the BBOB-2009 function testbed", GECCO 2009): after a
+first run with the default ``lambda_def``, two regimes share the budget. The *large* regime is IPOP
+(``lambda_large = lambda_def * 2^(n_large)``, initial step ``sigma_def``); the *small* regime draws
+``U, V ~ U[0, 1]`` and runs ``lambda_s = floor(lambda_def * (lambda_large / (2 lambda_def))^(U^2))`` with
+``sigma_s = sigma_def * 10^(-2 V)``. Each restart goes to the regime that has used fewer evaluations so far.
+
+Every restart is a fresh inner optimizer: seed drawn from the outer rng, start point drawn uniformly in the
+central 80% of the bounds when they are finite (Hansen 2009: [-4, 4]^d on BBOB's [-5, 5]^d; else the
+original ``x0``), and the remaining budget handed on as its budget.
+``zoo.make("cma-ipop", x0=x0)`` wraps ``"cma"``; ``zoo.make("cma-ipop", x0=x0, inner="cbo")`` wraps CBO.
+``state_dict`` holds the wrapper's counters, the inner run's construction arguments and its own state_dict.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, ClassVar
+
+import numpy as np
+
+from zoo.core import registry
+from zoo.core.estimator import Estimator, Params, State
+from zoo.core.registry import register
+
+POPSIZE_OPTIONS = ("popsize", "n_particles", "population_size", "pop_size", "population")
+SIGMA_OPTIONS = ("sigma0",)
+
+
+@dataclasses.dataclass(frozen=True)
+class RestartParams(Params):
+    """``inner``: the wrapped method; ``inner_options``: its options (e.g. ``{"sigma0": 2.0}``);
+    ``popsize_factor``: IPOP's multiplier (2); ``max_restarts``: None = until the budget is spent (9 when
+    there is no budget); ``popsize_option`` / ``sigma_option``: the inner's option names (None: detected);
+    ``restart_from``: "auto" (uniform in the central 80% of finite bounds, else x0), "uniform", "x0" or "best"."""
+
+    inner: str = "cma"
+    inner_options: dict | None = None
+    popsize_factor: float = 2.0
+    max_restarts: int | None = None
+    popsize_option: str | None = None
+    sigma_option: str | None = None
+    restart_from: str = "auto"
+
+    def check(self, dim: int) -> None:
+        if not isinstance(self.inner, str):
+            raise TypeError(f"inner must be a registered method name, got {type(self.inner).__name__}")
+        if self.inner_options is not None and not isinstance(self.inner_options, dict):
+            raise TypeError("inner_options must be a dict of the inner method's options")
+        if not (math.isfinite(self.popsize_factor) and self.popsize_factor > 1):
+            raise ValueError(f"popsize_factor must be > 1, got {self.popsize_factor!r}")
+        if self.max_restarts is not None and (
+            int(self.max_restarts) != self.max_restarts or self.max_restarts < 0
+        ):
+            raise ValueError(f"max_restarts must be an int >= 0 or None, got {self.max_restarts!r}")
+        if self.restart_from not in ("auto", "uniform", "x0", "best"):
+            raise ValueError(
+                f"restart_from must be 'auto', 'uniform', 'x0' or 'best', got {self.restart_from!r}"
+            )
+
+
+@dataclasses.dataclass
+class RestartState(State):
+    restarts: int  # inner runs started after the first
+    n_large: int  # BIPOP: large-regime restarts so far (IPOP: every restart)
+    evals_large: int  # evaluations spent in the large regime (the first run counts there)
+    evals_small: int
+    regime: str  # regime of the current inner run: "large" or "small"
+    inner_start_nfev: int  # outer nfev when the current inner run started
+    inner_seed: int
+    inner_popsize: int
+    inner_sigma: float  # nan: the inner has no step-size option
+    inner_x0: np.ndarray
+    inner_budget: int  # 0: no budget
+    exhausted: bool = False  # the inner stopped and no restart is allowed
+
+
+class RestartWrapper(Estimator):
+    """Restarts of an inner method with a growing population (IPOP) or two regimes (BIPOP)."""
+
+    Params = RestartParams
+    State = RestartState
+    regime_rule: ClassVar[str] = "ipop"
+
+    # ------------------------------------------------------------------ setup
+    def _inner_class(self) -> type:
+        cls = registry.get(self.params.inner)
+        if issubclass(cls, RestartWrapper):
+            raise ValueError(f"inner={self.params.inner!r} is itself a restart wrapper; wrap a base method")
+        return cls
+
+    def _option_name(
+        self, cls: type, given: str | None, candidates: tuple[str, ...], what: str
+    ) -> str | None:
+        fields = {f.name for f in dataclasses.fields(cls.Params)}
+        if given is not None:
+            if given not in fields:
+                raise ValueError(
+                    f"{what}_option={given!r} is not an option of {self.params.inner!r}: {sorted(fields)}"
+                )
+            return given
+        found = [c for c in candidates if c in fields]
+        return found[0] if found else None
+
+    def _init(self, x0: np.ndarray, rng: np.random.Generator) -> RestartState:
+        cls = self._inner_class()
+        self._pop_key = self._option_name(cls, self.params.popsize_option, POPSIZE_OPTIONS, "popsize")
+        if self._pop_key is None:
+            raise ValueError(
+                f"method {self.params.inner!r} has no population-size option (looked for {POPSIZE_OPTIONS}); "
+                "pass popsize_option= to name it"
+            )
+        self._sigma_key = self._option_name(cls, self.params.sigma_option, SIGMA_OPTIONS, "sigma")
+        opts = dict(self.params.inner_options or {})
+        # a probe instance gives the inner's default population and step size (and validates its options)
+        probe = cls(x0, seed=0, bounds=self.bounds, **opts)
+        popsize = getattr(probe.params, self._pop_key)
+        self._popsize_default = int(popsize if popsize is not None else probe._batch_size(probe.state))
+        sig = getattr(probe.params, self._sigma_key) if self._sigma_key else None
+        if sig is None and self._sigma_key is not None:
+            sig = getattr(probe, "initial_sigma", None)  # e.g. cma's sigma0 derived from the bounds
+        self._sigma_default = float("nan") if sig is None else float(sig)
+        budget = self.budget or 0
+        state = RestartState(
+            restarts=0,
+            n_large=0,
+            evals_large=0,
+            evals_small=0,
+            regime="large",
+            inner_start_nfev=0,
+            inner_seed=int(rng.integers(2**63 - 1)),
+            inner_popsize=self._popsize_default,
+            inner_sigma=self._sigma_default,
+            inner_x0=x0.copy(),
+            inner_budget=budget,
+        )
+        self._inner = self._build_inner(state)
+        return state
+
+    def _build_inner(self, state: RestartState) -> Estimator:
+        opts = dict(self.params.inner_options or {})
+        opts[self._pop_key] = int(state.inner_popsize)
+        if self._sigma_key is not None and math.isfinite(state.inner_sigma):
+            opts[self._sigma_key] = float(state.inner_sigma)
+        return self._inner_class()(
+            state.inner_x0.copy(),
+            seed=int(state.inner_seed),
+            bounds=self.bounds,
+            budget=int(state.inner_budget) or None,
+            **opts,
+        )
+
+    # ------------------------------------------------------------------ hooks
+    def _ask(self, state: RestartState, rng: np.random.Generator) -> np.ndarray:
+        return self._inner.ask()
+
+    def _batch_size(self, state: RestartState) -> int:
+        return self._inner._batch_size(self._inner.state)
+
+    def _tell(self, state: RestartState, X: np.ndarray, values: np.ndarray) -> RestartState:
+        self._inner.tell(X, values)
+        reasons = self._inner.stop()
+        if not reasons or set(reasons) == {"budget"}:
+            return state  # still running (or the whole budget is spent: the outer stop says so)
+        return self._restart(state, len(X))
+
+    def _restart(self, state: RestartState, last_batch: int) -> RestartState:
+        rng = self.rng
+        spent = self.nfev + last_batch - state.inner_start_nfev  # outer nfev is updated after _tell
+        evals_large = state.evals_large + (spent if state.regime == "large" else 0)
+        evals_small = state.evals_small + (spent if state.regime == "small" else 0)
+        limit = self.params.max_restarts
+        if limit is None and self.budget is None:
+            limit = 9
+        if limit is not None and state.restarts >= limit:
+            return dataclasses.replace(
+                state, exhausted=True, evals_large=evals_large, evals_small=evals_small
+            )
+        n_large = state.n_large
+        lam_def, sig_def = self._popsize_default, self._sigma_default
+        if self.regime_rule == "bipop" and evals_small < evals_large and n_large > 0:
+            regime = "small"
+            lam_large = lam_def * self.params.popsize_factor**n_large
+            u, v = rng.random(2)
+            popsize = int(math.floor(lam_def * (0.5 * lam_large / lam_def) ** (u**2)))
+            sigma = sig_def * 10.0 ** (-2.0 * v)
+        else:
+            regime = "large"
+            n_large += 1
+            popsize = int(round(lam_def * self.params.popsize_factor**n_large))
+            sigma = sig_def
+        popsize = max(popsize, lam_def if regime == "large" else 2)
+        used = self.nfev + last_batch
+        budget = 0 if self.budget is None else self.budget - used
+        if self.budget is not None and budget < 1:
+            return dataclasses.replace(
+                state, exhausted=True, evals_large=evals_large, evals_small=evals_small
+            )
+        new = RestartState(
+            restarts=state.restarts + 1,
+            n_large=n_large,
+            evals_large=evals_large,
+            evals_small=evals_small,
+            regime=regime,
+            inner_start_nfev=used,
+            inner_seed=int(rng.integers(2**63 - 1)),
+            inner_popsize=popsize,
+            inner_sigma=sigma,
+            inner_x0=self._restart_point(rng),
+            inner_budget=budget,
+        )
+        self._inner = self._build_inner(new)
+        return new
+
+    def _restart_point(self, rng: np.random.Generator) -> np.ndarray:
+        mode = self.params.restart_from
+        finite = self.bounds is not None and bool(
+            np.all(np.isfinite(self.bounds[0]) & np.isfinite(self.bounds[1]))
+        )
+        if mode == "uniform" or (mode == "auto" and finite):
+            if not finite:
+                raise ValueError("restart_from='uniform' needs finite bounds")
+            # the central 80% of the box, as Hansen (2009) restarts in [-4, 4]^d for BBOB's [-5, 5]^d:
+            # a start near an edge wastes the first iterations on the boundary handling
+            mid, half = 0.5 * (self.bounds[0] + self.bounds[1]), 0.5 * (self.bounds[1] - self.bounds[0])
+            return rng.uniform(mid - 0.8 * half, mid + 0.8 * half)
+        if mode == "best" and math.isfinite(self._best_f):
+            return self._best_x.copy()
+        return self.x0.copy()
+
+    def _stop(self, state: RestartState) -> dict[str, Any]:
+        if state.exhausted:
+            return {"restarts": state.restarts}
+        return {}
+
+    # ------------------------------------------------------------------ state
+    @property
+    def inner(self) -> Estimator:
+        """The inner optimizer of the current run."""
+        return self._inner
+
+    def state_dict(self) -> dict[str, Any]:
+        sd = super().state_dict()
+        sd["inner"] = self._inner.state_dict()
+        return sd
+
+    def load_state_dict(self, sd: dict[str, Any]) -> None:
+        super().load_state_dict(sd)
+        self.state.inner_x0 = np.asarray(self.state.inner_x0, dtype=np.float64)
+        self._inner = self._build_inner(self.state)
+        self._inner.load_state_dict(sd["inner"])
+
+
+@register("cma-ipop", "ipop")
+class IPOP(RestartWrapper):
+    """IPOP restarts (Auger & Hansen 2005): population x2 at each restart; default inner method "cma"."""
+
+    regime_rule = "ipop"
+
+
+@register("cma-bipop", "bipop")
+class BIPOP(RestartWrapper):
+    """BIPOP restarts (Hansen 2009): large (IPOP) and small-population regimes; default inner "cma"."""
+
+    regime_rule = "bipop"
