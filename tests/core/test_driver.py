@@ -119,3 +119,10 @@ def test_seed_none_draws_a_fresh_seed_and_records_it():
     a = zoo.make("rge", x0=np.ones(2))
     b = zoo.make("rge", x0=np.ones(2), seed=a.seed)
     assert np.array_equal(a.ask(), b.ask())
+
+
+def test_vectorized_is_forwarded_to_methods_that_adapt_to_batches():
+    res = zoo.minimize(sphere, np.ones(3000), "auto", budget=2000, seed=0, vectorized=True)
+    assert res.optimizer.params.batched is True
+    res = zoo.minimize(lambda x: float(x @ x), np.ones(3), "auto", budget=50, seed=0)
+    assert res.optimizer.params.batched is False

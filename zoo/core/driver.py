@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable
@@ -64,6 +65,10 @@ def minimize(
         if budget is None:
             n = d if d is not None else (int(dim) if dim is not None else np.size(bounds[0]))
             budget = DEFAULT_BUDGET_PER_DIM * max(int(n), 1)
+        options = dict(options or {})
+        # a method that adapts to batched objectives (e.g. "auto") learns it from vectorized=, unless told
+        if "batched" in {f.name for f in dataclasses.fields(cls.Params)} and "batched" not in options:
+            options["batched"] = bool(vectorized)
         opt = cls(
             x0,
             seed=seed,
@@ -72,7 +77,7 @@ def minimize(
             max_iter=max_iter,
             f_target=f_target,
             dim=dim,
-            **(options or {}),
+            **options,
         )
     oracle = ValueOracle(fun, dim=opt.dim, vectorized=vectorized, budget=opt.budget)
     oracle.nfev = opt.nfev  # a resumed optimizer has already spent part of the budget

@@ -8,7 +8,7 @@ Particles ``x_{m,n}`` in R^d move towards the consensus of their run (Pinnau, To
     x <- x - lambda dt (x - c) + sigma sqrt(dt) ||x - c|| xi                     (isotropic noise)
 
 ``xi ~ N(0, I)``. Anisotropic noise (Carrillo, Jin, Li & Zhu 2021) is what makes CBO work in high dimension;
-the default ``sigma`` comes from a sweep (``benchmarks/cbo_sweep.py``, ``benchmarks/results/issue3-cbo.md``).
+the default ``sigma`` comes from a sweep (``benchmarks/cbo_sweep.py``, ``benchmarks/RESULTS.md``).
 
 Options beyond the plain scheme:
 
