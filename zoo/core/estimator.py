@@ -21,6 +21,7 @@ Contract kept by this base class, so no algorithm has to repeat it:
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import math
 from typing import Any, ClassVar
@@ -81,7 +82,7 @@ def as_bounds(bounds: Any, dim: int) -> tuple[np.ndarray, np.ndarray] | None:
     return lo, hi
 
 
-class Estimator:
+class Estimator(abc.ABC):
     """Base class of every method: public ask/tell written once, algorithms fill the hooks."""
 
     name: ClassVar[str] = "estimator"
@@ -137,14 +138,17 @@ class Estimator:
         self.state = self._init(self.x0.copy(), self.rng)
 
     # ------------------------------------------------------------------ hooks
+    @abc.abstractmethod
     def _init(self, x0: np.ndarray, rng: np.random.Generator) -> State:
-        raise NotImplementedError(f"{type(self).__name__} must implement _init")
+        """The initial state."""
 
+    @abc.abstractmethod
     def _ask(self, state: State, rng: np.random.Generator) -> np.ndarray:
-        raise NotImplementedError(f"{type(self).__name__} must implement _ask")
+        """The next batch ``(n, d)``; may record the pending probe in ``state``."""
 
+    @abc.abstractmethod
     def _tell(self, state: State, X: np.ndarray, values: Any) -> State:
-        raise NotImplementedError(f"{type(self).__name__} must implement _tell")
+        """A new state from the batch's feedback; must not write into ``state``."""
 
     def _batch_size(self, state: State) -> int:
         """Size of the next ask(); used to stop before a batch would overrun the budget."""

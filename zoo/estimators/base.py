@@ -14,6 +14,7 @@ estimators then use the actual displacement of each clipped probe, so no query e
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 from typing import Any
 
@@ -56,11 +57,13 @@ class GradientMethod(Estimator):
         self.rule = make_rule(self.params.update, self.params.lr)
         return GradientState(x=x0, t=0, rule=self.rule.init(x0), probe={}, g=np.zeros_like(x0))
 
+    @abc.abstractmethod
     def _probe(self, x: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, dict[str, Any]]:
-        raise NotImplementedError
+        """The probe batch around ``x`` and what the estimate needs to remember about it."""
 
+    @abc.abstractmethod
     def _estimate(self, state: GradientState, X: np.ndarray, values: np.ndarray) -> np.ndarray | None:
-        raise NotImplementedError
+        """The gradient estimate from the probe values (None: nothing usable, skip the step)."""
 
     def _ask(self, state: GradientState, rng: np.random.Generator) -> np.ndarray:
         X, probe = self._probe(state.x, rng)

@@ -26,6 +26,7 @@ its archive; NGOpt also selects and wraps sub-optimizers). See docs/methods/cma.
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import math
 from typing import Any
@@ -68,14 +69,17 @@ class ReplayBridge(Estimator):
     State = ReplayState
 
     # -------------------------------------------------------------- library hooks
+    @abc.abstractmethod
     def _new_backend(self, library_seed: int) -> Any:
-        raise NotImplementedError
+        """A fresh library optimizer seeded with ``library_seed``."""
 
+    @abc.abstractmethod
     def _backend_ask(self) -> np.ndarray:
-        raise NotImplementedError
+        """The library's next batch."""
 
+    @abc.abstractmethod
     def _backend_tell(self, values: np.ndarray) -> None:
-        raise NotImplementedError
+        """Report the values of the library's last batch."""
 
     # -------------------------------------------------------------- zoo hooks
     def _init(self, x0: np.ndarray, rng: np.random.Generator) -> ReplayState:

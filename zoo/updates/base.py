@@ -36,7 +36,8 @@ class UpdateRule:
     def apply(
         self, x: np.ndarray, g: np.ndarray, state: dict[str, Any], t: int
     ) -> tuple[np.ndarray, dict[str, Any]]:
-        raise NotImplementedError(f"{type(self).__name__} must implement apply")
+        """``(x_new, state_new)`` from the estimate ``g`` at step ``t``; never writes into ``state``."""
+        raise TypeError(f"{type(self).__name__} is not an update rule: subclass UpdateRule and define apply")
 
 
 _RULES: dict[str, type[UpdateRule]] = {}

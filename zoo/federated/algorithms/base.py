@@ -17,6 +17,7 @@ stacked iterates.
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 from typing import Any, ClassVar
 
@@ -47,7 +48,7 @@ class AlgoParams:
 Message = dict[str, np.ndarray]
 
 
-class FederatedAlgorithm:
+class FederatedAlgorithm(abc.ABC):
     """Base class: subclasses set ``name``/``Params`` and override the phases they change."""
 
     name: ClassVar[str] = "base"
@@ -81,11 +82,12 @@ class FederatedAlgorithm:
     def init_client(self, dim: int) -> dict[str, Any]:
         return {}
 
+    @abc.abstractmethod
     def local_update(self, message: Message, states: list[dict[str, Any]], batch: Any,
                      rngs: list[np.random.Generator], rnd: int,
                      bounds: tuple[np.ndarray, np.ndarray] | None = None
                      ) -> tuple[list[Message], list[dict[str, Any]]]:
-        raise NotImplementedError
+        """One round of local steps on each client of the batch; returns their messages and states."""
 
 
 # ---------------------------------------------------------------------- stacked RGE + update rule
