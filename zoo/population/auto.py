@@ -23,6 +23,7 @@ import numpy as np
 from zoo.core import registry
 from zoo.core.estimator import Estimator, Params, State
 from zoo.core.registry import register
+from zoo.population.nested import NestedEstimator
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,7 +65,7 @@ class AutoState(State):
 
 
 @register("auto")
-class Auto(Estimator):
+class Auto(NestedEstimator):
     """Picks a method from the dimension, budget and batching (BIPOP-CMA-ES for d <= 100), and runs it."""
 
     Params = AutoParams
@@ -97,18 +98,8 @@ class Auto(Estimator):
         return self.state.chosen
 
     @property
-    def inner(self) -> Estimator:
-        return self._inner
-
-    @property
     def deterministic(self) -> bool:
         return self._inner.deterministic
-
-    def _ask(self, state: AutoState, rng: np.random.Generator) -> np.ndarray:
-        return self._inner.ask()
-
-    def _batch_size(self, state: AutoState) -> int:
-        return self._inner._batch_size(self._inner.state)
 
     def _tell(self, state: AutoState, X: np.ndarray, values: np.ndarray) -> AutoState:
         self._inner.tell(X, values)
@@ -116,13 +107,3 @@ class Auto(Estimator):
 
     def _stop(self, state: AutoState) -> dict[str, Any]:
         return {k: v for k, v in self._inner.stop().items() if k not in ("budget", "f_target")}
-
-    def state_dict(self) -> dict[str, Any]:
-        sd = super().state_dict()
-        sd["inner"] = self._inner.state_dict()
-        return sd
-
-    def load_state_dict(self, sd: dict[str, Any]) -> None:
-        super().load_state_dict(sd)
-        self._inner = self._build_inner(self.state)
-        self._inner.load_state_dict(sd["inner"])

@@ -28,6 +28,7 @@ import numpy as np
 from zoo.core import registry
 from zoo.core.estimator import Estimator, Params, State
 from zoo.core.registry import register
+from zoo.population.nested import NestedEstimator
 
 POPSIZE_OPTIONS = ("popsize", "n_particles", "population_size", "pop_size", "population")
 SIGMA_OPTIONS = ("sigma0",)
@@ -81,7 +82,7 @@ class RestartState(State):
     exhausted: bool = False  # the inner stopped and no restart is allowed
 
 
-class RestartWrapper(Estimator):
+class RestartWrapper(NestedEstimator):
     """Restarts of an inner method with a growing population (IPOP) or two regimes (BIPOP)."""
 
     Params = RestartParams
@@ -157,12 +158,6 @@ class RestartWrapper(Estimator):
         )
 
     # ------------------------------------------------------------------ hooks
-    def _ask(self, state: RestartState, rng: np.random.Generator) -> np.ndarray:
-        return self._inner.ask()
-
-    def _batch_size(self, state: RestartState) -> int:
-        return self._inner._batch_size(self._inner.state)
-
     def _tell(self, state: RestartState, X: np.ndarray, values: np.ndarray) -> RestartState:
         self._inner.tell(X, values)
         reasons = self._inner.stop()
@@ -240,21 +235,10 @@ class RestartWrapper(Estimator):
         return {}
 
     # ------------------------------------------------------------------ state
-    @property
-    def inner(self) -> Estimator:
-        """The inner optimizer of the current run."""
-        return self._inner
-
-    def state_dict(self) -> dict[str, Any]:
-        sd = super().state_dict()
-        sd["inner"] = self._inner.state_dict()
-        return sd
-
-    def load_state_dict(self, sd: dict[str, Any]) -> None:
-        super().load_state_dict(sd)
-        self.state.inner_x0 = np.asarray(self.state.inner_x0, dtype=np.float64)
-        self._inner = self._build_inner(self.state)
-        self._inner.load_state_dict(sd["inner"])
+    def _state_from_dict(self, d: dict[str, Any]) -> RestartState:
+        state = super()._state_from_dict(d)
+        state.inner_x0 = np.asarray(state.inner_x0, dtype=np.float64)
+        return state
 
 
 @register("cma-ipop", "ipop")
