@@ -100,60 +100,12 @@ def test_smoke_benchmark_cli(tmp_path, capsys):
     assert table["pycma-ipop"]["budget"] == 100
 
 
-def test_bad_cli_input(tmp_path):
+@pytest.mark.parametrize(
+    ("methods", "dim", "functions"),
+    [("nope", "2", "1"), ("cma", "2", "25"), ("cma", "0", "1")],  # unknown method, no f25 in bbob, d=0
+)
+def test_bad_cli_input(tmp_path, methods, dim, functions):
     from zoo.cli import main
 
-    assert (
-        main(
-            [
-                "bench",
-                "bbob",
-                "--methods",
-                "nope",
-                "--dim",
-                "2",
-                "--functions",
-                "1",
-                "--quiet",
-                "--out",
-                str(tmp_path),
-            ]
-        )
-        == 2
-    )
-    assert (
-        main(
-            [
-                "bench",
-                "bbob",
-                "--methods",
-                "cma",
-                "--dim",
-                "2",
-                "--functions",
-                "25",
-                "--quiet",
-                "--out",
-                str(tmp_path),
-            ]
-        )
-        == 2
-    )
-    assert (
-        main(
-            [
-                "bench",
-                "bbob",
-                "--methods",
-                "cma",
-                "--dim",
-                "0",
-                "--functions",
-                "1",
-                "--quiet",
-                "--out",
-                str(tmp_path),
-            ]
-        )
-        == 2
-    )
+    argv = ["bench", "bbob", "--methods", methods, "--dim", dim, "--functions", functions, "--quiet"]
+    assert main([*argv, "--out", str(tmp_path)]) == 2
