@@ -349,7 +349,8 @@ def main() -> None:
                 med[m] = float(np.median(fs)) if fs else math.nan
             ratio = med["rge"] / med["pycma"] if med["pycma"] > 0 else math.inf
             print(
-                f"{p.name:<22} rge {_fmt(med['rge']):>10}  pycma {_fmt(med['pycma']):>10}  ratio {_fmt(ratio)}"
+                f"{p.name:<22} rge {_fmt(med['rge']):>10}  pycma {_fmt(med['pycma']):>10}  "
+                f"ratio {_fmt(ratio):>8}  {'met' if ratio <= 10 else 'MISSED'}"
             )
     print(f"\ntotal time {time.perf_counter() - t_all:.0f} s")
     if args.json:
