@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 
-from zoo import functions, plotting, updates
+from zoo import functions, plotting, space, updates
 from zoo.core import (
     BudgetExhausted,
     Estimator,
@@ -20,9 +20,10 @@ from zoo.core import (
     methods,
     minimize,
 )
+from zoo.core.evaluate import RayExecutor
 from zoo.estimators import CGE, RGE, SPSA, ZOSGD, ZOSignSGD
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the one version string (pyproject.toml reads it)
 
 
 def _load_methods(module: str) -> None:
@@ -46,6 +47,7 @@ __all__ = [
     "BudgetExhausted",
     "Estimator",
     "ObjectiveError",
+    "RayExecutor",
     "Result",
     "ZOSignSGD",
     "functions",
@@ -54,5 +56,6 @@ __all__ = [
     "methods",
     "minimize",
     "plotting",
+    "space",
     "updates",
 ]
