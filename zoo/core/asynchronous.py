@@ -22,7 +22,7 @@ import numpy as np
 
 
 class SteadyState(abc.ABC):
-    """Mixin for :class:`~zoo.core.estimator.Estimator` subclasses that can use results one at a time."""
+    """Mixin for :class:`~zoo.core.method.Method` subclasses that can use results one at a time."""
 
     supports_async = True
 

@@ -20,10 +20,11 @@ import numpy as np
 from zoo.core import checkpoint as _checkpoint
 from zoo.core import registry
 from zoo.core.bounds import to_lower_upper
-from zoo.core.estimator import Estimator, as_point
+from zoo.core.method import Method
 from zoo.core.oracle import ObjectiveError
 from zoo.core.problem import Problem
 from zoo.core.result import Result, status_of
+from zoo.core.validate import as_point, check_count, split_bounds
 
 DEFAULT_BUDGET_PER_DIM = 1000
 
@@ -31,14 +32,14 @@ DEFAULT_BUDGET_PER_DIM = 1000
 def minimize(
     fun: Callable[..., Any],
     x0: Any = None,
-    method: str | Estimator = "rge",
+    method: str | Method = "rge",
     *,
     budget: int | None = None,
     seed: int | None = None,
     bounds: Any = None,
     vectorized: bool = False,
     options: dict[str, Any] | None = None,
-    callback: Callable[[Estimator], Any] | None = None,
+    callback: Callable[[Method], Any] | None = None,
     progress: bool = False,
     max_iter: int | None = None,
     f_target: float | None = None,
@@ -62,7 +63,7 @@ def minimize(
     batch ``(n, d)`` and returns ``(n,)``. ``budget`` is a hard limit on queries (``res.nfev <= budget``;
     default ``1000 * d``). ``options`` are the method's own (unknown keys raise ``TypeError``).
     ``callback(opt)`` runs after every tell; returning True stops the run. ``method`` may also be an
-    :class:`~zoo.core.estimator.Estimator` instance, e.g. the ``optimizer`` attached to an
+    :class:`~zoo.core.method.Method` instance, e.g. the ``optimizer`` attached to an
     :class:`~zoo.core.oracle.ObjectiveError`, to resume a run.
 
     If the objective raises, an :class:`ObjectiveError` propagates with the offending point in ``.x`` and the
@@ -87,10 +88,10 @@ def minimize(
         fun, args=args, space=space, constraints=constraints, vectorized=vectorized, workers=workers,
         executor=executor, timeout=timeout, log=log, on_error=on_error,
     )  # fmt: skip
-    if isinstance(method, Estimator):
+    if isinstance(method, Method):
         opt = method
         if budget is not None:
-            opt.budget = int(budget) if int(budget) > 0 else _bad_budget(budget)
+            opt.budget = check_count(budget, "budget")
     else:
         cls = registry.get(method)
         bounds = to_lower_upper(bounds, None if x0 is None or space is not None else np.size(x0))
@@ -98,9 +99,14 @@ def minimize(
             x0, bounds, options = problem.setup(cls, x0, bounds, dict(options or {}))
         if x0 is None and dim is None and bounds is None:
             raise TypeError("minimize needs x0 (or dim= / bounds= for methods that sample their own start)")
-        d = as_point(x0).size if x0 is not None else None
         if budget is None:
-            n = d if d is not None else (int(dim) if dim is not None else np.size(bounds[0]))
+            n = (
+                as_point(x0).size
+                if x0 is not None
+                else (check_count(dim, "dim") if dim is not None else None)
+            )
+            if n is None:
+                n = max(np.size(np.asarray(side, dtype=np.float64)) for side in split_bounds(bounds))
             budget = DEFAULT_BUDGET_PER_DIM * max(int(n), 1)
         options = dict(options or {})
         # a method that adapts to batched objectives (e.g. "auto") learns it from vectorized=, unless told
@@ -116,9 +122,12 @@ def minimize(
             dim=dim,
             **options,
         )
-    if isinstance(method, Estimator) and space is not None:
+    every = check_count(checkpoint_every, "checkpoint_every")
+    if isinstance(method, Method) and space is not None:
         problem.setup(type(opt), None, None, {})  # the encoding of the method (its x0 and box are set)
-    problem.start(opt.dim, opt.budget, opt.nfev)  # a resumed optimizer has already spent part of the budget
+    problem.start(
+        opt.dim, opt.budget, opt.n_queries
+    )  # a resumed optimizer has already spent part of the budget
     oracle = problem
     callback = _scipy_callback(callback, problem)
     if asynchronous:
@@ -133,7 +142,7 @@ def minimize(
     hist_nfev: list[int] = []
     hist_best: list[float] = []
     hist_batch: list[float] = []
-    bar = _progress_bar(opt.budget, opt.nfev) if progress else None
+    bar = _progress_bar(opt.budget, opt.n_queries) if progress else None
     per_eval = bar_update(bar, problem) if bar is not None and problem.evaluator is not None else None
     t0 = time.perf_counter()
     reasons: dict[str, Any] = {}
@@ -146,27 +155,35 @@ def minimize(
                 reasons = {"max_time": max_time}
                 break
             X = opt.ask()
+            done = opt.pending_values  # answers kept from an interrupted attempt at this batch
+            answered = len(done)
             try:
-                values = oracle(X, on_done=per_eval)
+                values = oracle(X, done, on_done=per_eval)
             except ObjectiveError as err:
                 err.optimizer = opt
                 raise
+            finally:
+                if bar is not None and per_eval is None:
+                    bar.update(len(done) - answered)
             opt.tell(X, values)
             f_best = opt.best[1]
-            hist_nfev.append(oracle.nfev)
+            hist_nfev.append(opt.nfev)
             hist_best.append(f_best)
             finite = values[np.isfinite(values)]
             hist_batch.append(float(finite.min()) if finite.size else math.inf)
-            if bar is not None:
-                if problem.evaluator is None:
-                    bar.update(len(X))
-                if opt.nit % 10 == 0:
-                    bar.set_postfix(best=f"{f_best:.4g}", refresh=False)
-            if checkpoint is not None and opt.nit % max(int(checkpoint_every), 1) == 0:
+            if bar is not None and opt.nit % 10 == 0:
+                bar.set_postfix(best=f"{f_best:.4g}", refresh=False)
+            if checkpoint is not None and opt.nit % every == 0:
                 _checkpoint.save(checkpoint, opt.state_dict())
             if callback is not None and callback(opt):
                 reasons = {"callback": True}
                 break
+    except BaseException:
+        # an objective error, a KeyboardInterrupt, a failing callback: the optimizer is exactly as after its
+        # last tell (plus the answers kept for the pending batch), so the checkpoint resumes the run
+        if checkpoint is not None:
+            _checkpoint.save(checkpoint, opt.state_dict())
+        raise
     finally:
         if bar is not None:
             bar.close()
@@ -176,20 +193,20 @@ def minimize(
     return _result(opt, problem, reasons, {"nfev": hist_nfev, "fun": hist_best, "batch_min": hist_batch})
 
 
-def _result(opt: Estimator, problem: Problem, reasons: dict[str, Any], hist: dict[str, list]) -> Result:
+def _result(opt: Method, problem: Problem, reasons: dict[str, Any], hist: dict[str, list]) -> Result:
     x_best, f_best = opt.best
     found = math.isfinite(f_best)
     status = status_of(reasons, found)
     res = Result(
         x=x_best,
         fun=f_best,
-        nfev=problem.nfev,
+        nfev=opt.n_queries,
         nit=opt.nit,
         success=status == 0,
         status=status,
         message=_message(reasons, found),
         stop=reasons,
-        n_nonfinite=problem.n_nonfinite,
+        n_nonfinite=opt.n_nonfinite,
         history={
             "nfev": np.array(hist["nfev"], dtype=np.int64),
             "fun": np.array(hist["fun"], dtype=np.float64),
@@ -214,15 +231,13 @@ def _scipy_callback(callback: Callable | None, problem: Problem) -> Callable | N
         params = []
     scipy_style = params == ["intermediate_result"]
 
-    def call(opt: Estimator) -> bool:
+    def call(opt: Method) -> bool:
         try:
             if scipy_style:
-                from zoo.core.result import Result as _R
-
                 x, f = opt.best
                 if problem.space is not None:
                     x = problem.space.decode(x, problem.encoding)
-                return bool(callback(intermediate_result=_R(x=x, fun=f, nit=opt.nit, nfev=problem.nfev)))
+                return bool(callback(intermediate_result=Result(x=x, fun=f, nit=opt.nit, nfev=opt.n_queries)))
             return bool(callback(opt))
         except StopIteration:
             return True
@@ -240,10 +255,6 @@ def bar_update(bar: Any, problem: Problem) -> Callable:
             bar.set_postfix(busy=f"{ev.busy}/{ev.capacity}", faults=len(problem.faults), refresh=False)
 
     return on_done
-
-
-def _bad_budget(budget: Any) -> int:
-    raise ValueError(f"budget must be a positive int, got {budget!r}")
 
 
 def _message(reasons: dict[str, Any], found: bool) -> str:

@@ -180,24 +180,39 @@ class Problem:
         return self._evaluator
 
     # ------------------------------------------------------------------ evaluation
-    def __call__(self, X: np.ndarray, on_done: Callable | None = None) -> np.ndarray:
-        """The values told to the method for the batch ``X`` (encoded)."""
-        n = len(X)
+    def __call__(
+        self, X: np.ndarray, done: list | None = None, on_done: Callable | None = None
+    ) -> np.ndarray:
+        """The values told to the method for the batch ``X`` (encoded). ``done``: values of its first rows
+        answered by an earlier, interrupted call (the driver's ``pending_values``); new answers are appended."""
+        done = [] if done is None else done
+        if self._oracle is not None:
+            before = self._oracle.nfev
+            try:
+                return self._oracle(X, done)
+            finally:
+                self.nfev += self._oracle.nfev - before
+                self.n_nonfinite = self._oracle.n_nonfinite
+        rest = X[len(done) :]
+        n = len(rest)
         if self.budget is not None and self.nfev + n > self.budget:
             raise BudgetExhausted(
                 f"a batch of {n} queries would exceed the budget ({self.nfev} of {self.budget} used)"
             )
-        if self._oracle is not None:
-            values = self._oracle(X)
-            self.nfev, self.n_nonfinite = self._oracle.nfev, self._oracle.n_nonfinite
-            return values
         if self.vectorized:
-            return self._vectorized(X)
-        if self._evaluator is not None:
-            outcomes = self._evaluator.map(X, on_done=lambda i, o: self.record(X[i], o, on_done))
+            values = self._vectorized(rest)
+        elif self._evaluator is not None:
+            outcomes = self._evaluator.map(rest, on_done=lambda i, o: self.record(rest[i], o, on_done))
+            values = self.told(rest, outcomes)
+        elif self.al is None:  # serial: each answer is kept at once, so an error loses none of the batch
+            for i in range(n):
+                done.append(self.record(rest[i], self._serial(rest[i]), on_done).value)
+            return np.array(done, dtype=np.float64)
         else:
-            outcomes = [self.record(X[i], self._serial(X[i]), on_done) for i in range(n)]
-        return self.told(X, outcomes)
+            outcomes = [self.record(rest[i], self._serial(rest[i]), on_done) for i in range(n)]
+            values = self.told(rest, outcomes)
+        done.extend(values.tolist())
+        return np.array(done, dtype=np.float64)
 
     def _serial(self, z: np.ndarray) -> Outcome:
         import time
