@@ -12,7 +12,8 @@ Per run it records, with the clean (noise-free) objective:
   final mean; nevergrad: the recommendation), which is where a diverging method shows,
 - ``worse``: ``f > f(x0)`` or ``f_end > f(x0)`` (NaN counts as worse).
 The table per (problem, budget) gives the median ``f`` over seeds, the share of runs with ``worse``, and the
-per-seed ``f``. zoo's ``success`` flag is counted too (``ok`` column: runs with success=True).
+per-seed ``f``. The ``ok`` column counts the runs zoo did not flag as failed (status 4: no finite value, 6: the
+method reports that its run ended worse than it started); a budget-limited run is scipy's status 1 and counts.
 
 The anchors get a hint zoo's methods do not: pycma's ``sigma0`` and OnePlusOne's mutation scale are set to the
 problem's ``scale`` (1 for starts drawn from N(0, I), a quarter of the box width for bounded problems).
@@ -200,7 +201,8 @@ def run_zoo(method: str, problem: Problem, x0: np.ndarray, budget: int, seed: in
     return {
         "f": _clean(problem, res.x),
         "f_end": _clean(problem, x_end),
-        "success": bool(res.success),
+        "success": int(res.status) not in (4, 6),  # 4: nothing finite found, 6: the method reports a failure
+        "status": int(res.status),
         "message": res.message,
         "nfev": int(res.nfev),
         "warnings": len(caught),

@@ -196,15 +196,18 @@ def minimize(
 def _result(opt: Method, problem: Problem, reasons: dict[str, Any], hist: dict[str, list]) -> Result:
     x_best, f_best = opt.best
     found = math.isfinite(f_best)
-    status = status_of(reasons, found)
+    extra = dict(opt.outcome())  # e.g. a run that ended worse than it started, the step control's record
+    failure = extra.pop("failure", None) if found else None
+    status = 6 if failure else status_of(reasons, found)
     res = Result(
+        **extra,
         x=x_best,
         fun=f_best,
         nfev=opt.n_queries,
         nit=opt.nit,
         success=status == 0,
         status=status,
-        message=_message(reasons, found),
+        message=_message(reasons, found) + (f"; {failure}" if failure else ""),
         stop=reasons,
         n_nonfinite=opt.n_nonfinite,
         history={
