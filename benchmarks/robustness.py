@@ -284,6 +284,12 @@ def run(method: str, problem: Problem, budget: int, seed: int, options=None) -> 
     return r
 
 
+def _run_task(task) -> dict:
+    suite_name, name, budget, method, seed, opts = task
+    problem = next(p for p in (suite() if suite_name == "main" else heldout()) if p.name == name)
+    return run(method, problem, budget, seed, json.loads(opts))
+
+
 # --------------------------------------------------------------------------------------------- report
 def _fmt(v: float) -> str:
     return "nan" if not math.isfinite(v) else f"{v:.3g}"
@@ -298,6 +304,7 @@ def main() -> None:
     ap.add_argument("--problems", default="", help="comma-separated problem names (default: all)")
     ap.add_argument("--options", default="{}", help='JSON {"method": {options}} for zoo methods')
     ap.add_argument("--json", default="", help="write every run's record to this file")
+    ap.add_argument("--jobs", type=int, default=1, help="worker processes (the runs are independent)")
     args = ap.parse_args()
 
     problems = suite() if args.suite == "main" else heldout()
@@ -310,13 +317,30 @@ def main() -> None:
     records = []
     totals = {m: [0, 0] for m in methods}  # worse runs, all runs
     t_all = time.perf_counter()
+    tasks = [
+        (args.suite, p.name, mult * p.d, m, s, json.dumps(options.get(m)))
+        for p in problems
+        for mult in mults
+        for m in methods
+        for s in range(args.seeds)
+    ]
+    if args.jobs > 1:  # every run is seeded on its own, so the numbers do not depend on the number of jobs
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(args.jobs) as pool:
+            done = dict(zip(tasks, pool.map(_run_task, tasks, chunksize=1), strict=True))
+    else:
+        done = {}
     for p in problems:
         for mult in mults:
             budget = mult * p.d
             print(f"\n### {p.name} (d={p.d}), budget {mult}*d = {budget}")
             print(f"{'method':<15} {'median f':>10} {'worse':>6} {'ok':>4} {'time':>6}   f per seed (f_end)")
             for m in methods:
-                rows = [run(m, p, budget, s, options.get(m)) for s in range(args.seeds)]
+                keys = [
+                    (args.suite, p.name, budget, m, s, json.dumps(options.get(m))) for s in range(args.seeds)
+                ]
+                rows = [done[k] if k in done else _run_task(k) for k in keys]
                 for s, r in enumerate(rows):
                     records.append(
                         {"problem": p.name, "d": p.d, "budget": budget, "method": m, "seed": s, **r}
