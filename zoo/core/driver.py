@@ -198,6 +198,7 @@ def _result(opt: Method, problem: Problem, reasons: dict[str, Any], hist: dict[s
     found = math.isfinite(f_best)
     extra = dict(opt.outcome())  # e.g. a run that ended worse than it started, the step control's record
     failure = extra.pop("failure", None) if found else None
+    note = extra.pop("note", None)
     status = 6 if failure else status_of(reasons, found)
     res = Result(
         **extra,
@@ -207,7 +208,7 @@ def _result(opt: Method, problem: Problem, reasons: dict[str, Any], hist: dict[s
         nit=opt.nit,
         success=status == 0,
         status=status,
-        message=_message(reasons, found) + (f"; {failure}" if failure else ""),
+        message="; ".join(m for m in (_message(reasons, found), failure, note) if m),
         stop=reasons,
         n_nonfinite=opt.n_nonfinite,
         history={

@@ -153,8 +153,9 @@ class Method(abc.ABC):
     def outcome(self) -> dict[str, Any]:
         """What the method says about its run, for ``zoo.minimize``'s result: an optional ``"failure"`` (a
         sentence; the result then has ``success=False``, ``status=6`` and the sentence in ``message``, e.g. a
-        run that ends worse than it started) and any further entries, recorded in the result under their names
-        (e.g. ``step_control``). Default: nothing to say."""
+        run that ends worse than it started), an optional ``"note"`` (a sentence added to ``message``, status
+        unchanged) and any further entries, recorded in the result under their names (e.g. ``step_control``).
+        Default: nothing to say."""
         return {}
 
     # ------------------------------------------------------------------ public
