@@ -17,6 +17,7 @@ from zoo.core.method import Method
 from zoo.core.oracle import ObjectiveError, ValueOracle
 from zoo.core.result import Result
 from zoo.core.validate import as_point, check_count, split_bounds
+from zoo.progress import progress_bar
 
 DEFAULT_BUDGET_PER_DIM = 1000
 
@@ -92,7 +93,7 @@ def minimize(
     hist_nfev: list[int] = []
     hist_best: list[float] = []
     hist_batch: list[float] = []
-    bar = _progress_bar(opt.budget, opt.n_queries) if progress else None
+    bar = progress_bar(opt.budget, opt.n_queries, unit="queries") if progress else None
     t0 = time.perf_counter()
     reasons: dict[str, Any] = {}
     try:
@@ -172,9 +173,3 @@ def _message(reasons: dict[str, Any], found: bool) -> str:
         "callback": "the callback asked to stop",
     }
     return "; ".join(text.get(k, f"{k}: {v}") for k, v in reasons.items()) or "stopped"
-
-
-def _progress_bar(total: int | None, initial: int):
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, initial=initial, unit="query", dynamic_ncols=True, leave=True)
