@@ -295,6 +295,28 @@ def _fmt(v: float) -> str:
     return "nan" if not math.isfinite(v) else f"{v:.3g}"
 
 
+def _summary(records, problems, mults, methods) -> None:
+    """Markdown tables, one per budget: median f over seeds per problem and method (runs worse than f(x0))."""
+    for b in mults:
+        print(f"\n### summary at {b}*d: median f over seeds [runs worse than f(x0)]\n")
+        print("| problem | f(x0) | " + " | ".join(methods) + " |")
+        print("|---" * (len(methods) + 2) + "|")
+        for p in problems:
+            cells = []
+            f0 = [r["f0"] for r in records if r["problem"] == p.name]
+            for m in methods:
+                rows = [
+                    r
+                    for r in records
+                    if r["problem"] == p.name and r["budget"] == b * p.d and r["method"] == m
+                ]
+                fs = np.array([r["f"] for r in rows])
+                med = _fmt(float(np.median(np.where(np.isnan(fs), np.inf, fs)))) if rows else "-"
+                worse = sum(r["worse"] for r in rows)
+                cells.append(med + (f" [{worse}]" if worse else ""))
+            print(f"| {p.name} | {_fmt(float(np.median(f0)))} | " + " | ".join(cells) + " |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--suite", choices=("main", "heldout"), default="main")
@@ -365,6 +387,7 @@ def main() -> None:
     print("\n### runs that end worse than f(x0), all problems and budgets")
     for m, (w, n) in totals.items():
         print(f"{m:<15} {w}/{n}")
+    _summary(records, problems, mults, methods)
     if args.suite == "main" and "rge" in methods and "pycma" in methods and 1000 in mults:
         print("\n### rge median / pycma median on the unimodal problems at 1000*d (target <= 10)")
         for p in problems:
