@@ -17,9 +17,6 @@ never keeps the process alive).
 ``allowance`` (optional, per client): the most queries a client may make this round (the run's query budget,
 split by the simulator). A client whose next call would pass it is *finished*, not faulty: it is not asked
 again, its rows are NaN (the algorithms skip those steps) and it uploads what it has.
-
-``steps`` (optional, per client): the number of local steps each client runs this round; an algorithm asks
-:meth:`stepping` which clients still step at step ``k``.
 """
 
 from __future__ import annotations
@@ -73,7 +70,6 @@ class ClientBatch:
         ids: np.ndarray,
         timeout: float | None = None,
         allowance: np.ndarray | None = None,
-        steps: np.ndarray | None = None,
     ) -> None:
         self.problem = problem
         self.ids = np.asarray(ids, dtype=np.int64)
@@ -87,16 +83,7 @@ class ClientBatch:
         self.timeout = timeout
         self.seconds = np.zeros(self.size)
         self.allowance = None if allowance is None else np.asarray(allowance, dtype=np.int64)
-        self.steps = None if steps is None else np.asarray(steps, dtype=np.int64)
         self._workers: dict[int, _Worker] = {}
-
-    def stepping(self, step: int) -> np.ndarray:
-        """Clients that run local step ``step`` (live, within their allowance, and with more than ``step``
-        local steps this round)."""
-        mask = self.alive & ~self.finished
-        if self.steps is not None:
-            mask &= step < self.steps
-        return mask
 
     def fail(self, pos: int, reason: str) -> None:
         if self.alive[pos]:

@@ -10,6 +10,7 @@ Built-ins:
   by a Dirichlet draw (concentration ``(1 - h) / h`` for heterogeneity ``h``) and the client optima are spread
   by ``h``; its minimum ``F*`` is known in closed form.
 - :func:`ackley`, :func:`levy`: ``f_i(x) = s_i * g(x - shift_i)`` with client-specific shifts and scales.
+- :func:`rosenbrock`: a shifted, scaled Rosenbrock mixture with unequal client weights.
 - :func:`attack` (in :mod:`zoo.federated.attack`): a black-box adversarial perturbation against 10 classifiers.
 """
 
@@ -244,6 +245,20 @@ def levy(dim: int = 30, n_clients: int = 10, heterogeneity: float = 0.5, seed: i
     return _shifted("levy", dim, n_clients, heterogeneity, seed, x0_scale=3.0)
 
 
+def rosenbrock(dim: int = 20, n_clients: int = 8, heterogeneity: float = 0.3, seed: int = 0) -> FederatedProblem:
+    """A Rosenbrock mixture with unequal client weights: ``f_i(x) = s_i * rosenbrock(x - shift_i)``, client
+    weights from a Dirichlet(1) draw (so some clients count several times more than others), x0 at -1 + noise.
+    """
+    if not heterogeneity >= 0:
+        raise ValueError(f"heterogeneity must be >= 0, got {heterogeneity}")
+    p = _shifted("rosenbrock", dim, n_clients, heterogeneity, seed, x0_scale=0.5)
+    rng = np.random.default_rng([seed, 0xF0E])
+    w = rng.dirichlet(np.ones(n_clients))
+    p.x0 = p.x0 - 2.0  # start across the valley from the optima (near x = 1)
+    return FederatedProblem(p.objectives, w, x0=p.x0, name=f"rosenbrock-mixture-d{dim}", batched=p.batched,
+                            evaluator=GroupValue(p.batched, w / w.sum()))
+
+
 def attack(n_clients: int = 10, epsilon: float = 0.3, image: int = 0, seed: int = 0) -> FederatedProblem:
     """Black-box adversarial attack on scikit-learn digits (see :mod:`zoo.federated.attack`)."""
     from zoo.federated.attack import attack_problem
@@ -252,7 +267,7 @@ def attack(n_clients: int = 10, epsilon: float = 0.3, image: int = 0, seed: int 
 
 
 BUILTINS: dict[str, Callable[..., FederatedProblem]] = {
-    "quadratic": quadratic, "ackley": ackley, "levy": levy, "attack": attack,
+    "quadratic": quadratic, "ackley": ackley, "levy": levy, "rosenbrock": rosenbrock, "attack": attack,
 }
 
 

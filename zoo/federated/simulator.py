@@ -143,7 +143,7 @@ class Simulator:
         if resume:
             records, server, states = self.file.load()
             self.history.rounds, self.server = records, server
-            self.round_index = records[-1]["round"] + 1
+            self.round_index = records[-1]["round"]
             if states or algorithm.init_client(problem.dim):
                 if not hasattr(self.engine, "load_client_states"):
                     raise ValueError(
@@ -156,9 +156,14 @@ class Simulator:
         queries, faults = np.zeros(n, dtype=np.int64), []
         if check_dimensions:  # each client once at x0, counted as every client query is
             queries[:], faults = 1, self._check_dimensions()
+        self._record(queries, 0, 0, faults, [], 0.0, 0.0)
         if self.file is not None:
             self.file.start()
-        self._record(queries, 0, 0, faults, [], 0.0, 0.0)
+            self._save(self.history.rounds[-1])
+
+    def _save(self, rec: dict[str, Any]) -> None:
+        states = self.engine.client_states() if hasattr(self.engine, "client_states") else None
+        self.file.append(rec, self.server, states)
 
     # ------------------------------------------------------------------ the round
     def _check_dimensions(self) -> list[tuple[int, str]]:
@@ -296,8 +301,7 @@ class Simulator:
         rec["nonfinite"] = nonfinite
         self._collect_late()
         if self.file is not None:
-            states = self.engine.client_states() if hasattr(self.engine, "client_states") else None
-            self.file.append(rec, self.server, states)
+            self._save(rec)
         return rec
 
     def _collect_late(self) -> None:

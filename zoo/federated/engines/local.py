@@ -5,6 +5,8 @@ Client states live in a dict keyed by client id.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -31,11 +33,36 @@ def run_clients(
 ) -> list[tuple[dict[str, np.ndarray] | None, dict[str, Any] | None, dict[str, Any]]]:
     """Run one round for the clients ``ids`` (states in the same order). Returns, per client,
     ``(upload or None, new state or None, report)``; a faulty client has no upload and keeps its state.
-    Shared by every engine, so a client computes the same numbers wherever it runs.
+    Shared by every engine, so a client computes the same numbers wherever it runs. ``steps`` (per client):
+    clients with different numbers of local steps run as one stack per step count (each client's numbers depend
+    only on its own generator, so the grouping changes nothing else).
 
     Raises :class:`AlgorithmDiverged` when a client that answered only with finite values (or whose non-finite
     values the estimators dropped) uploads non-finite numbers: that is the algorithm's step, not the client."""
-    batch = ClientBatch(problem, ids, timeout, allowance, steps)
+    ids = np.asarray(ids, dtype=np.int64)
+    if steps is not None and len(np.unique(steps)) > 1:  # per-client local steps: one stack per step count
+        out: list = [None] * len(ids)
+        for k in np.unique(steps):
+            pos = np.flatnonzero(steps == k)
+            part = run_clients(
+                problem,
+                algorithm,
+                message,
+                ids[pos],
+                [states[p] for p in pos],
+                seed,
+                rnd,
+                timeout,
+                None if allowance is None else allowance[pos],
+                steps[pos],
+            )
+            for p, res in zip(pos, part):
+                out[p] = res
+        return out
+    if steps is not None and int(steps[0]) != algorithm.params.local_steps:
+        algorithm = copy.copy(algorithm)
+        algorithm.params = dataclasses.replace(algorithm.params, local_steps=int(steps[0]))
+    batch = ClientBatch(problem, ids, timeout, allowance)
     rngs = client_rngs(seed, rnd, ids)
     try:
         uploads, new_states = algorithm.local_update(message, states, batch, rngs, rnd, problem.bounds)
