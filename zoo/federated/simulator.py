@@ -249,7 +249,7 @@ class Simulator:
         )
         faults += [(int(i), "dropped out") for i in ids[dropped]]
         active = ids[~dropped]
-        queries = np.zeros(n, dtype=np.int64)
+        queries, seconds = np.zeros(n, dtype=np.int64), np.zeros(n)
         nonfinite, answers = 0, []
         left = self.budget_left()
         allowance = None if left is None or not len(active) else np.full(len(active), left // len(active))
@@ -257,6 +257,7 @@ class Simulator:
         if len(active):
             for i, (upload, report) in zip(active, self.engine.round(message, active, rnd, allowance, steps)):
                 queries[i] = report["queries"]
+                seconds[i] = report.get("seconds", 0.0)
                 nonfinite += report["nonfinite"]
                 if upload is None:
                     faults.append((int(i), report["fault"]))
@@ -299,6 +300,8 @@ class Simulator:
         self._record(queries, up, down_each * len(ids), faults, ids, time.perf_counter() - t0, clock)
         rec = self.history.rounds[-1]
         rec["nonfinite"] = nonfinite
+        if self.timeout is not None:  # measured per client only under a timeout (the calls run one by one)
+            rec["client_seconds"] = seconds
         self._collect_late()
         if self.file is not None:
             self._save(rec)

@@ -77,6 +77,7 @@ def make_client_app(problem: Any, algorithm: Any, seed: int, timeout: float | No
                     {
                         "queries": int(report["queries"]),
                         "nonfinite": int(report["nonfinite"]),
+                        "seconds": float(report["seconds"]),
                         "fault": report["fault"] or "",
                     }
                 ),
@@ -212,6 +213,7 @@ class FlowerEngine:
                 "id": i,
                 "queries": int(rep["queries"]),
                 "nonfinite": int(rep["nonfinite"]),
+                "seconds": float(rep["seconds"]),
                 "fault": rep["fault"] or None,
             }
             upload = _arrays(reply.content["upload"]) if "upload" in reply.content else None
