@@ -11,31 +11,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from zoo.cli_types import nonnegative_float, nonnegative_int, positive_float, positive_int
+
 DEFAULT_CLIENTS = {"quadratic": 5, "ackley": 10, "levy": 10, "rosenbrock": 8}
 DEFAULT_DIM = {"quadratic": 300, "ackley": 30, "levy": 30, "rosenbrock": 20}
-
-
-def _positive(kind):
-    def parse(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}")
-        return value
-
-    return parse
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
-    return value
 
 
 def _cmd_federate(args: argparse.Namespace) -> int:
@@ -137,33 +116,37 @@ def add_cli(subparsers) -> None:
         help="fzoos, fedzo, fedprox, scaffold (= scaffold2), scaffold1; repeat or comma-separate "
         "(default: fzoos and fedzo)",
     )
-    p.add_argument("--clients", type=int, default=None, help="number of clients (default 5; 10 for others)")
-    p.add_argument("--clients-per-round", type=int, default=None, help="clients sampled each round (all)")
-    p.add_argument("--rounds", type=int, default=50, help="communication rounds (default 50)")
-    p.add_argument("--local-steps", type=int, default=10, help="local steps per round (default 10)")
     p.add_argument(
-        "--dim", type=int, default=None, help="dimension (quadratic 300, ackley/levy 30, rosenbrock 20)"
+        "--clients", type=positive_int, default=None, help="number of clients (default 5; 10 for others)"
+    )
+    p.add_argument(
+        "--clients-per-round", type=positive_int, default=None, help="clients sampled each round (all)"
+    )
+    p.add_argument("--rounds", type=positive_int, default=50, help="communication rounds (default 50)")
+    p.add_argument("--local-steps", type=positive_int, default=10, help="local steps per round (default 10)")
+    p.add_argument(
+        "--dim", type=positive_int, default=None, help="dimension (quadratic 300, ackley/levy 30, rosenbrock 20)"
     )
     p.add_argument(
         "--heterogeneity",
-        type=_non_negative_float,
+        type=nonnegative_float,
         default=None,
         help="how different the clients are (quadratic: in [0, 1), default 0.5; ackley/levy 0.5; "
         "rosenbrock 0.3)",
     )
     p.add_argument(
-        "--lr", type=_positive(float), default=None, help="local step size (default: each algorithm's)"
+        "--lr", type=positive_float, default=None, help="local step size (default: each algorithm's)"
     )
     p.add_argument(
         "--q",
-        type=_positive(int),
+        type=positive_int,
         default=None,
         help="queries per local step: RGE directions (FedZO/FedProx/SCAFFOLD, default 20), FZooS's "
         "active queries (default 5)",
     )
     p.add_argument(
         "--budget",
-        type=_positive(int),
+        type=positive_int,
         default=None,
         help="client query budget of each run: the run stops when it is spent",
     )
@@ -176,11 +159,16 @@ def add_cli(subparsers) -> None:
     p.add_argument(
         "--resume", action="store_true", help="continue the runs saved under --history up to --rounds"
     )
-    p.add_argument("--epsilon", type=float, default=0.3, help="attack: box half-width of the perturbation")
-    p.add_argument("--engine", choices=["local", "ray", "flower"], default="local", help="where clients run")
-    p.add_argument("--seed", type=int, default=0, help="seed of the run (default 0)")
     p.add_argument(
-        "--problem-seed", type=int, default=None, help="seed that builds the problem (default: the run seed)"
+        "--epsilon", type=positive_float, default=0.3, help="attack: box half-width of the perturbation"
+    )
+    p.add_argument("--engine", choices=["local", "ray", "flower"], default="local", help="where clients run")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the run (default 0)")
+    p.add_argument(
+        "--problem-seed",
+        type=nonnegative_int,
+        default=None,
+        help="seed that builds the problem (default: the run seed)",
     )
     p.add_argument("--plot", default=None, help="PNG path (default federate-PROBLEM.png; 'none': no plot)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -322,9 +322,9 @@ class Simulator:
         rounds = _positive_int(rounds, "rounds")
         bar = None
         if progress:
-            from tqdm.auto import tqdm
+            from zoo.progress import progress_bar
 
-            bar = tqdm(total=rounds, desc=f"{self.algorithm.name} [{self.engine.name}]", unit="round")
+            bar = progress_bar(int(rounds), unit="rounds", desc=f"{self.algorithm.name} [{self.engine.name}]")
 
         def loop() -> None:
             for _ in range(rounds):
