@@ -44,9 +44,9 @@ def test_federate_new_flags_budget_history_and_resume(tmp_path, capsys):
 
 @pytest.mark.parametrize(("extra", "message"), [
     (["--resume"], "--resume needs --history"),
-    (["--budget", "0"], "expected a positive int"),
-    (["--lr", "-1"], "expected a positive float"),
-    (["--heterogeneity", "nan"], "expected a number >= 0"),
+    (["--budget", "0"], "--budget: must be a positive int"),
+    (["--lr", "-1"], "--lr: must be a number > 0"),
+    (["--heterogeneity", "nan"], "--heterogeneity: must be a finite number"),
 ])
 def test_federate_bad_flags_are_clear_errors(capsys, extra, message):
     try:
