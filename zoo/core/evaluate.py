@@ -132,6 +132,8 @@ class Evaluator:
         self.timeout = None if timeout is None else float(timeout)
         self.own = executor is None
         self.executor = executor if executor is not None else self._new_pool()
+        if not self.own:  # start the remote workers (Ray imports zoo in each) before any evaluation's clock runs
+            list(self.executor.map(_ready, range(self.capacity)))
         self.running: dict[
             cf.Future, tuple[int, np.ndarray, float, int]
         ] = {}  # future -> (tag, z, t0, tries)
@@ -149,14 +151,13 @@ class Evaluator:
         return len(self.running)
 
     def _new_pool(self) -> cf.ProcessPoolExecutor:
-        # forkserver: fork-safe with the threads numba and tqdm start (spawn where it is missing); its server
-        # imports zoo once, so a worker (re)starts in milliseconds. The processes are started here, before any
-        # evaluation, so start-up never counts against ``timeout``.
-        if "forkserver" in multiprocessing.get_all_start_methods():
-            ctx = multiprocessing.get_context("forkserver")
+        # The platform's default start method (fork on Linux up to Python 3.13: a worker starts in milliseconds
+        # with zoo already imported; forkserver on 3.14+, whose server then imports zoo once; spawn on macOS
+        # and Windows). The processes are started here, before any evaluation, so start-up never counts
+        # against ``timeout``.
+        ctx = multiprocessing.get_context()
+        if ctx.get_start_method() == "forkserver":
             ctx.set_forkserver_preload(["zoo.core.evaluate"])
-        else:  # pragma: no cover - Windows
-            ctx = multiprocessing.get_context("spawn")
         pool = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
         list(pool.map(_ready, range(self.workers)))
         return pool
