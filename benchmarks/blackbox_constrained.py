@@ -117,8 +117,14 @@ def run_zoo(method, f, g, lo, hi, x0, budget, seed):
 def run_pycma(f, g, lo, hi, x0, budget, seed):
     import cma
 
-    cfun = cma.ConstrainedFitnessAL(f, lambda x: list(g(x)))
-    opts = {"bounds": [lo.tolist(), hi.tolist()], "seed": seed + 1, "verbose": -9, "maxfevals": budget}
+    cfun = cma.ConstrainedFitnessAL(f, lambda x: list(g(x)), logging=0)
+    opts = {
+        "bounds": [lo.tolist(), hi.tolist()],
+        "seed": seed + 1,
+        "verbose": -9,
+        "maxfevals": budget,
+        "verb_log": 0,
+    }
     es = cma.CMAEvolutionStrategy(x0, 0.2 * float(np.mean(hi - lo)), opts)
     while not es.stop() and cfun.count_calls + es.popsize <= budget:
         X = es.ask()
