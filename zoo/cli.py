@@ -64,7 +64,7 @@ def _cmd_minimize(args: argparse.Namespace) -> int:
         return run(args, _parse_options(args.option))
     if args.function not in zoo.functions.names():
         raise ValueError(
-            f"unknown function {args.function!r}: a built-in ({', '.join(zoo.functions.names())}) "
+            f"argument function: unknown function {args.function!r}; a built-in ({', '.join(zoo.functions.names())}) "
             "or your own as module:function / path/to/file.py:function"
         )
     for flag in ("space", "resume", "checkpoint", "out", "log", "bounds", "timeout"):

@@ -152,7 +152,9 @@ class Evaluator:
         self.timeout = None if timeout is None else float(timeout)
         self.own = executor is None
         self.executor = executor if executor is not None else self._new_pool()
-        if not self.own:  # start the remote workers (Ray imports zoo in each) before any evaluation's clock runs
+        if (
+            not self.own
+        ):  # start the remote workers (Ray imports zoo in each) before any evaluation's clock runs
             warm_up(self.executor, self.capacity)
         self.running: dict[
             cf.Future, tuple[int, np.ndarray, float, int]
