@@ -49,8 +49,9 @@ def main() -> int:
     for a in ("fedzo", "fzoos"):  # one-time costs (noise table, numba, scipy) out of round 1
         round_times(warm, a, 2)
     print(f"local engine, d={args.dim}, 10 local steps; wall time of round 1 and round {args.rounds}")
+    last = f"round {args.rounds}"
     print(
-        "| clients | FedZO round 1 | FedZO round 50 | FZooS round 1 | FZooS round 50 | FZooS / FedZO (round 50) |"
+        f"| clients | FedZO round 1 | FedZO {last} | FZooS round 1 | FZooS {last} | FZooS / FedZO ({last}) |"
     )
     print("|---|---|---|---|---|---|")
     for n in (int(c) for c in args.clients.split(",")):
