@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
-
 from zoo.core.registry import register
 from zoo.core.validate import check_choice, check_int
 from zoo.estimators.base import GradientMethod, GradientParams, GradientState
