@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from zoo.federated.problems import FederatedProblem
+from zoo.federated.problem import FederatedProblem
 
 BYTES_PER_FLOAT = 8
 
@@ -83,7 +83,7 @@ class Simulator:
         if not isinstance(problem, FederatedProblem):
             raise TypeError(f"problem must be a FederatedProblem, got {type(problem).__name__}")
         if isinstance(algorithm, str):
-            from zoo.federated import make_algorithm
+            from zoo.federated.algorithms import make_algorithm
 
             algorithm = make_algorithm(algorithm)
         if not 0.0 <= dropout < 1.0:

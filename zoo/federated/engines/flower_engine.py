@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from zoo.core._deprecated import moved
+
 _STATE_KEY = "zoo-client-state"
 
 
@@ -152,24 +154,5 @@ class FlowerEngine:
         pass
 
 
-def make_server_app(problem: Any, algorithm: Any, rounds: int, seed: int = 0, timeout: float | None = None,
-                    on_done: Any = None):
-    """A Flower ``ServerApp`` running ``rounds`` rounds of ``algorithm`` (for ``flwr run`` deployments). The
-    server-side ``problem`` gives the dimension, the start point and the report's ``F`` (give it objectives that
-    the server may evaluate, or accept NaN in the report); ``on_done(history)`` receives the history."""
-    from flwr.serverapp import ServerApp
-
-    from zoo.federated.simulator import Simulator
-
-    app = ServerApp()
-
-    @app.main()
-    def main(grid, context) -> None:
-        sim = Simulator(problem, algorithm, engine="flower", seed=seed, timeout=timeout, check_dimensions=False)
-        sim.engine.attach(grid)
-        for _ in range(int(rounds)):
-            sim.step()
-        if on_done is not None:
-            on_done(sim.history)
-
-    return app
+# make_server_app builds a Simulator, which builds this engine: it lives in zoo.federated.flower_app (no cycle)
+__getattr__ = moved(__name__, {"make_server_app": "zoo.federated.flower_app:make_server_app"})
