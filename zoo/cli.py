@@ -21,7 +21,7 @@ import numpy as np
 
 # module paths with an ``add_cli(subparsers)`` function; a module that does not exist yet is skipped
 PLUGINS = (
-    "zoo.population.bbob",
+    "zoo.bench.cli",
     "zoo.session.cli",
     "zoo.torch.cli",
     "zoo.federated.cli",

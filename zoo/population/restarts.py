@@ -14,6 +14,7 @@ Every restart is a fresh inner optimizer: seed drawn from the outer rng, start p
 central 80% of the bounds when they are finite (Hansen 2009: [-4, 4]^d on BBOB's [-5, 5]^d; else the
 original ``x0``), and the remaining budget handed on as its budget.
 ``zoo.make("cma-ipop", x0=x0)`` wraps ``"cma"``; ``zoo.make("cma-ipop", x0=x0, inner="cbo")`` wraps CBO.
+Rankings: ``tell(X, ranking=...)`` / ``pairs=`` are handed to the inner run when it accepts them (``cma``).
 ``state_dict`` holds the wrapper's counters, the inner run's construction arguments and its own state_dict.
 """
 
@@ -29,6 +30,7 @@ from zoo.core import registry
 from zoo.core.estimator import Estimator, Params, State
 from zoo.core.registry import register
 from zoo.population.nested import NestedEstimator
+from zoo.population.order_feedback import AcceptsRankings, forward
 
 POPSIZE_OPTIONS = ("popsize", "n_particles", "population_size", "pop_size", "population")
 SIGMA_OPTIONS = ("sigma0",)
@@ -82,7 +84,7 @@ class RestartState(State):
     exhausted: bool = False  # the inner stopped and no restart is allowed
 
 
-class RestartWrapper(NestedEstimator):
+class RestartWrapper(AcceptsRankings, NestedEstimator):
     """Restarts of an inner method with a growing population (IPOP) or two regimes (BIPOP)."""
 
     Params = RestartParams
@@ -158,8 +160,8 @@ class RestartWrapper(NestedEstimator):
         )
 
     # ------------------------------------------------------------------ hooks
-    def _tell(self, state: RestartState, X: np.ndarray, values: np.ndarray) -> RestartState:
-        self._inner.tell(X, values)
+    def _tell(self, state: RestartState, X: np.ndarray, feedback: Any) -> RestartState:
+        forward(self._inner, X, feedback)  # values, or the ranking / pairs (an inner such as cma takes both)
         reasons = self._inner.stop()
         if not reasons or set(reasons) == {"budget"}:
             return state  # still running (or the whole budget is spent: the outer stop says so)
