@@ -40,7 +40,9 @@ METHODS = {
 }
 
 
-def run(method: str, opts: dict, f, x0: np.ndarray, budget: int, seed: int, oracle_kw: dict) -> tuple[float, str]:
+def run(
+    method: str, opts: dict, f, x0: np.ndarray, budget: int, seed: int, oracle_kw: dict
+) -> tuple[float, str]:
     opt = zoo.make(method, x0=x0, seed=seed, budget=budget, **opts)
     oracle = RankOracle(f, dim=len(x0), seed=seed, budget=budget, **oracle_kw)
     while not opt.stop():
@@ -76,9 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             better = min(med["rank-sgd"], med["cma (rankings)"])
             rel = med["auto (ranking)"] / better if better > 0 else float("inf")
             failures += rel > 1.1
-            cells = " | ".join(
-                f"{med[m]:.3g} ({', '.join(f'{r:.2g}' for r in ratios[m])})" for m in METHODS
-            )
+            cells = " | ".join(f"{med[m]:.3g} ({', '.join(f'{r:.2g}' for r in ratios[m])})" for m in METHODS)
             print(f"| {pname} | {fname} | {cells} | {rel:.2f} | {ran} |", flush=True)
             print(f"  ({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
     print(f"\nauto within 10% of the better of rank-sgd and CMA-ES on {9 - failures} of 9 rows")

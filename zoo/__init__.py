@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import importlib
 
-from zoo import functions, plotting, updates
+from zoo import functions, plotting, space, updates
 from zoo.core import (
     BudgetExhausted,
-    Estimator,
+    Method,
     ObjectiveError,
     Result,
     get,
@@ -20,9 +20,11 @@ from zoo.core import (
     methods,
     minimize,
 )
+from zoo.core._deprecated import moved
+from zoo.core.evaluate import RayExecutor
 from zoo.estimators import CGE, RGE, SPSA, ZOSGD, ZOSignSGD
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the one version string (pyproject.toml reads it)
 
 
 def _load_methods(module: str) -> None:
@@ -44,8 +46,9 @@ __all__ = [
     "SPSA",
     "ZOSGD",
     "BudgetExhausted",
-    "Estimator",
+    "Method",
     "ObjectiveError",
+    "RayExecutor",
     "Result",
     "ZOSignSGD",
     "functions",
@@ -54,5 +57,15 @@ __all__ = [
     "methods",
     "minimize",
     "plotting",
+    "space",
     "updates",
 ]
+
+_LAZY = ("torch", "federated", "session")  # heavy extras: imported on first use, `zoo.torch.ZOSGD`
+_moved = moved(__name__, {"Estimator": "zoo.core.method:Method"})
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return importlib.import_module(f"zoo.{name}")
+    return _moved(name)

@@ -7,7 +7,7 @@ The rule (the measurements behind it: docs/choosing-a-method.md, benchmarks/RESU
   **BIPOP-CMA-ES** (``"cma-bipop"``; Hansen 2009) with the remaining budget, its first run started at the
   best point so far. The trust region solves smooth unimodal problems within ``1e2 d`` evaluations, where
   CMA-ES is still learning its covariance; BIPOP's restarts handle the multimodal and weakly structured ones.
-  A budget below ``10 d``: ``"bobyqa"`` alone.
+  A budget below ``10 d``: ``"bobyqa"`` alone. Without ``nlopt`` (the ``bench`` extra): BIPOP-CMA-ES alone.
 - values, ``100 < d <= 1000``: separable CMA-ES with IPOP restarts (``CMA_diagonal``; Ros & Hansen 2008).
 - values, ``d > 1000``: ``"rge"`` (Adam); with ``batched=True`` it asks ``q = 16`` directions per step.
 - rankings (``feedback="ranking"``): ``"rank-sgd"`` for ``d >= RANK_SGD_MIN_DIM``, else ``"cma-bipop"``
@@ -20,14 +20,16 @@ The rule (the measurements behind it: docs/choosing-a-method.md, benchmarks/RESU
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 from typing import Any
 
 import numpy as np
 
 from zoo.core import registry
-from zoo.core.estimator import Estimator, Params, State
+from zoo.core.method import Method, Params, State
 from zoo.core.registry import register
-from zoo.population.nested import NestedEstimator
+from zoo.core.validate import check_choice, check_type
+from zoo.population.nested import NestedMethod
 from zoo.population.order_feedback import AcceptsRankings, forward
 
 #: the trust-region stage's cap, evaluations per dimension (tuned on BBOB d = 10, all 24 functions)
@@ -49,16 +51,13 @@ class AutoParams(Params):
     options: dict | None = None
 
     def check(self, dim: int) -> None:
-        if not isinstance(self.batched, bool):
-            raise TypeError(f"batched must be True or False, got {self.batched!r}")
-        if self.feedback not in _FEEDBACKS:
-            raise ValueError(f"feedback must be one of {_FEEDBACKS}, got {self.feedback!r}")
+        check_type(self.batched, "batched", bool, "True or False")
+        check_choice(self.feedback, "feedback", _FEEDBACKS)
         if self.choice is not None:
             if self.choice == "auto":
                 raise ValueError("choice='auto' would choose itself; name a method")
             registry.get(self.choice)  # a clear error for an unknown name
-        if self.options is not None and not isinstance(self.options, dict):
-            raise TypeError("options must be a dict of the chosen method's options")
+        check_type(self.options, "options", dict, "a dict of the chosen method's options", none_ok=True)
 
 
 def plan(
@@ -70,6 +69,8 @@ def plan(
     if feedback == "ranking":
         return [("rank-sgd" if dim >= RANK_SGD_MIN_DIM else "cma-bipop", {}, None)]
     small_budget = budget is not None and budget < 10 * dim
+    if dim <= 100 and importlib.util.find_spec("nlopt") is None:  # the trust region needs nlopt (bench extra)
+        return [("cma-bipop", {}, None)]
     if dim <= 100:
         if small_budget:
             return [("bobyqa", {}, None)]
@@ -94,10 +95,11 @@ class AutoState(State):
     inner_seed: int
     inner_x0: np.ndarray
     ran: list  # [name, evaluations] of the finished stages
+    plan: list  # [name, options] of every stage: the plan depends on the budget, which a resume may change
 
 
 @register("auto")
-class Auto(AcceptsRankings, NestedEstimator):
+class Auto(AcceptsRankings, NestedMethod):
     """A portfolio: a trust region, then BIPOP-CMA-ES for d <= 100 (see the module docstring)."""
 
     Params = AutoParams
@@ -105,21 +107,26 @@ class Auto(AcceptsRankings, NestedEstimator):
 
     def _init(self, x0: np.ndarray, rng: np.random.Generator) -> AutoState:
         if self.params.choice is not None:
-            self._plan = [(self.params.choice, dict(self.params.options or {}), None)]
+            stages = [[self.params.choice, dict(self.params.options or {})]]
         else:
-            self._plan = [
-                (n, dict(o), c)
-                for n, o, c in plan(self.dim, self.budget, self.params.batched, self.params.feedback)
+            stages = [
+                [n, dict(o)]
+                for n, o, _ in plan(self.dim, self.budget, self.params.batched, self.params.feedback)
             ]
-            self._plan[-1][1].update(self.params.options or {})
+            stages[-1][1].update(self.params.options or {})
         state = AutoState(
-            stage=0, stage_start=0, inner_seed=int(rng.integers(2**63 - 1)), inner_x0=x0.copy(), ran=[]
+            stage=0,
+            stage_start=0,
+            inner_seed=int(rng.integers(2**63 - 1)),
+            inner_x0=x0.copy(),
+            ran=[],
+            plan=stages,
         )
         self._inner = self._build_inner(state)
         return state
 
-    def _build_inner(self, state: AutoState) -> Estimator:
-        name, opts, _ = self._plan[state.stage]
+    def _build_inner(self, state: AutoState) -> Method:
+        name, opts = state.plan[state.stage]
         budget = None if self.budget is None else self.budget - state.stage_start
         return registry.get(name)(
             state.inner_x0.copy(),
@@ -133,12 +140,12 @@ class Auto(AcceptsRankings, NestedEstimator):
     @property
     def chosen(self) -> str:
         """The method auto is running now."""
-        return self._plan[self.state.stage][0]
+        return self.state.plan[self.state.stage][0]
 
     @property
     def stages(self) -> list[str]:
         """The methods of the plan, in order."""
-        return [name for name, _, _ in self._plan]
+        return [name for name, _ in self.state.plan]
 
     @property
     def ran(self) -> str:
@@ -153,9 +160,9 @@ class Auto(AcceptsRankings, NestedEstimator):
         batches do not depend on the seed; the CMA stage does)."""
         return self._inner.deterministic
 
-    def _tell(self, state: AutoState, X: np.ndarray, feedback: Any) -> AutoState:
+    def _tell(self, state: AutoState, X: np.ndarray, feedback: Any, rng: np.random.Generator) -> AutoState:
         forward(self._inner, X, feedback)
-        if state.stage + 1 >= len(self._plan):
+        if state.stage + 1 >= len(state.plan):
             return state
         reasons = {k: v for k, v in self._inner.stop().items() if k != "f_target"}
         if not reasons:
@@ -168,9 +175,10 @@ class Auto(AcceptsRankings, NestedEstimator):
         new = AutoState(
             stage=state.stage + 1,
             stage_start=nfev,
-            inner_seed=int(self.rng.integers(2**63 - 1)),
+            inner_seed=int(rng.integers(2**63 - 1)),
             inner_x0=np.asarray(best_x, dtype=np.float64).copy(),
-            ran=[*state.ran, [self._plan[state.stage][0], nfev - state.stage_start]],
+            ran=[*state.ran, [state.plan[state.stage][0], nfev - state.stage_start]],
+            plan=state.plan,
         )
         if hasattr(self._inner, "close"):
             self._inner.close()
@@ -190,4 +198,5 @@ class Auto(AcceptsRankings, NestedEstimator):
         state = super()._state_from_dict(d)
         state.inner_x0 = np.asarray(state.inner_x0, dtype=np.float64)
         state.ran = [[str(n), int(e)] for n, e in state.ran]
+        state.plan = [[str(n), dict(o)] for n, o in state.plan]
         return state

@@ -28,6 +28,16 @@ than ``T`` members are finite. When no value of a batch is finite, the previous 
 unchanged, the generation is not counted, and ``n_skipped_generations`` counts it; a failed generation 0 is
 drawn again. A non-finite re-evaluation makes the elite's mean +inf, so any finite child replaces it.
 
+Integer and categorical genes (``genes``, set by ``minimize(space=...)`` from :mod:`zoo.core.space`): a gene
+``(j, n, categorical)`` lives on the ``n`` bins of the unit code. A child keeps its first parent's level, then
+an integer gene steps by ``round(sigma_k * n * N(0, 1))`` levels (at least one level, up or down, with
+probability ``1/d`` when that rounds to 0), and a categorical gene is redrawn uniformly among the other
+choices with probability ``1/d``; both land on the bin centre. No stepping through an unordered category.
+
+Asynchronous (``asynchronous=True``, :mod:`zoo.core.asynchronous`): steady-state truncation selection; the
+parents are the ``T`` best points told so far, each new child mutates a random one of them at
+``sigma_k``, ``k = 1 + told // popsize``; the first ``popsize`` points come from the initial distribution.
+
 Random search (``"random-search"``) is the special case with no parents: every batch is fresh, uniform in
 finite bounds or Gaussian around ``x0``.
 """
@@ -35,31 +45,19 @@ finite bounds or Gaussian around ``x0``.
 from __future__ import annotations
 
 import dataclasses
-import math
-from typing import Any
 
 import numpy as np
 
-from zoo.core.estimator import Estimator, Params, State
+from zoo.core.asynchronous import SteadyState
+from zoo.core.method import Method, Params, State
 from zoo.core.registry import register
+from zoo.core.validate import check_choice, check_int, check_real
 from zoo.kernels import ga_offspring as _kernel
 from zoo.kernels.noise import TABLE_SIZE, noise_table
 from zoo.population import genome as _genome
 
 _EMPTY = np.zeros(0)
 _NO_MASK = np.zeros((1, 1), dtype=np.bool_)
-
-
-def _check_int(value: Any, name: str, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
-
-
-def _check_positive(value: Any, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
 
 
 def _check_table_dim(dim: int) -> None:
@@ -84,6 +82,7 @@ class GAParams(Params):
     reevaluate_elite: bool = False
     init: str = "gaussian"
     use_numba: bool = True
+    genes: tuple | None = None  # ((coordinate, n_levels, is_categorical), ...): native discrete genes
 
     @property
     def n_parents(self) -> int:
@@ -92,24 +91,24 @@ class GAParams(Params):
         return max(1, min(20, self.popsize // 5))
 
     def check(self, dim: int) -> None:
-        _check_int(self.popsize, "popsize (population size)", 2)
+        check_int(self.popsize, "popsize (population size)", 2)
         if self.truncation is not None:
-            _check_int(self.truncation, "truncation (number of parents)", 1)
+            check_int(self.truncation, "truncation (number of parents)", 1)
             if self.truncation > self.popsize:
                 raise ValueError(
                     "truncation (number of parents) must be <= popsize; "
                     f"got {self.truncation} > {self.popsize}"
                 )
-        _check_positive(self.sigma, "sigma")
-        if self.sigma_init is not None:
-            _check_positive(self.sigma_init, "sigma_init")
-        _check_positive(self.sigma_decay, "sigma_decay")
-        if self.sigma_decay > 1:
-            raise ValueError(f"sigma_decay must be in (0, 1], got {self.sigma_decay!r}")
-        if isinstance(self.p_crossover, bool) or not 0.0 <= float(self.p_crossover) <= 1.0:
-            raise ValueError(f"p_crossover must be a probability in [0, 1], got {self.p_crossover!r}")
-        if self.init not in ("gaussian", "uniform"):
-            raise ValueError(f"init must be 'gaussian' or 'uniform', got {self.init!r}")
+        check_real(self.sigma, "sigma", 0, low_open=True)
+        check_real(self.sigma_init, "sigma_init", 0, low_open=True, none_ok=True)
+        check_real(self.sigma_decay, "sigma_decay", 0, 1, low_open=True)
+        check_real(self.p_crossover, "p_crossover (a probability)", 0, 1)
+        check_choice(self.init, "init", ("gaussian", "uniform"))
+        for g in self.genes or ():
+            if len(g) != 3 or not 0 <= int(g[0]) < dim or int(g[1]) < 1:
+                raise ValueError(
+                    f"genes entries are (coordinate < {dim}, n_levels >= 1, is_categorical), got {g!r}"
+                )
         _check_table_dim(dim)
 
 
@@ -124,10 +123,11 @@ class GAState(State):
     batch_parent: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, np.int64))
     batch_gene: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, np.int64))
     n_skipped_generations: int = 0
+    n_told_async: int = 0  # results told by tell_async (steady-state mode)
 
 
 @register("ga")
-class GA(Estimator):
+class GA(SteadyState, Method):
     """Deep GA: truncation selection, table mutation, elitism, optional crossover, seed-chain genomes."""
 
     Params = GAParams
@@ -135,10 +135,12 @@ class GA(Estimator):
     requires_x0 = False
 
     # ------------------------------------------------------------------ hooks
-    def _init(self, x0: np.ndarray, rng: np.random.Generator) -> GAState:
+    def _setup(self) -> None:
         if self.params.init == "uniform" and not _finite_box(self.bounds):
             raise ValueError("init='uniform' needs finite bounds=(lower, upper)")
         self._lo, self._hi = (_EMPTY, _EMPTY) if self.bounds is None else self.bounds
+
+    def _init(self, x0: np.ndarray, rng: np.random.Generator) -> GAState:
         return GAState(parents=np.zeros((0, self.dim)))
 
     def _batch_size(self, state: GAState) -> int:
@@ -187,10 +189,31 @@ class GA(Estimator):
         table = noise_table()
         args = (parents, parent_idx, mate_idx, mask_row, mask, table, genes, sigma, self._lo, self._hi)
         if not self.params.use_numba:
-            return _kernel.offspring_numpy(*args, bounded)
-        X = np.empty((n, d))
-        _kernel.offspring(*args, bounded, X)
+            X = _kernel.offspring_numpy(*args, bounded)
+        else:
+            X = np.empty((n, d))
+            _kernel.offspring(*args, bounded, X)
+        if self.params.genes:
+            self._discrete_genes(X, parents, parent_idx, genes, sigma, rng)
         return X
+
+    def _discrete_genes(self, X, parents, parent_idx, genes, sigma, rng) -> None:
+        """Native integer / categorical mutation on the unit code's bins (see the module docstring)."""
+        mutated = genes >= 0  # gene -1: the elite asked again, unchanged
+        p_move = 1.0 / self.dim
+        for j, n, categorical in self.params.genes:
+            j, n = int(j), int(n)
+            level = np.clip(np.floor(parents[parent_idx, j] * n), 0, n - 1).astype(np.int64)
+            if categorical:
+                redraw = mutated & (rng.random(len(X)) < p_move) & (n > 1)
+                other = (level + rng.integers(1, max(n, 2), size=len(X))) % n
+                level = np.where(redraw, other, level)
+            else:
+                step = np.rint(sigma * n * rng.standard_normal(len(X))).astype(np.int64)
+                nudge = (step == 0) & (rng.random(len(X)) < p_move)
+                step = np.where(nudge, rng.choice(np.array([-1, 1]), size=len(X)), step)
+                level = np.where(mutated, np.clip(level + step, 0, n - 1), level)
+            X[:, j] = (level + 0.5) / n
 
     def _init_member(self, gene: int) -> np.ndarray:
         p = self.params
@@ -198,7 +221,7 @@ class GA(Estimator):
         sigma0 = p.sigma if p.sigma_init is None else p.sigma_init
         return _genome.init_member(int(gene), self.x0, init=p.init, sigma_init=sigma0, lo=lo, hi=hi)
 
-    def _tell(self, state: GAState, X: np.ndarray, values: np.ndarray) -> GAState:
+    def _tell(self, state: GAState, X: np.ndarray, values: np.ndarray, rng: np.random.Generator) -> GAState:
         p = self.params
         first = len(state.parents) == 0
         genes, batch_parent = state.batch_gene, state.batch_parent
@@ -297,6 +320,38 @@ class GA(Estimator):
     def _require_chain(self) -> None:
         if self.params.p_crossover > 0:
             raise ValueError("seed-chain genomes exist only without crossover (p_crossover=0)")
+        if self.params.genes or self.state.n_told_async:
+            raise ValueError("seed-chain genomes exist only for continuous genes in synchronous runs")
+
+    # ------------------------------------------------------------------ steady state (asynchronous=True)
+    def _ask_async(self, state: GAState, rng: np.random.Generator, n: int) -> np.ndarray:
+        p = self.params
+        if state.n_told_async < p.popsize or len(state.parents) == 0:  # the initial distribution
+            if p.init == "uniform":
+                return np.stack([self._init_member(g) for g in rng.integers(0, 2**63 - 1, size=n)])
+            sigma0 = p.sigma if p.sigma_init is None else p.sigma_init
+            genes = rng.integers(0, TABLE_SIZE, size=n, dtype=np.int64)
+            return self._build(self.x0[None, :], np.zeros(n, np.int64), genes, float(sigma0), rng)
+        k = 1 + state.n_told_async // p.popsize
+        parent_idx = rng.integers(0, len(state.parents), size=n, dtype=np.int64)
+        genes = rng.integers(0, TABLE_SIZE, size=n, dtype=np.int64)
+        return self._build(state.parents, parent_idx, genes, _genome.sigma_at(k, p.sigma, p.sigma_decay), rng)
+
+    def _tell_async(self, state: GAState, X: np.ndarray, values: np.ndarray) -> GAState:
+        pool_x = np.concatenate([state.parents, X]) if len(state.parents) else X
+        pool_f = np.concatenate([state.parent_f, values]) if len(state.parents) else values
+        order = np.argsort(pool_f, kind="stable")[: self.params.n_parents]
+        told = state.n_told_async + len(X)
+        return dataclasses.replace(
+            state,
+            generation=1 + told // self.params.popsize,
+            parents=pool_x[order].copy(),
+            parent_f=pool_f[order].copy(),
+            parent_genomes=np.full((len(order), 1), -1, np.int64),
+            elite_sum=float(pool_f[order[0]]),
+            elite_count=1,
+            n_told_async=told,
+        )
 
 
 # ---------------------------------------------------------------------------------------------- random search
@@ -308,10 +363,9 @@ class RandomSearchParams(Params):
     use_numba: bool = True
 
     def check(self, dim: int) -> None:
-        _check_int(self.popsize, "popsize (batch size)", 1)
-        if self.sampling not in ("auto", "uniform", "gaussian"):
-            raise ValueError(f"sampling must be 'auto', 'uniform' or 'gaussian', got {self.sampling!r}")
-        _check_positive(self.sigma, "sigma")
+        check_int(self.popsize, "popsize (batch size)", 1)
+        check_choice(self.sampling, "sampling", ("auto", "uniform", "gaussian"))
+        check_real(self.sigma, "sigma", 0, low_open=True)
         _check_table_dim(dim)
 
 
@@ -321,18 +375,20 @@ class RandomSearchState(State):
 
 
 @register("random-search")
-class RandomSearch(Estimator):
+class RandomSearch(SteadyState, Method):
     """Pure random search, the GA with no parents: batches uniform in the bounds or ``x0 + sigma N(0, I)``."""
 
     Params = RandomSearchParams
     State = RandomSearchState
     requires_x0 = False
 
-    def _init(self, x0: np.ndarray, rng: np.random.Generator) -> RandomSearchState:
+    def _setup(self) -> None:
         p = self.params
         self._uniform = p.sampling == "uniform" or (p.sampling == "auto" and _finite_box(self.bounds))
         if self._uniform and not _finite_box(self.bounds):
             raise ValueError("sampling='uniform' needs finite bounds=(lower, upper)")
+
+    def _init(self, x0: np.ndarray, rng: np.random.Generator) -> RandomSearchState:
         return RandomSearchState()
 
     def _batch_size(self, state: RandomSearchState) -> int:
@@ -363,5 +419,18 @@ class RandomSearch(Estimator):
         _kernel.offspring(*args, self.bounds is not None, X)
         return X
 
-    def _tell(self, state: RandomSearchState, X: np.ndarray, values: np.ndarray) -> RandomSearchState:
+    def _tell(
+        self, state: RandomSearchState, X: np.ndarray, values: np.ndarray, rng: np.random.Generator
+    ) -> RandomSearchState:
         return RandomSearchState(generation=state.generation + 1)  # the base class keeps the best point
+
+    def _ask_async(self, state: RandomSearchState, rng: np.random.Generator, n: int) -> np.ndarray:
+        p = self.params
+        if self._uniform:
+            lo, hi = self.bounds
+            return lo + (hi - lo) * rng.random((n, self.dim))
+        X = self.x0 + p.sigma * rng.standard_normal((n, self.dim))
+        return self.project(X)
+
+    def _tell_async(self, state: RandomSearchState, X: np.ndarray, values: np.ndarray) -> RandomSearchState:
+        return RandomSearchState(generation=state.generation + 1)

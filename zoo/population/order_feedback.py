@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from zoo.core.oracle import Comparisons
+from zoo.core.feedback import Comparisons
 from zoo.core.ranking import copeland_scores
 
 
@@ -36,8 +36,8 @@ def order_values(c: Comparisons) -> np.ndarray:
 
 
 class AcceptsRankings:
-    """Mixin for an :class:`~zoo.core.estimator.Estimator` whose class ``feedback`` is ``"values"``: a
-    ``ranking=`` / ``pairs=`` answer reaches ``_tell`` as a :class:`~zoo.core.oracle.Comparisons`, values as
+    """Mixin for an :class:`~zoo.core.method.Method` whose class ``feedback`` is ``"values"``: a
+    ``ranking=`` / ``pairs=`` answer reaches ``_tell`` as a :class:`~zoo.core.feedback.Comparisons`, values as
     an array (the core's checks of both apply)."""
 
     def tell(self, X: Any, values: Any = None, *, ranking: Any = None, pairs: Any = None) -> None:

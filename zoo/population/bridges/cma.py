@@ -24,9 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from zoo.core.estimator import Params
-from zoo.core.oracle import Comparisons
+from zoo.core.feedback import Comparisons
+from zoo.core.method import Params
 from zoo.core.registry import register
+from zoo.core.validate import check_choice, check_int, check_real, check_type
 from zoo.population.bridges.bounds import AdaptivePenalty, mirror_into_box
 from zoo.population.bridges.replay import ReplayBridge, ReplayState, finite_values
 from zoo.population.order_feedback import AcceptsRankings, order_values
@@ -52,24 +53,10 @@ class CMAParams(Params):
     bound_handling: str = "penalty"
 
     def check(self, dim: int) -> None:
-        if self.sigma0 is not None and not (
-            isinstance(self.sigma0, (int, float)) and math.isfinite(self.sigma0) and self.sigma0 > 0
-        ):
-            raise ValueError(f"sigma0 must be a positive number, got {self.sigma0!r}")
-        if self.popsize is not None:
-            if isinstance(self.popsize, bool) or not isinstance(self.popsize, (int, np.integer)):
-                raise TypeError(f"popsize must be an int >= 2 or None, got {self.popsize!r}")
-            if self.popsize < 2:
-                raise ValueError(
-                    f"popsize must be >= 2 (CMA-ES needs two samples to rank), got {self.popsize}"
-                )
-        if self.bound_handling not in _BOUND_HANDLINGS:
-            raise ValueError(f"bound_handling must be one of {_BOUND_HANDLINGS}, got {self.bound_handling!r}")
-        if self.cma_options is not None:
-            if not isinstance(self.cma_options, dict):
-                raise TypeError(
-                    f"cma_options must be a dict of pycma options, got {type(self.cma_options).__name__}"
-                )
+        check_real(self.sigma0, "sigma0", 0, low_open=True, none_ok=True)
+        check_int(self.popsize, "popsize", 2, none_ok=True, why=" (CMA-ES needs two samples to rank)")
+        check_choice(self.bound_handling, "bound_handling", _BOUND_HANDLINGS)
+        if check_type(self.cma_options, "cma_options", dict, "a dict of pycma options", none_ok=True):
             clash = sorted(set(self.cma_options) & set(_CMA_RESERVED))
             if clash:
                 raise ValueError(f"cma_options {clash} are set by zoo (use popsize=, bounds=, seed=)")

@@ -19,15 +19,15 @@ stops on its own when the radius reaches ``final_ratio`` of that (``stop()`` say
 from __future__ import annotations
 
 import dataclasses
-import math
 import queue
 import threading
 from typing import Any
 
 import numpy as np
 
-from zoo.core.estimator import Params
+from zoo.core.method import Params
 from zoo.core.registry import register
+from zoo.core.validate import check_count, check_real
 from zoo.population.bridges.replay import ReplayBridge, ReplayState
 
 
@@ -42,20 +42,9 @@ class TrustRegionParams(Params):
     max_evals: int | None = None
 
     def check(self, dim: int) -> None:
-        if self.initial_radius is not None and not (
-            isinstance(self.initial_radius, (int, float))
-            and math.isfinite(self.initial_radius)
-            and self.initial_radius > 0
-        ):
-            raise ValueError(f"initial_radius must be a positive number, got {self.initial_radius!r}")
-        if not (isinstance(self.final_ratio, (int, float)) and 0 < self.final_ratio < 1):
-            raise ValueError(f"final_ratio must be in (0, 1), got {self.final_ratio!r}")
-        if self.max_evals is not None and (
-            isinstance(self.max_evals, bool)
-            or not isinstance(self.max_evals, (int, np.integer))
-            or self.max_evals < 1
-        ):
-            raise ValueError(f"max_evals must be a positive int or None, got {self.max_evals!r}")
+        check_real(self.initial_radius, "initial_radius", 0, low_open=True, none_ok=True)
+        check_real(self.final_ratio, "final_ratio", 0, 1, low_open=True, high_open=True)
+        check_count(self.max_evals, "max_evals", none_ok=True)
 
 
 class _Finished(Exception):

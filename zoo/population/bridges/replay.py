@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from zoo.core.estimator import Estimator, State
-from zoo.core.oracle import Comparisons
+from zoo.core.feedback import Comparisons
+from zoo.core.method import Method, State
 
 #: the stand-in before any finite value was seen: finite, and above any value a real objective returns
 FIRST_STAND_IN = 1e300
@@ -61,7 +61,7 @@ class ReplayState(State):
     rankings: int = 0  # ranking / pairs answers told (their order values carry no scale)
 
 
-class ReplayBridge(Estimator):
+class ReplayBridge(Method):
     """A library optimizer driven through ask/tell, resumed by replaying its record (see module docstring)."""
 
     State = ReplayState
@@ -94,7 +94,9 @@ class ReplayBridge(Estimator):
         state.asked = True
         return X
 
-    def _tell(self, state: ReplayState, X: np.ndarray, feedback: Any) -> ReplayState:
+    def _tell(
+        self, state: ReplayState, X: np.ndarray, feedback: Any, rng: np.random.Generator
+    ) -> ReplayState:
         told = np.array(self._values_to_tell(state, feedback), dtype=np.float64)
         worst, rankings = state.worst, state.rankings
         if isinstance(feedback, Comparisons):
