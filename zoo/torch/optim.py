@@ -25,20 +25,36 @@ restoring the parameters; an exception in the closure propagates after restoring
 
 from __future__ import annotations
 
+import copy
 import math
+import numbers
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 
+from zoo.torch import trainmode
 from zoo.torch.batched import ForwardLoss
+from zoo.torch.groups import (
+    RULE_KEYS,
+    check_group,
+    closure_help,
+    default_lr,
+    mute_backward,
+    rule_options,
+    torch_option_names,
+)
 from zoo.torch.perturb import add_direction, derive_seed, direction, perturb, restore
 from zoo.torch.rules import apply_rule, is_plain_sgd, rule_state
 from zoo.updates import UpdateRule, make_rule
 
 ESTIMATORS = ("spsa", "rge", "cge")
-_RULE_KEYS = ("beta", "nesterov", "b1", "b2", "eps")
 _MASK_KEY = 1 << 20  # separates the mask streams from the direction streams in derive_seed
+# mu is at least this many units of the parameters' dtype resolution (finfo.eps): below it a perturbation of a
+# weight of size ~1 rounds away in fp16 / bf16 and the estimate is rounding noise (or exactly 0)
+MU_RESOLUTION = 8
 
 
 class ZOOptimizer(torch.optim.Optimizer):
@@ -47,7 +63,7 @@ class ZOOptimizer(torch.optim.Optimizer):
     def __init__(
         self,
         params: Iterable[torch.Tensor] | Iterable[dict[str, Any]],
-        lr: float = 1e-3,
+        lr: float | None = None,
         *,
         update: str = "sgd",
         estimator: str = "spsa",
@@ -57,10 +73,12 @@ class ZOOptimizer(torch.optim.Optimizer):
         sparsity: float | Sequence[float] = 0.0,
         mask_every: int = 100,
         seed: int = 0,
-        **rule_options: Any,
+        weight_decay: float = 0.0,
+        **options: Any,
     ) -> None:
         if estimator not in ESTIMATORS:
             raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
+        self._mu_given = mu is not None
         mu = (5e-3 if estimator == "cge" else 1e-3) if mu is None else float(mu)
         if not (math.isfinite(mu) and mu > 0):
             raise ValueError(f"mu must be a positive finite number, got {mu}")
@@ -70,14 +88,20 @@ class ZOOptimizer(torch.optim.Optimizer):
             raise ValueError(f"difference must be 'forward' or 'central', got {difference!r}")
         if int(mask_every) != mask_every or mask_every < 1:
             raise ValueError(f"mask_every must be an int >= 1, got {mask_every}")
-        unknown = set(rule_options) - set(_RULE_KEYS)
-        if unknown:
-            raise TypeError(
-                f"unknown option(s) {sorted(unknown)}; update-rule options are {list(_RULE_KEYS)}"
-            )
+        lr = default_lr(estimator, update) if lr is None else lr
         self.update_name, self.estimator, self.mu = update, estimator, mu
         self.n_directions, self.difference, self.mask_every = int(n_directions), difference, int(mask_every)
-        super().__init__(params, dict(lr=lr, **rule_options))
+        unknown = sorted(set(options) - set(RULE_KEYS.get(update if isinstance(update, str) else "", ())))
+        if unknown:
+            known = [k for k in torch_option_names() if k in unknown]
+            if not known:
+                raise TypeError(
+                    f"unknown option(s) {unknown}; options of update={update!r}: "
+                    f"{list(RULE_KEYS.get(update, ()))} and lr, weight_decay"
+                )
+        defaults = dict(lr=lr, weight_decay=weight_decay, **options)
+        check_group(defaults, update, where="option")
+        super().__init__(params, defaults)
         for group in self.param_groups:
             self._rule(group)  # validates lr and the rule's options now, not at the first step
         self.zo: dict[str, Any] = {
@@ -109,26 +133,58 @@ class ZOOptimizer(torch.optim.Optimizer):
                 raise ValueError(
                     "parameters must be contiguous (they are perturbed in place through a flat view)"
                 )
+        check_group(param_group, self.update_name, where="group option")
         super().add_param_group(param_group)
 
     def set_sparsity(self, sparsity: float | Sequence[float]) -> None:
         """Gradient sparsity for cge: one share in [0, 1) for every tensor, or one per tensor (group order)."""
-        n = len(self._params())
-        ratios = [sparsity] * n if isinstance(sparsity, (int, float)) else list(sparsity)
+        n = len(self._all_params())
+        if isinstance(sparsity, torch.Tensor):
+            sparsity = sparsity.tolist()
+        ratios = (
+            [sparsity] * n if np.ndim(sparsity) == 0 else list(np.asarray(sparsity, dtype=object).ravel())
+        )
         if len(ratios) != n:
             raise ValueError(f"sparsity needs one value per parameter tensor ({n}), got {len(ratios)}")
         for r in ratios:
-            if not (isinstance(r, (int, float)) and 0.0 <= float(r) < 1.0):
+            ok = isinstance(r, numbers.Real) and not isinstance(r, (bool, np.bool_))
+            if not (ok and 0.0 <= float(r) < 1.0):
                 raise ValueError(f"sparsity must be in [0, 1) (the share of coordinates left out), got {r!r}")
         self.zo["sparsity"] = [float(r) for r in ratios]
         self._masks = None
 
-    def _params(self) -> list[torch.Tensor]:
+    def _all_params(self) -> list[torch.Tensor]:
         return [p for g in self.param_groups for p in g["params"]]
 
+    def _params(self) -> list[torch.Tensor]:
+        """The trainable parameters (``requires_grad=False`` ones are neither perturbed nor updated)."""
+        return [p for g in self.param_groups for p in g["params"] if p.requires_grad]
+
+    def _keys(self) -> list[int]:
+        """The direction stream of each trainable parameter: its index among all of them (frozen ones included),
+        so that freezing a tensor does not change the directions the others draw."""
+        return [i for i, p in enumerate(self._all_params()) if p.requires_grad]
+
     def _rule(self, group: dict[str, Any]) -> UpdateRule:
-        options = {k: group[k] for k in _RULE_KEYS if k in group}
-        return make_rule(self.update_name, lr=group["lr"], **options)
+        check_group(group, self.update_name, where="group option")
+        name, options = rule_options(self.update_name, group)
+        return make_rule(name, lr=group["lr"], **options)
+
+    def mu_for(self, params: Sequence[torch.Tensor]) -> float:
+        """mu, raised to ``MU_RESOLUTION`` units of the coarsest parameter dtype's resolution (fp16, bf16)."""
+        if not params:
+            return self.mu
+        floor = MU_RESOLUTION * max(torch.finfo(p.dtype).eps for p in params)
+        if floor <= self.mu:
+            return self.mu
+        if self._mu_given and not getattr(self, "_mu_warned", False):
+            self._mu_warned = True
+            warnings.warn(
+                f"mu={self.mu:g} is below the resolution of {max((p.dtype for p in params), key=_eps)}: using "
+                f"mu={floor:g} ({MU_RESOLUTION} x finfo.eps)",
+                stacklevel=3,
+            )
+        return floor
 
     # ---- state -------------------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -157,17 +213,33 @@ class ZOOptimizer(torch.optim.Optimizer):
     # ---- the step ------------------------------------------------------------------------------------------
     @torch.no_grad()
     def step(self, closure: Callable[[], torch.Tensor] | None = None) -> torch.Tensor:  # type: ignore[override]
+        """One step from ``closure()`` (the minibatch loss), e.g. ``opt.step(lambda: loss_fn(model(x), y))``.
+
+        If the step raises, the parameters and the optimizer's state are those from before it, bit for bit.
+        """
         if closure is None:
-            raise ValueError("a zeroth-order optimizer needs step(closure), closure() returning the loss")
+            raise TypeError(closure_help())
+        for group in self.param_groups:
+            self._rule(group)  # every group is checked before any parameter moves
+        saved = copy.deepcopy(self.zo)
+        try:
+            return self._step(closure)
+        except BaseException:
+            self.zo = saved
+            raise
+
+    def _step(self, closure: Callable[[], torch.Tensor]) -> torch.Tensor:
         t = self.zo["step"]
-        self.zo["step"] = t + 1  # a skipped or failed step still consumes its seeds: resuming stays aligned
+        self.zo["step"] = t + 1  # a skipped step still consumes its seeds: resuming stays aligned
         params = self._params()
-        if self.estimator == "cge":
-            loss, grads = self._cge(closure, params, t)
-            directions = None
-        else:
-            loss, directions = self._projections(closure, params, t)
-            grads = None
+        device = params[0].device if params else None
+        with trainmode.EstimateScope(device), mute_backward():
+            if self.estimator == "cge":
+                loss, grads = self._cge(closure, params, t)
+                directions = None
+            else:
+                loss, directions = self._projections(closure, params, t)
+                grads = None
         if not math.isfinite(loss):
             self.zo["skipped_steps"].append(t)
             return torch.tensor(loss)
@@ -175,7 +247,8 @@ class ZOOptimizer(torch.optim.Optimizer):
         self.zo["updates"] += 1
         return torch.tensor(loss)
 
-    def _loss(self, closure: Callable[[], torch.Tensor]) -> float:
+    def _loss(self, closure: Callable[[], torch.Tensor], phase: str = trainmode.FREEZE) -> float:
+        trainmode.before_forward(phase)
         out = closure()
         value = out if isinstance(out, torch.Tensor) else torch.as_tensor(out)
         if value.numel() != 1:
@@ -188,21 +261,25 @@ class ZOOptimizer(torch.optim.Optimizer):
     def _projections(self, closure, params, t) -> tuple[float, list[tuple[int, float]]]:
         """spsa / rge: per direction seed, the directional derivative estimate ``(seed, projection)``."""
         seeds = [derive_seed(self.zo["seed"], t, k) for k in range(self.n_directions)]
-        mu, out, losses = self.mu, [], []
+        mu, out, losses, keys = self.mu_for(params), [], [], self._keys()
         if self.estimator == "rge":
             if isinstance(closure, ForwardLoss) and closure.batched:
+                trainmode.before_forward(trainmode.UPDATE)
                 f0 = self._checked(closure.base_loss())
-                deltas = [torch.stack(zs).mul_(mu) for zs in zip(*(direction(params, s) for s in seeds))]
+                deltas = [
+                    torch.stack(zs).mul_(mu) for zs in zip(*(direction(params, s, keys) for s in seeds))
+                ]
                 values = closure.direction_losses(params, deltas).tolist()
                 self.zo["queries"] += len(values)
             else:
-                f0 = self._loss(closure)
-                values = [self._perturbed_loss(closure, params, s, mu) for s in seeds]
+                f0 = self._loss(closure, trainmode.UPDATE)
+                values = [self._perturbed_loss(closure, params, s, mu, keys) for s in seeds]
             out = [(s, (v - f0) / mu) for s, v in zip(seeds, values)]
             return f0 if all(map(math.isfinite, values)) else math.nan, out
-        for s in seeds:
-            lp = self._perturbed_loss(closure, params, s, mu)
-            lm = self._perturbed_loss(closure, params, s, -mu)
+        for k, s in enumerate(seeds):
+            phase = trainmode.RECORD if k == 0 else trainmode.FREEZE  # BatchNorm: the first pair's mean
+            lp = self._perturbed_loss(closure, params, s, mu, keys, phase)
+            lm = self._perturbed_loss(closure, params, s, -mu, keys, phase)
             out.append((s, (lp - lm) / (2 * mu)))
             losses.append(0.5 * (lp + lm))
         return sum(losses) / len(losses), out
@@ -215,12 +292,14 @@ class ZOOptimizer(torch.optim.Optimizer):
         self.zo["queries"] += 1
         return float(loss)
 
-    def _perturbed_loss(self, closure, params, seed: int, scale: float) -> float:
-        patches = perturb(params, seed, scale)
+    def _perturbed_loss(
+        self, closure, params, seed: int, scale: float, keys, phase=trainmode.FREEZE
+    ) -> float:
+        patches = perturb(params, seed, scale, keys)
         try:
-            return self._loss(closure)
+            return self._loss(closure, phase)
         finally:
-            restore(params, seed, scale, patches)
+            restore(params, seed, scale, patches, keys)
 
     # ---- cge ----------------------------------------------------------------------------------------------
     def masks(self, t: int | None = None) -> list[torch.Tensor | None]:
@@ -229,7 +308,7 @@ class ZOOptimizer(torch.optim.Optimizer):
         draw = t // self.mask_every
         if self._masks is None or self._masks[0] != draw:
             masks: list[torch.Tensor | None] = []
-            for i, (p, r) in enumerate(zip(self._params(), self.zo["sparsity"])):
+            for i, (p, r) in enumerate(zip(self._all_params(), self.zo["sparsity"])):
                 if r == 0.0:
                     masks.append(None)
                     continue
@@ -242,11 +321,16 @@ class ZOOptimizer(torch.optim.Optimizer):
 
     def _cge(self, closure, params, t) -> tuple[float, list[torch.Tensor]]:
         batched = isinstance(closure, ForwardLoss)
-        f0 = self._checked(closure.base_loss()) if batched else self._loss(closure)
-        mu, central, grads = self.mu, self.difference == "central", []
+        if batched:
+            trainmode.before_forward(trainmode.UPDATE)
+            f0 = self._checked(closure.base_loss())
+        else:
+            f0 = self._loss(closure, trainmode.UPDATE)
+        mu, central, grads = self.mu_for(params), self.difference == "central", []
         finite = math.isfinite(f0)
+        masks = self.masks(t)
         try:
-            for p, idx in zip(params, self.masks(t)):
+            for p, idx in zip(params, (masks[k] for k in self._keys())):
                 if idx is None:
                     idx = torch.arange(p.numel(), device=p.device)
                 plus = self._coordinate_losses(closure, p, idx, mu, batched)
@@ -282,23 +366,30 @@ class ZOOptimizer(torch.optim.Optimizer):
 
     # ---- update --------------------------------------------------------------------------------------------
     def _update(self, params, t, grads, directions) -> None:
-        q, first = self.n_directions, 0
+        q, first, j_active = self.n_directions, 0, 0
         u = self.zo["updates"]
         for group in self.param_groups:
             rule = self._rule(group)
             n = len(group["params"])
-            keys = list(range(first, first + n))
+            active = [(first + j, p) for j, p in enumerate(group["params"]) if p.requires_grad]
+            keys = [k for k, _ in active]
+            ps = [p for _, p in active]
+            decay = rule.rate(u) * float(group.get("weight_decay", 0.0))
+            if decay:  # decoupled (AdamW; MeZO's form for SGD): p <- p - lr wd p, before the estimate's step
+                for p in ps:
+                    p.data.mul_(1.0 - decay)
             if grads is None and is_plain_sgd(rule):
                 for s, proj in directions:  # MeZO-SGD: add the regenerated direction, nothing stored
-                    add_direction(group["params"], s, -rule.rate(u) * proj / q, keys)
+                    add_direction(ps, s, -rule.rate(u) * proj / q, keys)
             else:
-                for j, p in enumerate(group["params"]):
+                for key, p in active:
                     if grads is not None:
-                        g = grads[first + j]
+                        g = grads[j_active]
+                        j_active += 1
                     else:
                         g = torch.zeros_like(p)
                         for s, proj in directions:
-                            g.add_(direction([p], s, [first + j])[0], alpha=proj / q)
+                            g.add_(direction([p], s, [key])[0], alpha=proj / q)
                     state = self.state[p]
                     if not state:
                         state.update(rule_state(rule, p))
@@ -306,19 +397,24 @@ class ZOOptimizer(torch.optim.Optimizer):
             first += n
 
 
-class ZOSGD(ZOOptimizer):
-    """ZO estimate + SGD (``momentum > 0``: heavy ball, or Nesterov)."""
+def _eps(dtype: torch.dtype) -> float:
+    return torch.finfo(dtype).eps
 
-    def __init__(self, params, lr: float = 1e-3, *, momentum: float = 0.0, nesterov: bool = False, **kwargs):
-        if momentum:
-            kwargs.update(update="momentum", beta=momentum, nesterov=nesterov)
-        else:
-            kwargs.setdefault("update", "sgd")
-        super().__init__(params, lr, **kwargs)
+
+class ZOSGD(ZOOptimizer):
+    """ZO estimate + SGD; a group's ``momentum > 0`` makes it heavy ball (``nesterov=True``: Nesterov), as in
+    ``torch.optim.SGD``, so that OneCycleLR / CyclicLR can cycle ``momentum``."""
+
+    def __init__(
+        self, params, lr: float | None = None, *, momentum: float = 0.0, nesterov: bool = False, **kw
+    ):
+        kw.setdefault("update", "sgd")
+        super().__init__(params, lr, momentum=momentum, nesterov=nesterov, **kw)
 
 
 class ZOAdam(ZOOptimizer):
-    """ZO estimate + Adam (Kingma & Ba, 2015): ZO-AdaMM with spsa/rge, MeZO-Adam with spsa."""
+    """ZO estimate + Adam (Kingma & Ba, 2015): ZO-AdaMM with spsa/rge, MeZO-Adam with spsa; ``weight_decay``
+    is decoupled (AdamW). ``betas`` and ``eps`` are group options, as in ``torch.optim.Adam``."""
 
-    def __init__(self, params, lr: float = 1e-3, *, betas=(0.9, 0.999), eps: float = 1e-8, **kwargs):
-        super().__init__(params, lr, update="adam", b1=betas[0], b2=betas[1], eps=eps, **kwargs)
+    def __init__(self, params, lr: float | None = None, *, betas=(0.9, 0.999), eps: float = 1e-8, **kw):
+        super().__init__(params, lr, update="adam", betas=tuple(betas), eps=eps, **kw)

@@ -23,8 +23,8 @@ class UpdateRule:
     def __post_init__(self) -> None:
         if not callable(self.lr):
             lr = float(self.lr)
-            if not np.isfinite(lr) or lr <= 0:
-                raise ValueError(f"lr must be a positive finite number or a schedule, got {self.lr!r}")
+            if not np.isfinite(lr) or lr < 0:  # 0 is allowed: warm-up from 0, schedules ending at 0, frozen
+                raise ValueError(f"lr must be a finite number >= 0 or a schedule, got {self.lr!r}")
 
     def rate(self, t: int) -> float:
         """The step size at step ``t`` (0-based)."""
