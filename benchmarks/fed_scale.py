@@ -45,8 +45,11 @@ def main() -> int:
         p = problems.quadratic(dim=args.dim, n_clients=n, seed=0)
         for algo in ("fedzo", "fzoos"):
             t = round_times(p, algo, args.rounds if algo == "fedzo" or n < 1000 else 1)
-            print(f"  {n:>5} clients  {algo:<6} {np.median(t):8.3f} s per round   "
-                  f"{np.median(t) / n * 1e3:7.3f} ms per client", flush=True)
+            print(
+                f"  {n:>5} clients  {algo:<6} {np.median(t):8.3f} s per round   "
+                f"{np.median(t) / n * 1e3:7.3f} ms per client",
+                flush=True,
+            )
     if args.no_ray:
         return 0
     import ray
@@ -58,8 +61,11 @@ def main() -> int:
         rounds = max(args.rounds, 5)
         local = np.median(round_times(p, "fedzo", rounds))
         remote = np.median(round_times(p, "fedzo", rounds, engine="ray", engine_options={"actors": n}))
-        print(f"  {n:>3} clients  local {local * 1e3:8.1f} ms   ray {remote * 1e3:8.1f} ms   "
-              f"overhead {1e3 * (remote - local):8.1f} ms per round", flush=True)
+        print(
+            f"  {n:>3} clients  local {local * 1e3:8.1f} ms   ray {remote * 1e3:8.1f} ms   "
+            f"overhead {1e3 * (remote - local):8.1f} ms per round",
+            flush=True,
+        )
     ray.shutdown()
     return 0
 

@@ -1,7 +1,8 @@
 """Step time and peak memory, side by side: zoo spsa vs a plain in-place MeZO step vs backprop, vs inference.
 
-Models: a 4 x Linear(1024, 1024) MLP (ReLU between; weights dominate the memory) and the suite's small
-transformer (zoo/torch/suite.py). Modes:
+Models: a 4 x Linear(1024, 1024) MLP (ReLU between; weights dominate the memory), the suite's small
+transformer (zoo/torch/suite.py; d_model 128, 4 heads, 32 tokens) and ``gpt2``: a Hugging Face GPT-2
+classifier from a small config (zoo/torch/hf.py; 4 layers, width 256, random weights). Modes:
 
 - ``mezo``: the MeZO step as the paper's code writes it (Malladi et al. 2023, Algorithm 1): reseed, add
   ``mu z`` in place, forward, ``-2 mu z``, forward, ``+mu z``, then reseed and add ``-lr g z``;
@@ -17,6 +18,7 @@ when one is missed.
 
     .venv/bin/python benchmarks/torch_step_cost.py --model mlp
     .venv/bin/python benchmarks/torch_step_cost.py --model transformer
+    .venv/bin/python benchmarks/torch_step_cost.py --model gpt2
 """
 
 from __future__ import annotations
@@ -43,6 +45,12 @@ def build(model: str, tiny: bool = False):
             layers += [nn.Linear(w, w)] + ([nn.ReLU()] if i < 3 else [])
         net = nn.Sequential(*layers)
         x, y = torch.randn(64, w), torch.randint(0, w, (64,))
+    elif model == "gpt2":
+        from zoo.torch.hf import tiny_gpt2
+
+        net = tiny_gpt2(vocab=64, length=32, width=32 if tiny else 256, layers=1 if tiny else 4, classes=4)
+        g = torch.Generator().manual_seed(0)
+        x, y = torch.randint(0, 64, (64, 32), generator=g), torch.randint(0, 4, (64,), generator=g)
     else:
         from zoo.torch.suite import TinyTransformer
 
@@ -133,7 +141,7 @@ def child(mode: str, model: str) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", choices=("mlp", "transformer"), default="mlp")
+    ap.add_argument("--model", choices=("mlp", "transformer", "gpt2"), default="mlp")
     ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--child", choices=MODES, help=argparse.SUPPRESS)
     args = ap.parse_args()

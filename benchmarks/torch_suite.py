@@ -43,7 +43,11 @@ def main() -> None:
         res: dict[str, list] = {}
         for method in methods:
             opts = {} if method == "backprop" else options
-            res[method] = [fit(task, method, seed, epochs=args.epochs, **opts) for seed in range(args.seeds)]
+            res[method] = []
+            for seed in range(args.seeds):
+                res[method].append(fit(task, method, seed, epochs=args.epochs, **opts))
+                r = res[method][-1]
+                print(f"  ({name} {method} seed {seed}: {r.metric:.4f}, {r.sec_per_epoch:.3f} s/epoch)", flush=True)
             dump += [r.__dict__ for r in res[method]]
             scale = 1.0 if task.regression else 100.0
             med = statistics.median(r.metric for r in res[method]) * scale

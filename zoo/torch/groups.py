@@ -24,7 +24,7 @@ import torch
 
 # default lr per (estimator, update rule): chosen on the public suite (zoo/torch/suite.py, benchmarks/RESULTS.md
 # "Issue 11"); sgd / momentum / sign keep MeZO's scale
-DEFAULT_LR = {"adam": {"spsa": 1e-2, "rge": 1e-2, "cge": 1e-2}}
+DEFAULT_LR = {"adam": {"spsa": 1e-2, "rge": 1e-2, "cge": 2e-2}}
 FALLBACK_LR = 1e-3
 
 RULE_KEYS = {
@@ -33,6 +33,15 @@ RULE_KEYS = {
     "adam": ("betas", "eps"),
 }
 COMMON_KEYS = ("params", "lr", "weight_decay")
+
+
+# default n_directions: with Adam the estimate's variance, not its cost, limits a small model (suite); with
+# SGD spsa stays MeZO (one direction, the memory and the two forwards of inference)
+DEFAULT_DIRECTIONS = {"adam": {"spsa": 4, "rge": 8}}
+
+
+def default_directions(estimator: str, update: Any) -> int:
+    return DEFAULT_DIRECTIONS.get(update if isinstance(update, str) else "", {}).get(estimator, 1)
 
 
 def default_lr(estimator: str, update: Any) -> float:

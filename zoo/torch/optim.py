@@ -41,6 +41,7 @@ from zoo.torch.groups import (
     RULE_KEYS,
     check_group,
     closure_help,
+    default_directions,
     default_lr,
     mute_backward,
     rule_options,
@@ -68,7 +69,7 @@ class ZOOptimizer(torch.optim.Optimizer):
         update: str = "sgd",
         estimator: str = "spsa",
         mu: float | None = None,
-        n_directions: int = 1,
+        n_directions: int | None = None,
         difference: str = "forward",
         sparsity: float | Sequence[float] = 0.0,
         mask_every: int = 100,
@@ -82,6 +83,7 @@ class ZOOptimizer(torch.optim.Optimizer):
         mu = (5e-3 if estimator == "cge" else 1e-3) if mu is None else float(mu)
         if not (math.isfinite(mu) and mu > 0):
             raise ValueError(f"mu must be a positive finite number, got {mu}")
+        n_directions = default_directions(estimator, update) if n_directions is None else n_directions
         if int(n_directions) != n_directions or n_directions < 1:
             raise ValueError(f"n_directions must be an int >= 1, got {n_directions}")
         if difference not in ("forward", "central"):

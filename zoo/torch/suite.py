@@ -97,7 +97,7 @@ def moons(seed: int) -> Split:
     return _split(*make_moons(1000, noise=0.2, random_state=seed), seed)
 
 
-def spiral(seed: int, n: int = 300, arms: int = 3, noise: float = 0.2) -> Split:
+def spiral(seed: int, n: int = 150, arms: int = 3, noise: float = 0.2) -> Split:
     """``arms`` interleaved spirals, ``n`` points each (the classic CS231n toy set)."""
     rng = np.random.default_rng(seed)
     r = np.tile(np.linspace(0.05, 1.0, n), arms)
@@ -107,7 +107,7 @@ def spiral(seed: int, n: int = 300, arms: int = 3, noise: float = 0.2) -> Split:
     return _split(x, label, seed)
 
 
-def tokens(seed: int, n: int = 2000, length: int = 12, vocab: int = 8) -> Split:
+def tokens(seed: int, n: int = 1000, length: int = 12, vocab: int = 8) -> Split:
     """Random sequences over ``vocab`` tokens; label 1 when token 1 occurs more often than token 2 (ties drawn
     out: sequences with equal counts are resampled). Needs the whole sequence, not one position."""
     rng = np.random.default_rng(seed)
@@ -170,13 +170,13 @@ def _mlp(*sizes: int) -> Callable[[], nn.Module]:
 TASKS: dict[str, Task] = {
     t.name: t
     for t in (
-        Task("digits", lambda s: load_digits(seed=s), lambda s: mlp(seed=s), epochs=200),
-        Task("iris", iris, _seeded(_mlp(4, 16, 3)), epochs=300, batch_size=16),
-        Task("diabetes", diabetes, _seeded(_mlp(10, 32, 1)), regression=True, epochs=300, batch_size=32),
-        Task("moons", moons, _seeded(_mlp(2, 32, 32, 2)), epochs=100),
-        Task("spiral", spiral, _seeded(_mlp(2, 64, 64, 3)), epochs=300, batch_size=32),
-        Task("digits_cnn", lambda s: load_digits(seed=s), lambda s: small_cnn(seed=s), epochs=150),
-        Task("tokens", tokens, _seeded(TinyTransformer), epochs=60),
+        Task("digits", lambda s: load_digits(seed=s), lambda s: mlp(seed=s), epochs=100),
+        Task("iris", iris, _seeded(_mlp(4, 16, 3)), epochs=200, batch_size=16),
+        Task("diabetes", diabetes, _seeded(_mlp(10, 32, 1)), regression=True, epochs=200, batch_size=32),
+        Task("moons", moons, _seeded(_mlp(2, 32, 32, 2)), epochs=60),
+        Task("spiral", spiral, _seeded(_mlp(2, 64, 64, 3)), epochs=150, batch_size=32),
+        Task("digits_cnn", lambda s: load_digits(seed=s), lambda s: small_cnn(seed=s), epochs=60),
+        Task("tokens", tokens, _seeded(TinyTransformer), epochs=40),
     )
 }
 
