@@ -47,7 +47,10 @@ def main() -> None:
             for seed in range(args.seeds):
                 res[method].append(fit(task, method, seed, epochs=args.epochs, **opts))
                 r = res[method][-1]
-                print(f"  ({name} {method} seed {seed}: {r.metric:.4f}, {r.sec_per_epoch:.3f} s/epoch)", flush=True)
+                print(
+                    f"  ({name} {method} seed {seed}: {r.metric:.4f}, {r.sec_per_epoch:.3f} s/epoch)",
+                    flush=True,
+                )
             dump += [r.__dict__ for r in res[method]]
             scale = 1.0 if task.regression else 100.0
             med = statistics.median(r.metric for r in res[method]) * scale
