@@ -187,7 +187,7 @@ def test_weight_decay_is_decoupled():
         assert torch.allclose(b - a, -0.05 * 0.1 * p0.detach(), atol=1e-6)
 
 
-@pytest.mark.parametrize("dtype", [torch.float64])
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float64])
 @pytest.mark.parametrize("estimator", ["spsa", "rge", "cge"])
 def test_low_precision_trains_without_nan(dtype, estimator):
     model, (x, y) = _mlp(dtype=dtype), _batch(dtype=dtype)

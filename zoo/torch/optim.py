@@ -14,8 +14,13 @@
   ``g`` is sparse. With a :class:`~zoo.torch.ForwardLoss` closure the coordinates of one tensor are evaluated
   in batched calls (and from the cached stage input, with feature reuse).
 
-The update rule (``sgd``, ``momentum``, ``adam``, ``sign``) comes from :mod:`zoo.updates` (torch twins in
-:mod:`zoo.torch.rules`); ``lr`` and the rule's options are per parameter group, so torch's lr schedulers work.
+One definition per formula: the difference quotients come from the estimate core
+(:func:`zoo.estimators.formulas.two_point.coefficients`, :func:`~zoo.estimators.formulas.coordinate.estimate`), the
+sum over directions is the core's in-place form (:func:`~zoo.estimators.formulas.two_point.accumulate`) over
+directions regenerated from their seeds, and the update rule (``sgd``, ``momentum``, ``adam``, ``sign``) is the
+transform of :mod:`zoo.updates`, applied in place on the tensors by :func:`zoo.updates.apply_in_place` (plain SGD,
+a linear transform, adds each regenerated direction straight into the parameters). ``lr`` and the rule's options
+are per parameter group, so torch's lr schedulers work.
 
 Randomness: every draw derives from ``(seed, step, direction)``, so ``state_dict`` (seed, step counters and the
 update rule's tensors) resumes training bit-identically. A non-finite loss skips the step (recorded in
@@ -35,6 +40,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from zoo.estimators.formulas import coordinate, two_point
 from zoo.torch import trainmode
 from zoo.torch.batched import ForwardLoss
 from zoo.torch.groups import (
@@ -47,9 +53,25 @@ from zoo.torch.groups import (
     rule_options,
     torch_option_names,
 )
-from zoo.torch.perturb import add_direction, derive_seed, direction, perturb, restore
-from zoo.torch.rules import apply_rule, is_plain_sgd, rule_state
-from zoo.updates import UpdateRule, make_rule
+from zoo.torch.perturb import (
+    CHUNK,
+    add_direction,
+    derive_seed,
+    direction,
+    direction_chunks,
+    flip,
+    perturb,
+    restore,
+)
+from zoo.updates import (
+    Transform,
+    UpdateRule,
+    add_decayed_weights,
+    apply_in_chunks,
+    apply_in_place,
+    chain,
+    make_rule,
+)
 
 ESTIMATORS = ("spsa", "rge", "cge")
 _MASK_KEY = 1 << 20  # separates the mask streams from the direction streams in derive_seed
@@ -167,7 +189,7 @@ class ZOOptimizer(torch.optim.Optimizer):
         so that freezing a tensor does not change the directions the others draw."""
         return [i for i, p in enumerate(self._all_params()) if p.requires_grad]
 
-    def _rule(self, group: dict[str, Any]) -> UpdateRule:
+    def _rule(self, group: dict[str, Any]) -> Transform:
         check_group(group, self.update_name, where="group option")
         name, options = rule_options(self.update_name, group)
         return make_rule(name, lr=group["lr"], **options)
@@ -261,9 +283,10 @@ class ZOOptimizer(torch.optim.Optimizer):
         return float(value)
 
     def _projections(self, closure, params, t) -> tuple[float, list[tuple[int, float]]]:
-        """spsa / rge: per direction seed, the directional derivative estimate ``(seed, projection)``."""
+        """spsa / rge: per direction seed, its coefficient ``c_j`` in ``g = sum_j c_j z(seed_j)`` (the two-point
+        formula of the estimate core on the measured losses)."""
         seeds = [derive_seed(self.zo["seed"], t, k) for k in range(self.n_directions)]
-        mu, out, losses, keys = self.mu_for(params), [], [], self._keys()
+        mu, keys = self.mu_for(params), self._keys()
         if self.estimator == "rge":
             if isinstance(closure, ForwardLoss) and closure.batched:
                 trainmode.before_forward(trainmode.UPDATE)
@@ -276,15 +299,31 @@ class ZOOptimizer(torch.optim.Optimizer):
             else:
                 f0 = self._loss(closure, trainmode.UPDATE)
                 values = [self._perturbed_loss(closure, params, s, mu, keys) for s in seeds]
-            out = [(s, (v - f0) / mu) for s, v in zip(seeds, values)]
-            return f0 if all(map(math.isfinite, values)) else math.nan, out
-        for k, s in enumerate(seeds):
-            phase = trainmode.RECORD if k == 0 else trainmode.FREEZE  # BatchNorm: the first pair's mean
-            lp = self._perturbed_loss(closure, params, s, mu, keys, phase)
-            lm = self._perturbed_loss(closure, params, s, -mu, keys, phase)
-            out.append((s, (lp - lm) / (2 * mu)))
-            losses.append(0.5 * (lp + lm))
-        return sum(losses) / len(losses), out
+            row, difference = [f0, *values], "forward"
+            loss = f0 if all(map(math.isfinite, values)) else math.nan
+        else:
+            plus, minus = [], []
+            for k, s in enumerate(seeds):
+                phase = trainmode.RECORD if k == 0 else trainmode.FREEZE  # BatchNorm: the first pair's mean
+                lp, lm = self._pair(closure, params, s, mu, keys, phase)
+                plus.append(lp)
+                minus.append(lm)
+            row, difference = plus + minus, "central"
+            loss = sum(0.5 * (lp + lm) for lp, lm in zip(plus, minus)) / len(seeds)
+        # a non-finite loss skips the whole step (the loss reported is NaN), so every direction counts here
+        coef, _ = two_point.coefficients(np.array([row], dtype=np.float64), mu, difference)
+        return loss, list(zip(seeds, coef[0].tolist()))
+
+    def _pair(self, closure, params, seed: int, mu: float, keys, phase) -> tuple[float, float]:
+        """``L(theta + mu z)``, ``L(theta - mu z)``: perturb, flip to ``-mu`` in one pass, restore exactly."""
+        patches, scale = perturb(params, seed, mu, keys), mu
+        try:
+            lp = self._loss(closure, phase)
+            patches, scale = flip(params, seed, mu, patches, keys), -mu
+            lm = self._loss(closure, phase)
+        finally:
+            restore(params, seed, scale, patches, keys)
+        return lp, lm
 
     def _checked(self, loss: torch.Tensor) -> float:
         if loss.numel() != 1:
@@ -337,11 +376,12 @@ class ZOOptimizer(torch.optim.Optimizer):
                     idx = torch.arange(p.numel(), device=p.device)
                 plus = self._coordinate_losses(closure, p, idx, mu, batched)
                 if central:
-                    minus = self._coordinate_losses(closure, p, idx, -mu, batched)
-                    est = (plus - minus) / (2 * mu)
+                    values = torch.cat([plus, self._coordinate_losses(closure, p, idx, -mu, batched)])
                 else:
-                    est = (plus - f0) / mu
-                finite = finite and bool(torch.isfinite(est).all())
+                    values = torch.cat([plus.new_tensor([f0]), plus])
+                est, ok = coordinate.estimate(values[None], 2 * mu if central else mu, self.difference)
+                finite = finite and bool(ok[0]) and bool(torch.isfinite(values).all())
+                est = est[0]
                 g = torch.zeros_like(p)
                 g.view(-1)[idx] = est.to(p.dtype)
                 grads.append(g)
@@ -368,35 +408,98 @@ class ZOOptimizer(torch.optim.Optimizer):
 
     # ---- update --------------------------------------------------------------------------------------------
     def _update(self, params, t, grads, directions) -> None:
-        q, first, j_active = self.n_directions, 0, 0
-        u = self.zo["updates"]
+        first, j_active = 0, 0
         for group in self.param_groups:
-            rule = self._rule(group)
+            rule = self._group_rule(group)
             n = len(group["params"])
             active = [(first + j, p) for j, p in enumerate(group["params"]) if p.requires_grad]
-            keys = [k for k, _ in active]
-            ps = [p for _, p in active]
-            decay = rule.rate(u) * float(group.get("weight_decay", 0.0))
-            if decay:  # decoupled (AdamW; MeZO's form for SGD): p <- p - lr wd p, before the estimate's step
-                for p in ps:
-                    p.data.mul_(1.0 - decay)
-            if grads is None and is_plain_sgd(rule):
-                for s, proj in directions:  # MeZO-SGD: add the regenerated direction, nothing stored
-                    add_direction(ps, s, -rule.rate(u) * proj / q, keys)
-            else:
-                for key, p in active:
-                    if grads is not None:
-                        g = grads[j_active]
-                        j_active += 1
-                    else:
-                        g = torch.zeros_like(p)
-                        for s, proj in directions:
-                            g.add_(direction([p], s, [key])[0], alpha=proj / q)
-                    state = self.state[p]
-                    if not state:
-                        state.update(rule_state(rule, p))
-                    apply_rule(rule, p.data, g, state, u)
             first += n
+            if not active:
+                continue
+            keys, ps = [k for k, _ in active], [p for _, p in active]
+            states = []
+            for p in ps:
+                state = self.state[p]
+                if not state:  # fp16 / bf16 parameters: the state in float32 (torch's fused optimizers do so)
+                    state.update(rule.init(p.data.to(_work_dtype(p.dtype))))
+                states.append(state)
+            linear = [rule.linear(state) for state in states] if grads is None else [None]
+            if all(lin is not None for lin in linear):
+                # MeZO-SGD: the step a*g adds each regenerated direction with alpha = a c_j, nothing stored
+                for state, (_, new) in zip(states, linear):
+                    state.update(new)
+                factors = [lin[0] for lin in linear]
+                if len(set(factors)) == 1:
+                    if factors[0] != 0.0:
+                        _add_directions(ps, keys, directions, factors[0])
+                else:
+                    for p, key, a in zip(ps, keys, factors):
+                        _add_directions([p], [key], directions, a)
+                continue
+            for key, p, state in zip(keys, ps, states):
+                if grads is not None:
+                    g, j_active = grads[j_active], j_active + 1
+                if not rule.elementwise:  # a transform over the whole vector: the full g of this tensor
+                    if grads is None:
+                        g = torch.zeros_like(p, dtype=_work_dtype(p.dtype))
+                        _add_directions([g], [key], directions, 1.0)
+                    work = p.data.to(_work_dtype(p.dtype))
+                    apply_in_place(rule, work, g.to(work.dtype), state)
+                    if work is not p.data:
+                        p.data.copy_(work)
+                    continue
+                # elementwise rule (sgd with momentum, adam, sign): chunk by chunk, g of each chunk
+                # regenerated from the seeds, never a full-size g or temporary
+                chunks = (
+                    _grad_chunks(p, key, directions)
+                    if grads is None
+                    else _dense_chunks(g.view(-1), _work_dtype(p.dtype))
+                )
+                apply_in_chunks(rule, p.data, chunks, state, _work_dtype(p.dtype))
+
+    def _group_rule(self, group: dict[str, Any]) -> Transform:
+        """The group's rule with decoupled weight decay (:func:`zoo.updates.add_decayed_weights`) before the
+        learning rate: ``p <- p - lr (step + wd p)`` (AdamW; MeZO's form with SGD)."""
+        rule = self._rule(group)
+        wd = float(group.get("weight_decay", 0.0))
+        if wd == 0.0 or not isinstance(rule, UpdateRule):
+            return rule
+        *body, lr = rule.transforms()
+        return chain(*body, add_decayed_weights(wd), lr)
+
+
+def _work_dtype(dtype: torch.dtype) -> torch.dtype:
+    return torch.float32 if dtype in (torch.float16, torch.bfloat16) else dtype
+
+
+def _grad_chunks(p: torch.Tensor, key: int, directions):
+    """``(start, g chunk)`` of ``g = sum_j c_j z(seed_j)`` for one tensor: the q direction streams walked in
+    lock step, one chunk of each at a time (the core's in-place sum over one chunk buffer)."""
+    work = _work_dtype(p.dtype)
+    streams = [direction_chunks(p, s, key) for s, _ in directions]
+    coefs = [c for _, c in directions]
+    buf = None
+    for parts in zip(*streams) if streams else ():
+        start, n = parts[0][0], parts[0][1].numel()
+        if buf is None:
+            buf = torch.empty(n, dtype=work, device=p.device)
+        g = buf[:n].zero_()
+        two_point.accumulate(coefs, lambda j, c, g=g, parts=parts: g.add_(parts[j][1], alpha=c))
+        yield start, g
+
+
+def _dense_chunks(g: torch.Tensor, dtype: torch.dtype):
+    for start in range(0, g.numel(), CHUNK):
+        yield start, g[start : start + CHUNK].to(dtype)
+
+
+def _add_directions(tensors, keys, directions, scale: float) -> None:
+    """``tensors += scale * sum_j c_j z(seed_j)``: the core's sum over directions in its in-place form, each
+    ``z`` regenerated from its seed in the stream of ``keys`` (never stored)."""
+    seeds = [s for s, _ in directions]
+    two_point.accumulate(
+        [c for _, c in directions], lambda j, c: add_direction(tensors, seeds[j], scale * c, keys)
+    )
 
 
 def _eps(dtype: torch.dtype) -> float:

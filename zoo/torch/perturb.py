@@ -66,6 +66,12 @@ def _direction_chunks(
             yield i, chunk, start, z
 
 
+def direction_chunks(p: torch.Tensor, seed: int, key: int) -> Iterator[tuple[int, torch.Tensor]]:
+    """``(start, z chunk)`` of one tensor's direction, the chunk a view valid until the next one is drawn."""
+    for _, _, start, z in _direction_chunks([p], seed, [key]):
+        yield start, z
+
+
 def direction(
     params: Sequence[torch.Tensor], seed: int, keys: Sequence[int] | None = None
 ) -> list[torch.Tensor]:
