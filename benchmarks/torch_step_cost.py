@@ -101,7 +101,7 @@ def stepper(mode: str, net, x, y):
         return run
     if mode in ("zoo_sgd", "zoo_adam"):
         cls = zt.ZOSGD if mode == "zoo_sgd" else zt.ZOAdam
-        opt = cls(net.parameters(), lr=1e-6, estimator="spsa", seed=0)
+        opt = cls(net.parameters(), lr=1e-6, estimator="spsa", n_directions=1, seed=0)  # as MeZO: q = 1
         return lambda: float(opt.step(loss))
     opt = torch.optim.SGD(net.parameters(), lr=1e-6)
 

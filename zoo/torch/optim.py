@@ -62,6 +62,7 @@ from zoo.torch.perturb import (
     flip,
     perturb,
     restore,
+    restore_and_add,
 )
 from zoo.updates import (
     Transform,
@@ -257,19 +258,35 @@ class ZOOptimizer(torch.optim.Optimizer):
         self.zo["step"] = t + 1  # a skipped step still consumes its seeds: resuming stays aligned
         params = self._params()
         device = params[0].device if params else None
-        with trainmode.EstimateScope(device), mute_backward():
-            if self.estimator == "cge":
-                loss, grads = self._cge(closure, params, t)
-                directions = None
-            else:
-                loss, directions = self._projections(closure, params, t)
-                grads = None
-        if not math.isfinite(loss):
-            self.zo["skipped_steps"].append(t)
-            return torch.tensor(loss)
-        self._update(params, t, grads, directions)
+        # MeZO with one direction and one group: the last restore and the SGD update share one pass over z
+        self._defer = self.estimator == "spsa" and self.n_directions == 1 and len(self.param_groups) == 1
+        self._pending = None
+        try:
+            with trainmode.EstimateScope(device), mute_backward():
+                if self.estimator == "cge":
+                    loss, grads = self._cge(closure, params, t)
+                    directions = None
+                else:
+                    loss, directions = self._projections(closure, params, t)
+                    grads = None
+            if not math.isfinite(loss):
+                self.zo["skipped_steps"].append(t)
+                return torch.tensor(loss)
+            self._update(params, t, grads, directions)
+        finally:
+            self._restore_pending()
         self.zo["updates"] += 1
         return torch.tensor(loss)
+
+    def _restore_pending(self, alpha: float = 0.0) -> None:
+        """Undo the deferred ``-mu`` perturbation (exactly), adding ``alpha z`` in the same pass."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            params, seed, scale, patches, keys = pending
+            if alpha:
+                restore_and_add(params, seed, scale, patches, alpha, keys)
+            else:
+                restore(params, seed, scale, patches, keys)
 
     def _loss(self, closure: Callable[[], torch.Tensor], phase: str = trainmode.FREEZE) -> float:
         trainmode.before_forward(phase)
@@ -317,12 +334,17 @@ class ZOOptimizer(torch.optim.Optimizer):
     def _pair(self, closure, params, seed: int, mu: float, keys, phase) -> tuple[float, float]:
         """``L(theta + mu z)``, ``L(theta - mu z)``: perturb, flip to ``-mu`` in one pass, restore exactly."""
         patches, scale = perturb(params, seed, mu, keys), mu
+        done = False
         try:
             lp = self._loss(closure, phase)
             patches, scale = flip(params, seed, mu, patches, keys), -mu
             lm = self._loss(closure, phase)
+            done = True
         finally:
-            restore(params, seed, scale, patches, keys)
+            if done and self._defer:  # restored by _update's pass (or by _step's finally)
+                self._pending = (params, seed, scale, patches, keys)
+            else:
+                restore(params, seed, scale, patches, keys)
         return lp, lm
 
     def _checked(self, loss: torch.Tensor) -> float:
@@ -429,13 +451,18 @@ class ZOOptimizer(torch.optim.Optimizer):
                 for state, (_, new) in zip(states, linear):
                     state.update(new)
                 factors = [lin[0] for lin in linear]
-                if len(set(factors)) == 1:
+                if self._pending is not None and len(set(factors)) == 1 and len(directions) == 1:
+                    self._restore_pending(factors[0] * directions[0][1])  # restore + MeZO step, one pass
+                elif len(set(factors)) == 1:
+                    self._restore_pending()
                     if factors[0] != 0.0:
                         _add_directions(ps, keys, directions, factors[0])
                 else:
+                    self._restore_pending()
                     for p, key, a in zip(ps, keys, factors):
                         _add_directions([p], [key], directions, a)
                 continue
+            self._restore_pending()
             for key, p, state in zip(keys, ps, states):
                 if grads is not None:
                     g, j_active = grads[j_active], j_active + 1

@@ -109,22 +109,21 @@ def _walk(
     for i, chunk, start, z in _direction_chunks(params, seed, keys):
         key = (chunk.dtype, chunk.device)
         if key not in scratch:  # sized for the largest chunk of the call, reused for every chunk
-            scratch[key] = tuple(torch.empty(size, dtype=z.dtype, device=z.device) for _ in range(3)) + (
+            scratch[key] = tuple(torch.empty(size, dtype=z.dtype, device=z.device) for _ in range(2)) + (
                 torch.empty(size, dtype=torch.bool, device=z.device),
             )
         n = z.numel()
-        a, new, back, bad = (t[:n] for t in scratch[key])
-        if undo:
-            chunk.sub_(torch.mul(z, undo, out=a))
+        new, back, bad = (t[:n] for t in scratch[key])
+        if undo:  # the same fused op as the round-trip check of ``shift`` below: exact by construction
+            chunk.sub_(z, alpha=undo)
             while j < len(patches) and patches[j][0] == i and patches[j][1] == start:
                 chunk[patches[j][2].long()] = patches[j][3]
                 j += 1
         if add:
             chunk.add_(z, alpha=add)
         if shift:
-            torch.mul(z, shift, out=a)
-            torch.add(chunk, a, out=new)
-            torch.sub(new, a, out=back)
+            torch.add(chunk, z, alpha=shift, out=new)
+            torch.sub(new, z, alpha=shift, out=back)
             torch.ne(back, chunk, out=bad)
             idx = torch.nonzero(bad).squeeze(1)
             if idx.numel():
