@@ -28,6 +28,8 @@ class Clip(_Clipping):
 
 
 class ClipByNorm(_Clipping):
+    elementwise = False  # the norm is over the whole vector
+
     def update(self, g, state, params=None):
         xp = namespace(g)
         norm = xp.sqrt((g * g).sum(axis=-1, keepdims=True))
