@@ -1,9 +1,33 @@
-"""Step-size schedules: callables ``t -> lr`` (``t`` is the 0-based step) usable as any rule's ``lr``."""
+"""Step-size schedules: callables ``t -> lr`` (``t`` is the 0-based update count) usable as any rule's ``lr``.
+
+A schedule is also a transform: in a :func:`~zoo.updates.chain` it is the learning rate,
+``step = -lr_t g`` (the same definition as ``scale_by_learning_rate(schedule)``), e.g.
+``chain(clip_by_norm(1.0), scale_by_adam(), Cosine(0.1, total=1000))``.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import math
+
+from zoo.updates.base import Transform
+from zoo.updates.scale import ScaleByLearningRate
+
+
+class Schedule(Transform):
+    """Base of the schedules: ``__call__(t) -> lr``; as a transform, the learning rate ``-lr_t g``."""
+
+    def __call__(self, t: int) -> float:
+        raise NotImplementedError
+
+    def init(self, params):
+        return ScaleByLearningRate(self).init(params)
+
+    def update(self, g, state, params=None):
+        return ScaleByLearningRate(self).update(g, state, params)
+
+    def linear(self, state):
+        return ScaleByLearningRate(self).linear(state)
 
 
 def _positive(name: str, value: float) -> None:
@@ -12,7 +36,7 @@ def _positive(name: str, value: float) -> None:
 
 
 @dataclasses.dataclass(frozen=True)
-class Constant:
+class Constant(Schedule):
     lr: float
 
     def __post_init__(self) -> None:
@@ -23,12 +47,13 @@ class Constant:
 
 
 @dataclasses.dataclass(frozen=True)
-class ExponentialDecay:
-    """``lr * decay ** (t / every)``."""
+class ExponentialDecay(Schedule):
+    """``lr * decay ** (t / every)``; ``staircase=True``: ``lr * decay ** floor(t / every)`` (optax's names)."""
 
     lr: float
     decay: float = 0.99
     every: int = 1
+    staircase: bool = False
 
     def __post_init__(self) -> None:
         _positive("lr", self.lr)
@@ -36,11 +61,11 @@ class ExponentialDecay:
             raise ValueError(f"decay must be in (0, 1], got {self.decay}")
 
     def __call__(self, t: int) -> float:
-        return self.lr * self.decay ** (t / self.every)
+        return self.lr * self.decay ** ((t // self.every) if self.staircase else (t / self.every))
 
 
 @dataclasses.dataclass(frozen=True)
-class InverseSqrt:
+class InverseSqrt(Schedule):
     """``lr / sqrt(1 + t / t0)``: the classic rate of stochastic ZO analyses."""
 
     lr: float
@@ -55,7 +80,7 @@ class InverseSqrt:
 
 
 @dataclasses.dataclass(frozen=True)
-class Cosine:
+class Cosine(Schedule):
     """``lr_min + (lr - lr_min) * (1 + cos(pi * min(t, total) / total)) / 2``."""
 
     lr: float
@@ -72,16 +97,6 @@ class Cosine:
         return self.lr_min + (self.lr - self.lr_min) * 0.5 * (1.0 + math.cos(math.pi * frac))
 
 
-@dataclasses.dataclass(frozen=True)
-class StepDecay:
-    """``lr * factor ** floor(t / every)``."""
-
-    lr: float
-    factor: float = 0.5
-    every: int = 100
-
-    def __post_init__(self) -> None:
-        _positive("lr", self.lr)
-
-    def __call__(self, t: int) -> float:
-        return self.lr * self.factor ** (t // self.every)
+def StepDecay(lr: float, factor: float = 0.5, every: int = 100) -> ExponentialDecay:  # noqa: N802 - a schedule
+    """``lr * factor ** floor(t / every)``: :class:`ExponentialDecay` with ``staircase=True``."""
+    return ExponentialDecay(lr, factor, every, staircase=True)
