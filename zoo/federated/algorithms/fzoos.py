@@ -27,9 +27,9 @@ from zoo.federated.algorithms.base import (
     AlgoParams,
     FederatedAlgorithm,
     new_rule,
-    project,
+    probe_points,
     stacked_steps,
-    table_directions,
+    weighted_mean,
 )
 from zoo.federated.algorithms.surrogate import gp_mean_gradient, nearest, rff_basis, rff_fit, rff_gradient
 
@@ -100,9 +100,8 @@ class FZooS(FederatedAlgorithm):
         rule_state = rule.init(x)
         gamma = p.gamma / (rnd + 1)
         correct = "nu" in message and gamma > 0
-        for step in range(p.local_steps):
-            U = table_directions(rngs, p.n_active, d)
-            X = project(np.concatenate([x[:, None, :], x[:, None, :] + p.delta * U], axis=1), bounds)
+        for _ in range(p.local_steps):
+            X, _ = probe_points(x, rngs, p.n_active, p.delta, bounds)
             values = batch(X)  # (C, n_active + 1)
             ok = batch.alive.copy()
             g = np.zeros_like(x)
@@ -120,7 +119,7 @@ class FZooS(FederatedAlgorithm):
                 for c in np.flatnonzero(ok):
                     W, b = rff_basis(p.seed, p.n_features, d, float(own_ls[c][0]))
                     g[c] += gamma * (rff_gradient(W, b, message["nu"] - own_nu[c], x[c]))
-            x, rule_state = stacked_steps(x, rule, rule_state, g, ok, step, bounds)
+            x, rule_state = stacked_steps(x, rule, rule_state, g, ok, bounds)
         uploads, new_states = [], []
         moved = np.linalg.norm(x - x_start, axis=1)
         for c in range(C):
@@ -135,14 +134,13 @@ class FZooS(FederatedAlgorithm):
         return uploads, new_states
 
     def aggregate(self, server, uploads, weights, rnd, n_clients):
-        w = weights / weights.sum()
         out = dict(server)
-        out["x"] = sum(wi * u["x"] for wi, u in zip(w, uploads))
+        out["x"] = weighted_mean(weights, uploads, "x")
         if server["rff_ls"][0] == 0:
             moved = np.array([float(u["moved"][0]) for u in uploads if "moved" in u])
             if len(moved):
                 out["rff_ls"] = np.array([max(self.params.rff_scale * float(np.median(moved)), 1e-8)])
                 out["ls_round"] = rnd
             return out  # nu of round 0 were fitted on each client's own lengthscale: not averaged
-        out["nu"] = sum(wi * u["nu"] for wi, u in zip(w, uploads))
+        out["nu"] = weighted_mean(weights, uploads, "nu")
         return out
