@@ -2,12 +2,22 @@
 
 An estimator's ``ask`` returns probe points around the iterate ``x``; its ``tell`` turns their values into a
 gradient estimate ``g``; an update rule from :mod:`zoo.updates` (``update=`` option: "sgd", "momentum",
-"adam", "sign", or any transform such as ``zoo.updates.chain(...)``; ``lr=`` a number or a schedule) turns
-``g`` into the step.
+"adam", "sign", or any transform such as ``zoo.updates.chain(...)``) turns ``g`` into the step.
 So RGE + Adam or CGE + SGD are compositions of options, not classes.
 
-Subclasses implement ``_probe(x, rng) -> (X, probe)`` and ``_estimate(state, X, values) -> g | None``
-(None: nothing usable in this batch, the step is skipped and counted in ``state.n_skipped``).
+Step size (issue 16). By default (``lr=None``) the named rule at ``lr = 1`` gives only the direction and
+:class:`zoo.updates.SuccessStep` sets the length from the centre values the method queries anyway: a step that
+makes ``f`` at the next centre worse or non-finite is undone and the length halved, a better one grows it. The
+first length comes from ``zoo.updates.length_scale(x0, bounds)``, and the smoothing radius follows the length
+(``mu=None``), so the same defaults work whatever the scale of ``f`` or ``x``. ``lr=`` a number or a schedule
+(or ``update=`` a transform) keeps that rule as given, guarded: a non-finite or much worse centre is undone and
+the rate halved. ``mu=`` a number fixes the radius. ``res.step_control`` records what the control did; a run
+whose last centre is worse than its first ends with ``success=False`` (status 6). A non-finite ``f(x0)``: the
+run starts from the best finite probe around it (said in ``message``).
+
+Subclasses implement ``_probe(x, rng) -> (X, probe)`` (with the radius ``self._mu(self.state)``, recorded in
+``probe["mu"]``) and ``_estimate(state, X, values) -> g | None`` (None: nothing usable in this batch, the step
+is skipped and counted in ``state.n_skipped``).
 
 Bounds: the iterate is projected onto the box after each step and probe points are clipped into it;
 estimators then use the actual displacement of each clipped probe, so no query ever leaves the box.
@@ -17,6 +27,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import math
 from typing import Any
 
 import numpy as np
@@ -24,19 +35,22 @@ import numpy as np
 from zoo.core.method import Method, Params, State
 from zoo.core.validate import check_real
 from zoo.updates.base import LearningRate, Transform, make_rule
+from zoo.updates.step_control import SuccessStep, length_scale
 
 
 @dataclasses.dataclass(frozen=True)
 class GradientParams(Params):
-    mu: float = 1e-3
+    mu: float | None = None
     update: str | Transform = "adam"
-    lr: LearningRate = 0.1
+    lr: LearningRate | None = None
 
     def check(self, dim: int) -> None:
-        check_real(self.mu, "mu (the smoothing radius)", 0, low_open=True)
-        if not callable(self.lr):  # a rule accepts lr 0 (torch schedules reach it); a minimizer needs lr > 0
+        if self.mu is not None:
+            check_real(self.mu, "mu (the smoothing radius)", 0, low_open=True)
+        if self.lr is not None and not callable(self.lr):
+            # a rule accepts lr 0 (torch schedules reach it); a minimizer needs lr > 0
             check_real(self.lr, "lr", 0, low_open=True)
-        make_rule(self.update, self.lr)  # validates the rule name and lr
+        make_rule(self.update, 1.0 if self.lr is None else self.lr)  # validates the rule name and lr
 
 
 @dataclasses.dataclass
@@ -47,6 +61,7 @@ class GradientState(State):
     probe: dict[str, Any]
     g: np.ndarray
     n_skipped: int = 0
+    start_moved: bool = False
 
 
 class GradientMethod(Method):
@@ -55,11 +70,40 @@ class GradientMethod(Method):
     Params = GradientParams
     State = GradientState
 
+    #: False: the plain rule steps, unjudged (no values to judge a step by: rank-sgd without its line search)
+    controlled: bool = True
+
     def _setup(self) -> None:
-        self.rule = make_rule(self.params.update, self.params.lr)
+        p = self.params
+        if not self.controlled:
+            self.rule = make_rule(p.update, p.lr)
+        elif p.lr is None and not isinstance(p.update, Transform):
+            self.rule = SuccessStep(make_rule(p.update, 1.0))  # the rule at lr = 1 gives the direction
+        else:  # a fixed learning rate (or the user's transform): kept as given, guarded against divergence
+            self.rule = SuccessStep(make_rule(p.update, p.lr), adapt=False)
 
     def _init(self, x0: np.ndarray, rng: np.random.Generator) -> GradientState:
-        return GradientState(x=x0, t=0, rule=self.rule.init(x0), probe={}, g=np.zeros_like(x0))
+        if self.controlled:
+            rule = self.rule.init(x0, scale=length_scale(x0, self.bounds))
+        else:
+            rule = self.rule.init(x0)
+        return GradientState(x=x0, t=0, rule=rule, probe={}, g=np.zeros_like(x0))
+
+    def _mu(self, state: GradientState) -> float:
+        """The smoothing radius of the next estimate: ``mu`` if given, else it follows the step length
+        (:meth:`zoo.updates.SuccessStep.probe_radius`)."""
+        if self.params.mu is not None:
+            return float(self.params.mu)
+        if self.controlled:
+            return self.rule.probe_radius(state.rule, state.x)
+        return 1e-3 * length_scale(self.x0, self.bounds)
+
+    def _centre_value(self, values: np.ndarray) -> tuple[float, bool]:
+        """``(f at the iterate, exact)``: a forward difference queries it (row 0); a central one estimates it by
+        the mean of its pairs, ``f(x) + O(mu^2)`` (non-finite if any value of the batch is)."""
+        if getattr(self.params, "difference", "forward") == "forward":
+            return float(values[0]), True
+        return (float(np.mean(values)) if np.isfinite(values).all() else math.inf), False
 
     @abc.abstractmethod
     def _probe(self, x: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, dict[str, Any]]:
@@ -78,6 +122,37 @@ class GradientMethod(Method):
         self, state: GradientState, X: np.ndarray, values: np.ndarray, rng: np.random.Generator
     ) -> GradientState:
         g = self._estimate(state, X, values)
+        if not self.controlled:
+            return self._plain_step(state, g)
+        value, exact = self._centre_value(values)
+        if not math.isfinite(state.rule["f_ref"]) and not math.isfinite(value) and np.isfinite(values).any():
+            # f is not finite at the start: begin from the best finite probe around it
+            i = int(np.argmin(values))
+            return dataclasses.replace(
+                state, x=X[i].copy(), probe={}, t=state.t + 1, n_skipped=state.n_skipped + 1, start_moved=True
+            )
+        step, rule_state = self.rule.update(
+            g, state.rule, state.x, value=value, exact=exact, probe_values=values
+        )
+        if rule_state["n_undone"] > state.rule["n_undone"]:
+            x_new = rule_state["x_ref"].copy()  # exactly the last accepted point (x + (x_ref - x) may round)
+        else:
+            x_new = state.x + step
+            if not np.isfinite(x_new).all():
+                x_new = state.x
+            elif self.bounds is not None:
+                x_new = self.project(x_new)
+        return dataclasses.replace(
+            state,
+            x=x_new,
+            t=state.t + 1,
+            rule=rule_state,
+            probe={},
+            g=state.g if g is None else g,
+            n_skipped=state.n_skipped + int(g is None),
+        )
+
+    def _plain_step(self, state: GradientState, g: np.ndarray | None) -> GradientState:
         if g is None:
             return dataclasses.replace(state, probe={}, t=state.t + 1, n_skipped=state.n_skipped + 1)
         x_new, rule_state = self.rule.apply(state.x, g, state.rule)
@@ -86,9 +161,40 @@ class GradientMethod(Method):
             return dataclasses.replace(state, probe={}, t=state.t + 1, n_skipped=state.n_skipped + 1)
         if self.bounds is not None:
             x_new = self.project(x_new)
-        return GradientState(
-            x=x_new, t=state.t + 1, rule=rule_state, probe={}, g=g, n_skipped=state.n_skipped
-        )
+        return dataclasses.replace(state, x=x_new, t=state.t + 1, rule=rule_state, probe={}, g=g)
+
+    def outcome(self) -> dict[str, Any]:
+        """The step control's record (``res.step_control``); a failure when the last centre value is worse than
+        the first; a note when steps were undone or f(x0) was not finite."""
+        if not self.controlled:
+            return {}
+        s = self.state.rule
+        info = {
+            "mode": "adaptive" if self.rule.adapt else "fixed",
+            "n_steps": int(s["n_steps"]),
+            "n_success": int(s["n_success"]),
+            "n_undone": int(s["n_undone"]),
+            "length": float(s["r"]) if self.rule.adapt else None,
+            "lr_factor": None if self.rule.adapt else float(s["m"]),
+            "mu": self._mu(self.state),
+            "noise": math.sqrt(float(s["noise2"])),
+            "f_first": float(s["f_first"]),
+            "f_last": float(s["f_ref"]),
+        }
+        out: dict[str, Any] = {"step_control": info}
+        notes = []
+        if self.state.start_moved:
+            notes.append("f was not finite at x0; the run started from the best finite probe around it")
+        if info["n_undone"]:
+            notes.append(f"{info['n_undone']} steps undone (the next centre was worse or not finite)")
+        if notes:
+            out["note"] = "; ".join(notes)
+        if info["f_last"] > info["f_first"]:
+            out["failure"] = (
+                f"the run ended worse than it started: f at the last iterate {info['f_last']:.6g} > "
+                f"f at the first {info['f_first']:.6g}"
+            )
+        return out
 
     @property
     def x(self) -> np.ndarray:

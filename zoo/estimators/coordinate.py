@@ -9,8 +9,10 @@ Central form (cost 2|S|): ``g_i = (f(x + mu e_i) - f(x - mu e_i)) / (2 mu)``; it
 smooth function it matches the analytic gradient to ~1e-8 relative error.
 
 ``coordinates``: None (all d, the default), an int k (a fresh random subset of k coordinates every step: the
-sparse CGE of DeepZero), or a fixed sequence of indices. DeepZero uses mu = 5e-3. A non-finite value zeroes
-its coordinate; a non-finite f(x) (forward form) skips the step.
+sparse CGE of DeepZero), or a fixed sequence of indices. DeepZero uses mu = 5e-3; zoo's default ``mu=None``
+follows the step length, and the step is the success-based control of :mod:`zoo.estimators.base` (``lr=`` a
+number for DeepZero's fixed SGD rate). A non-finite value zeroes its coordinate; a non-finite f(x) (forward
+form) undoes the step that led there.
 """
 
 from __future__ import annotations
@@ -28,9 +30,8 @@ from zoo.estimators.formulas import coordinate, probes
 
 @dataclasses.dataclass(frozen=True)
 class CGEParams(GradientParams):
-    mu: float = 5e-3
+    mu: float | None = None
     update: str = "sgd"
-    lr: float = 1e-3
     difference: str = "forward"
     coordinates: Any = None
 
@@ -76,11 +77,11 @@ class CGE(GradientMethod):
 
     def _probe(self, x, rng):
         d = x.shape[0]
+        mu = self._mu(self.state)
         if self.params.coordinates is None:  # all coordinates: one broadcast add of a cached step matrix
-            return x + self._full_steps(d), {}
+            return x + mu * self._full_steps(d), {"mu": mu}
         S = probes.coordinates(rng, d, self.params.coordinates)
         k = len(S)
-        mu = self.params.mu
         rows = np.arange(k)
         if self.params.difference == "central":
             X = np.repeat(x[None, :], 2 * k, axis=0)
@@ -89,12 +90,12 @@ class CGE(GradientMethod):
         else:
             X = np.repeat(x[None, :], k + 1, axis=0)
             X[1 + rows, S] += mu
-        return X, {"S": S}
+        return X, {"S": S, "mu": mu}
 
     def _full_steps(self, d: int) -> np.ndarray:
         steps = getattr(self, "_steps_cache", None)
         if steps is None:
-            I = self.params.mu * np.eye(d)
+            I = np.eye(d)  # unit steps; the radius multiplies them (it follows the step length)
             if self.params.difference == "central":
                 steps = np.concatenate([I, -I])
             else:

@@ -24,14 +24,17 @@ the step instead and every batch is an estimation batch.
 
 Feedback: ``tell(X, ranking=[...])`` (indices into the batch ``ask`` returned, best first, top-k allowed),
 ``tell(X, pairs=[(i, j), ...])``, or ``tell(X, values)`` (turned into the full ranking; ``zoo.minimize`` runs
-it that way). Options: ``popsize`` (``m``, points per estimate, 10; ``m=`` is the deprecated name), ``antithetic`` (False: True queries ``x +- mu xi``,
-m even), ``mu`` (1e-3), ``line_search`` (True), ``eta`` (1.0),
+it that way). Options: ``popsize`` (``m``, points per estimate, 10; ``m=`` is the deprecated name),
+``antithetic`` (False: True queries ``x +- mu xi``, m even), ``mu`` (None: 1e-3 times the current trial length
+``eta``, so it follows the scale), ``line_search`` (True), ``eta`` (None:
+``0.1 * zoo.updates.length_scale(x0, bounds) * sqrt(d)``),
 ``gamma`` (0.5), ``n_trials`` (4), ``direction`` ("unit"), ``adapt`` (True), ``update``/``lr`` (sgd, 0.01).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 import numpy as np
@@ -45,6 +48,7 @@ from zoo.estimators.base import GradientMethod, GradientParams, GradientState
 from zoo.estimators.formulas import probes, rank
 from zoo.updates.base import LearningRate, Transform
 from zoo.updates.line_search import LineSearchPhases, RankingLineSearch
+from zoo.updates.step_control import length_scale
 
 __all__ = ["RankSGD", "RankSGDParams", "RankState", "edge_weights", "rank_weights"]
 
@@ -54,7 +58,7 @@ class RankSGDParams(GradientParams):
     popsize: int = 10  # m, points compared per estimate (was m)
     antithetic: bool = False
     line_search: bool = True
-    eta: float = 1.0
+    eta: float | None = None
     gamma: float = 0.5
     n_trials: int = 4
     direction: str = "unit"
@@ -74,7 +78,11 @@ class RankSGDParams(GradientParams):
 
     def search_rule(self) -> RankingLineSearch:
         return RankingLineSearch(
-            eta=self.eta, gamma=self.gamma, n_trials=self.n_trials, direction=self.direction, adapt=self.adapt
+            eta=1.0 if self.eta is None else self.eta,
+            gamma=self.gamma,
+            n_trials=self.n_trials,
+            direction=self.direction,
+            adapt=self.adapt,
         )
 
 
@@ -93,6 +101,7 @@ class RankSGD(RenamedOptions, LineSearchPhases, GradientMethod):
     State = RankState
     renamed_options = {"m": "popsize"}
     feedback = "ranking"
+    controlled = False  # no values to judge a step by: the line search (or the plain rule) steps
 
     def _setup(self) -> None:
         super()._setup()
@@ -101,6 +110,8 @@ class RankSGD(RenamedOptions, LineSearchPhases, GradientMethod):
     def _init(self, x0: np.ndarray, rng: np.random.Generator) -> RankState:
         base = super()._init(x0, rng)
         search = self.line_search.init() if self.line_search is not None else {}
+        if search and self.params.eta is None:  # the first trial length from the problem's scale
+            search["eta"] = 0.1 * length_scale(x0, self.bounds) * math.sqrt(x0.size)
         return RankState(**{f.name: getattr(base, f.name) for f in dataclasses.fields(base)}, search=search)
 
     def _batch_size(self, state: RankState) -> int:
@@ -109,12 +120,21 @@ class RankSGD(RenamedOptions, LineSearchPhases, GradientMethod):
     def _probe(self, x: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, dict[str, Any]]:
         # antithetic: mirrored directions xi and -xi (zoo's addition, as in ES)
         xi = probes.rank_directions(rng, int(self.params.popsize), x.shape[0], self.params.antithetic)
-        return probes.shifted(x[None, :], xi[None], self.params.mu)[0], {"xi": xi}
+        mu = self._mu(self.state)
+        return probes.shifted(x[None, :], xi[None], mu)[0], {"xi": xi, "mu": mu}
+
+    def _mu(self, state: RankState) -> float:
+        """``mu`` if given, else 1e-3 times the line search's current trial length (it follows the scale)."""
+        if self.params.mu is not None:
+            return float(self.params.mu)
+        if state.search.get("eta") is not None:
+            return 1e-3 * float(state.search["eta"])
+        return 1e-3 * length_scale(self.x0, self.bounds)
 
     def _estimate(self, state: RankState, X: np.ndarray, feedback: Comparisons) -> np.ndarray | None:
         if feedback.n_edges == 0:
             return None
-        xi = state.probe["xi"] if self.bounds is None else (X - state.x[None, :]) / self.params.mu
+        xi = state.probe["xi"] if self.bounds is None else (X - state.x[None, :]) / float(state.probe["mu"])
         g, _ = rank.estimate(feedback.weights()[None, :], np.array([feedback.n_edges]), xi[None])
         return g[0]
 

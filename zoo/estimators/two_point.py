@@ -17,7 +17,12 @@ offsets (see :mod:`zoo.kernels.noise`): a direction costs one integer, not d fre
 and the estimate are assembled by Numba kernels. ``noise="rng"`` draws fresh numbers from the optimizer's
 generator; Rademacher and orthogonal directions always do.
 
-A non-finite value drops its direction from the average; a non-finite f(x) (forward form) skips the step.
+Step and radius: by default (``lr=None``, ``mu=None``) the success-based step-size control of
+:mod:`zoo.estimators.base` (:class:`zoo.updates.SuccessStep`): the rule's direction, a length adapted from the
+centre values, ``mu`` following the length. ``lr=`` / ``mu=`` numbers fix them (the step then stays guarded).
+
+A non-finite value drops its direction from the average; a non-finite f(x) (forward form) undoes the step that
+led there.
 """
 
 from __future__ import annotations
@@ -68,27 +73,27 @@ class RGE(GradientMethod):
     def _probe(self, x, rng):
         p = self.params
         d = x.shape[0]
+        mu = self._mu(self.state)
         if self._uses_table():
             offsets = _noise.draw_offsets(rng, p.q, d)
             X, scales = two_point.table_points(
-                x[None, :], offsets[None, :], p.mu, p.difference, p.directions == "sphere", p.use_numba
+                x[None, :], offsets[None, :], mu, p.difference, p.directions == "sphere", p.use_numba
             )
-            return X[0], {"offsets": offsets, "scales": scales[0]}
+            return X[0], {"offsets": offsets, "scales": scales[0], "mu": mu}
         U = probes.draw(rng, p.q, d, p.directions, p.orthogonal)
-        return two_point.points(x[None, :], U[None], p.mu, p.difference)[0], {"U": U}
+        return two_point.points(x[None, :], U[None], mu, p.difference)[0], {"U": U, "mu": mu}
 
     def _estimate(self, state, X, values):
         p = self.params
         probe = state.probe
+        mu = float(probe["mu"])
         if self.bounds is not None:  # clipped probes: use the displacement actually queried
-            g, ok = two_point.estimate(values[None, :], p.mu, p.difference, X=X[None])
+            g, ok = two_point.estimate(values[None, :], mu, p.difference, X=X[None])
         elif "offsets" in probe:
             table = (probe["offsets"][None, :], probe["scales"][None, :], X.shape[1])
-            g, ok = two_point.estimate(
-                values[None, :], p.mu, p.difference, table=table, use_numba=p.use_numba
-            )
+            g, ok = two_point.estimate(values[None, :], mu, p.difference, table=table, use_numba=p.use_numba)
         else:
-            g, ok = two_point.estimate(values[None, :], p.mu, p.difference, U=probe["U"][None])
+            g, ok = two_point.estimate(values[None, :], mu, p.difference, U=probe["U"][None])
         return g[0] if ok[0] else None
 
 
@@ -101,13 +106,12 @@ def _preset(name: str, cls_name: str, doc: str, **defaults: object) -> type[RGE]
     return register(name)(cls)
 
 
-RGESGD = _preset("zo-sgd", "RGESGD", "RGE + plain SGD, ZO-SGD (Ghadimi & Lan 2013).", update="sgd", lr=1e-3)
+RGESGD = _preset("zo-sgd", "RGESGD", "RGE + plain SGD, ZO-SGD (Ghadimi & Lan 2013).", update="sgd")
 ZOSignSGD = _preset(
     "zo-signsgd",
     "ZOSignSGD",
     "RGE + sign descent (ZO-signSGD, Liu et al., ICLR 2019).",
     update="sign",
-    lr=1e-2,
     q=10,
 )
 SPSA = _preset(
@@ -117,5 +121,4 @@ SPSA = _preset(
     directions="rademacher",
     difference="central",
     update="sgd",
-    lr=1e-3,
 )

@@ -1,5 +1,6 @@
 """Update rules as optax-style transforms fed by a zeroth-order estimate: SGD, momentum, Adam, sign, clipping,
-schedules; ``chain`` composes them. See :mod:`zoo.updates.base`."""
+schedules, and the success-based step-size control that is the gradient methods' default
+(:mod:`zoo.updates.step_control`); ``chain`` composes them. See :mod:`zoo.updates.base`."""
 
 from zoo.updates.adam import Adam, ScaleByAdam, scale_by_adam
 from zoo.updates.base import (
@@ -27,6 +28,7 @@ from zoo.updates.scale import (
 from zoo.updates.schedules import Constant, Cosine, ExponentialDecay, InverseSqrt, Schedule, StepDecay
 from zoo.updates.sgd import SGD
 from zoo.updates.sign import ScaleBySign, Sign, scale_by_sign
+from zoo.updates.step_control import SuccessStep, length_scale
 
 __all__ = [
     "SGD",
@@ -50,6 +52,7 @@ __all__ = [
     "Schedule",
     "Sign",
     "StepDecay",
+    "SuccessStep",
     "Trace",
     "Transform",
     "UpdateRule",
@@ -59,6 +62,7 @@ __all__ = [
     "chain",
     "clip",
     "clip_by_norm",
+    "length_scale",
     "make_rule",
     "rules",
     "scale",

@@ -1,0 +1,249 @@
+"""Success-based step-size control: the default step of zoo's gradient estimators, with no learning rate to tune.
+
+A wrapper transform (in the manner of optax's ``apply_if_finite``): the ``inner`` transform is the named rule at
+``lr = 1`` (``make_rule("adam", 1.0)`` for rge, ``"sign"`` for zo-signsgd, ``"sgd"``), whose step ``u_k`` gives
+only the direction; the step taken has a length ``r`` that adapts to what the method queries anyway, the value
+of the centre point::
+
+    x_{k+1} = x_k + r_k u_k / ||u_k||
+
+The next batch queries ``f(x_{k+1})`` (a forward difference needs it; central methods use the mean of their
+``f(x +- mu v)``, which equals ``f(x) + O(mu^2)``), and that value decides:
+
+- **worse** than the reference ``f(x_k)``, or non-finite: the step is **undone** (``x`` goes back to ``x_k``), the
+  estimate at the rejected point is discarded (the inner state is left as it was), and
+  ``r <- shrink * min(r, r_ok)`` (``r_ok``: the last length that succeeded);
+- **better**: accepted, ``r <- r * grow^max(1, streak - accel)`` (a run of successes speeds growth up, so a start
+  many orders of magnitude off is corrected in tens of steps, not thousands);
+- **equal**: accepted, ``r`` unchanged (plateaus).
+
+With ``grow = 1.25, shrink = 0.5`` the length settles where about 3 steps in 4 succeed, which for a step along a
+random direction with the right sign is near the best expected decrease. Sources: the success rule of
+evolution strategies (Rechenberg 1973; Kern et al., "Learning probability distributions in continuous
+evolutionary algorithms", Natural Computing 2004), the success-based radius of direct-search and trust-region
+methods (Conn, Scheinberg & Vicente, *Introduction to Derivative-Free Optimization*, SIAM 2009, ch. 7 and 10),
+and its zeroth-order form with random directions (Bergou, Gorbunov & Richtarik, "Stochastic three points
+method for unconstrained smooth minimization", SIAM J. Optim. 2020). The undo is a backtracking step.
+
+Scale. ``r_0 = r0_frac * s * sqrt(d)`` with ``s`` the problem's length scale per coordinate
+(:func:`length_scale`: a quarter of the mean box width, else rms(x0), else 1), so nothing depends on the
+scale of ``f``: multiplying ``f`` by 1e-3 or 1e3 leaves every decision (comparisons of values) unchanged.
+The smoothing radius follows the step: :meth:`SuccessStep.probe_radius` is ``mu = mu_ratio * r / sqrt(d)``
+(a Gaussian probe of length ``mu_ratio * r``), floored at ``1e-13 * rms(x)`` (finite differences below that
+are rounding).
+
+Noise. After an undo the next centre is the old one again: a forward method then queries the same point twice,
+and the two values give a noise sample (``exact=True``; exactly 0 on a deterministic function). With an estimated
+noise ``sigma > 0``, ``mu`` is kept large enough that the probe differences exceed ``3 sigma`` (else the estimate
+is noise) and ``r`` never shrinks below the probe length; the reference value is the fresh one, so one lucky
+evaluation cannot freeze the run.
+
+Fixed learning rates (``adapt=False``): the step is the inner transform's own (with its ``lr``) times a safety
+factor ``m <= 1``; only a non-finite or **much worse** centre (``f > f_best + max(|f_best|, f_first - f_best)``,
+``f_best`` the lowest accepted centre value: the loss exceeds both the progress so far and the value's own
+size) is undone, with ``m <- shrink * m``;
+``m <- min(1, grow * m)`` after each success. So a user's lr is kept while it works, and never diverges silently.
+
+Use from another framework (``zoo.torch``): the transform is written once against the array namespace
+(:func:`zoo.core.arrays.namespace`), so on a flat parameter tensor ``p`` (``parameters_to_vector``)::
+
+    ctl = SuccessStep(scale_by_adam())
+    state = ctl.init(p, scale=length_scale(p))
+    mu = ctl.probe_radius(state, p)                  # perturbation size of this step's estimate
+    step, state = ctl.update(g, state, p, value=loss_at_p, exact=True)
+    p.add_(step)                                     # (or vector_to_parameters(p + step, params))
+
+The state holds ``x_ref`` (a copy of the parameters, the undo target): one parameter-sized buffer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+
+from zoo.core.arrays import namespace
+from zoo.updates.base import State, Transform
+
+
+def length_scale(x0: Any, bounds: tuple[np.ndarray, np.ndarray] | None = None) -> float:
+    """The problem's length per coordinate: a quarter of the mean finite, non-zero box width; else rms(x0);
+    else (x0 = 0) 1."""
+    if bounds is not None:
+        w = np.asarray(bounds[1], dtype=np.float64) - np.asarray(bounds[0], dtype=np.float64)
+        ok = np.isfinite(w) & (w > 0)
+        if ok.any():
+            return float(np.mean(w[ok])) / 4.0
+    x = np.abs(np.asarray(x0, dtype=np.float64).ravel())
+    top = float(x.max()) if x.size else 0.0
+    if top > 0.0 and math.isfinite(top):
+        return top * float(np.sqrt(np.mean((x / top) ** 2)))  # rms without overflow at 1e300
+    return 1.0
+
+
+def _norm(xp, v) -> float:
+    """||v||, without overflow for entries near 1e300 (nor underflow near 1e-300)."""
+    top = float(xp.max(xp.abs(v))) if (v.numel() if hasattr(v, "numel") else np.size(v)) else 0.0
+    if not (top > 0.0 and math.isfinite(top)):
+        return top
+    w = v / top
+    return top * (float(np.linalg.norm(w)) if xp is np else float(xp.linalg.vector_norm(w)))
+
+
+def _rms(xp, v) -> float:
+    n = v.numel() if hasattr(v, "numel") else v.size
+    return _norm(xp, v) / math.sqrt(max(int(n), 1))
+
+
+@dataclasses.dataclass(frozen=True)
+class SuccessStep(Transform):
+    """Success-based step length around an ``inner`` direction transform (see the module docstring)."""
+
+    inner: Transform
+    adapt: bool = True
+    grow: float = 1.25
+    shrink: float = 0.5
+    accel: int = 4
+    r0_frac: float = 0.1
+    mu_ratio: float = 0.1
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.inner, Transform):
+            raise TypeError(
+                f"SuccessStep(inner=...) takes a zoo.updates transform, got {type(self.inner).__name__}"
+            )
+        if not (self.grow > 1.0 and math.isfinite(self.grow)):
+            raise ValueError(f"grow must be a finite number > 1, got {self.grow!r}")
+        if not 0.0 < self.shrink < 1.0:
+            raise ValueError(f"shrink must lie in (0, 1), got {self.shrink!r}")
+        for name in ("r0_frac", "mu_ratio"):
+            v = getattr(self, name)
+            if not (math.isfinite(v) and v > 0):
+                raise ValueError(f"{name} must be a positive number, got {v!r}")
+
+    # ------------------------------------------------------------------ state
+    def init(self, params: Any, scale: float | None = None) -> State:
+        xp = namespace(params)
+        n = params.numel() if hasattr(params, "numel") else np.size(params)
+        s = length_scale(np.asarray(params)) if scale is None else float(scale)
+        return {
+            "inner": self.inner.init(params),
+            "r": self.r0_frac * s * math.sqrt(max(int(n), 1)),  # adapt=True: the step length
+            "m": 1.0,  # adapt=False: the safety factor on the inner step
+            "r_ok": math.inf,
+            "x_ref": xp.zeros_like(params) + params,
+            "f_ref": math.inf,  # inf: no finite reference yet
+            "f_first": math.inf,
+            "f_best": math.inf,
+            "streak": 0,
+            "recheck": False,
+            "noise2": 0.0,
+            "mu_n": 0.0,
+            "n_steps": 0,
+            "n_success": 0,
+            "n_undone": 0,
+        }
+
+    def probe_radius(self, state: State, params: Any) -> float:
+        """``mu`` for the estimate at ``params``: ``mu_ratio * r / sqrt(d)``, the noise floor, and the rounding
+        floor ``1e-13 * rms(x)``."""
+        xp = namespace(params)
+        n = params.numel() if hasattr(params, "numel") else np.size(params)
+        mu = self.mu_ratio * float(state["r"]) / math.sqrt(max(int(n), 1))
+        return max(mu, float(state["mu_n"]), 1e-13 * max(_rms(xp, params), 1e-280))
+
+    # ------------------------------------------------------------------ step
+    def update(
+        self,
+        g: Any,
+        state: State,
+        params: Any = None,
+        *,
+        value: float = math.nan,
+        exact: bool = True,
+        probe_values: Any = None,
+    ) -> tuple[Any, State]:
+        """``(step, new_state)``: ``params + step`` is the next centre. ``value`` is f at ``params`` (the
+        centre); ``g`` the estimate there (None: nothing usable); ``exact``: ``value`` is f(params) itself (a
+        forward difference), not an estimate of it; ``probe_values``: the batch's values (noise test)."""
+        if params is None:
+            raise TypeError("SuccessStep.update needs params (the centre point) and value=f(params)")
+        xp = namespace(params)
+        s = dict(state)
+        value = float(value)
+        zero = xp.zeros_like(params)
+        if not math.isfinite(s["f_ref"]):
+            if not math.isfinite(value):  # no finite reference yet: look wider, stay
+                s["r"] = 2.0 * s["r"]
+                return zero, s
+            s["f_ref"] = s["f_first"] = s["f_best"] = value
+            s["x_ref"] = params + zero
+        else:
+            if s["recheck"] and exact and math.isfinite(value):  # the same point twice: a noise sample
+                s["noise2"] = 0.8 * s["noise2"] + 0.1 * (value - s["f_ref"]) ** 2
+                s["f_ref"] = value
+            s["recheck"] = False
+            if not math.isfinite(value) or value > self._limit(s):
+                return self._undo(s, params)
+            if value < s["f_ref"]:
+                self._success(s)
+            s["f_ref"] = value
+            s["f_best"] = min(s["f_best"], value)
+            s["x_ref"] = params + zero
+        self._noise_floor(s, params, probe_values)
+        if g is None or not bool(xp.isfinite(g).all()):
+            return zero, s
+        u, inner = self.inner.update(g, s["inner"], params)
+        if self.adapt:
+            n = _norm(xp, u)
+            if not (n > 0.0 and math.isfinite(n)):
+                return zero, s
+            step = (u / n) * float(s["r"])  # unit direction first: r / n could overflow
+        else:
+            step = u * float(s["m"])
+        if not bool(xp.isfinite(step).all()):
+            return zero, s
+        s["inner"] = inner
+        s["n_steps"] += 1
+        return step, s
+
+    def _limit(self, s: State) -> float:
+        """The centre value above which a step is undone: any increase (adaptive); for a fixed rate, "much
+        worse": beyond the best accepted value plus the larger of its size and the progress made so far."""
+        if self.adapt:
+            return s["f_ref"]
+        best = s["f_best"]
+        return best + max(abs(best), s["f_first"] - best)
+
+    def _undo(self, s: State, params: Any) -> tuple[Any, State]:
+        s["n_undone"] += 1
+        s["streak"] = 0
+        s["recheck"] = True
+        if self.adapt:
+            n = params.numel() if hasattr(params, "numel") else np.size(params)
+            r = self.shrink * min(s["r"], s["r_ok"])
+            s["r"] = max(r, s["mu_n"] * math.sqrt(max(int(n), 1)))  # under noise: never below the probe
+        else:
+            s["m"] = self.shrink * s["m"]
+        return s["x_ref"] - params, s
+
+    def _success(self, s: State) -> None:
+        s["n_success"] += 1
+        s["streak"] += 1
+        if self.adapt:
+            s["r_ok"] = s["r"]
+            s["r"] = s["r"] * self.grow ** max(1, s["streak"] - self.accel)
+        else:  # a fixed rate: r (and so mu) stays; the safety factor regrows towards the given rate
+            s["m"] = min(1.0, self.grow * s["m"])
+
+    def _noise_floor(self, s: State, params: Any, probe_values: Any) -> None:
+        if s["noise2"] <= 0.0 or probe_values is None:
+            return
+        v = np.asarray(probe_values, dtype=np.float64)
+        if v.size < 2 or not np.isfinite(v).all():
+            return
+        spread = float(np.median(np.abs(v - v.mean())))
+        mu = self.probe_radius(s, params)
+        s["mu_n"] = 2.0 * mu if spread < 3.0 * math.sqrt(s["noise2"]) else 0.95 * s["mu_n"]
