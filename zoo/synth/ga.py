@@ -193,4 +193,3 @@ class RecordGA(Estimator):
     @property
     def deterministic(self) -> bool:
         return False
-

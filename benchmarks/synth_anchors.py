@@ -1,0 +1,77 @@
+"""The anchors of benchmarks/synth_gsd.py: smartnoise-synth's MST and AIM, run in their OWN virtual env.
+
+smartnoise-synth 1.0.8 pins opacus 0.14 (and through it an old torch), so it must never be installed in the
+project's environment (torch==2.13.0). MST and AIM need none of that; set up their env once with::
+
+    python3 -m venv /work/venv-synth
+    /work/venv-synth/bin/pip install --no-deps smartnoise-synth==1.0.8
+    /work/venv-synth/bin/pip install "smartnoise-sql>=1.0.10" "faker>=17" "mbi>=1.1,<2" \
+        "disjoint-set>=0.9,<0.10" networkx scipy pandas numpy scikit-learn
+
+(``pip install --dry-run`` of the second line shows no torch and no opacus.) smartnoise-synth 1.0.8 has no
+GSD synthesizer, so MST and AIM are the anchors. This script is started by benchmarks/synth_gsd.py::
+
+    /work/venv-synth/bin/python benchmarks/synth_anchors.py --train T.csv --out DIR --method mst \
+        --epsilons 0.3,1,3 --seeds 0,1,2 --delta 1e-5 --n 16000
+
+It reads an integer-coded table (every column categorical; numeric columns already binned on public bounds by
+the driver), writes ``DIR/METHOD_EPS_SEED.csv`` and prints one JSON line per run with its wall time.
+Noise in smartnoise-synth comes from OpenDP's samplers, which take no seed: ``--seeds`` seeds numpy's global
+generator (their other draws) and labels the repeats.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--train", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--method", choices=["mst", "aim"], required=True)
+    ap.add_argument("--epsilons", default="0.3,1,3")
+    ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--delta", type=float, default=1e-5)
+    ap.add_argument("--n", type=int, required=True)
+    args = ap.parse_args()
+    from snsynth.aim import AIMSynthesizer
+    from snsynth.mst import MSTSynthesizer
+
+    df = pd.read_csv(args.train)
+    cols = list(df.columns)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for eps in [float(e) for e in args.epsilons.split(",")]:
+        for seed in [int(s) for s in args.seeds.split(",")]:
+            np.random.seed(seed)
+            t0 = time.perf_counter()
+            cls = MSTSynthesizer if args.method == "mst" else AIMSynthesizer
+            synth = cls(epsilon=eps, delta=args.delta)
+            synth.fit(df, categorical_columns=cols, preprocessor_eps=0.0)
+            syn = synth.sample(args.n)
+            seconds = time.perf_counter() - t0
+            path = out / f"{args.method}_{eps:g}_{seed}.csv"
+            syn[cols].to_csv(path, index=False)
+            print(
+                json.dumps(
+                    {
+                        "method": args.method,
+                        "epsilon": eps,
+                        "seed": seed,
+                        "seconds": seconds,
+                        "path": str(path),
+                    }
+                ),
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
