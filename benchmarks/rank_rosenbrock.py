@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 import zoo
-from zoo.core.oracle import RankOracle
+from zoo.core.rank_oracle import RankOracle
 
 TARGET = 0.006  # rank-sgd, full ranking (ALGORITHMS.md reference: 0.0053; ZO-SGD 0.020; CMA-ES 0.013)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 import zoo
-from zoo.core.oracle import RankOracle
+from zoo.core.rank_oracle import RankOracle
 
 d = 20
 f = zoo.functions.rosenbrock

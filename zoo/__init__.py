@@ -12,7 +12,7 @@ import importlib
 from zoo import functions, plotting, updates
 from zoo.core import (
     BudgetExhausted,
-    Estimator,
+    Method,
     ObjectiveError,
     Result,
     get,
@@ -20,6 +20,7 @@ from zoo.core import (
     methods,
     minimize,
 )
+from zoo.core._deprecated import moved
 from zoo.estimators import CGE, RGE, SPSA, ZOSGD, ZOSignSGD
 
 __version__ = "0.1.0"
@@ -44,7 +45,7 @@ __all__ = [
     "SPSA",
     "ZOSGD",
     "BudgetExhausted",
-    "Estimator",
+    "Method",
     "ObjectiveError",
     "Result",
     "ZOSignSGD",
@@ -56,3 +57,12 @@ __all__ = [
     "plotting",
     "updates",
 ]
+
+_LAZY = ("torch", "federated", "session")  # heavy extras: imported on first use, `zoo.torch.ZOSGD`
+_moved = moved(__name__, {"Estimator": "zoo.core.method:Method"})
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return importlib.import_module(f"zoo.{name}")
+    return _moved(name)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import zoo
-from zoo.core.oracle import RankOracle
+from zoo.core.rank_oracle import RankOracle
 from zoo.estimators.base import GradientState
 from zoo.estimators.two_point import RGE, RGEParams
 from zoo.updates.line_search import LineSearchPhases, RankingLineSearch

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from zoo.core.oracle import BudgetExhausted, Comparisons, RankOracle, normalize_comparisons
+from zoo.core.feedback import Comparisons, normalize_comparisons
+from zoo.core.oracle import BudgetExhausted
+from zoo.core.rank_oracle import RankOracle
 from zoo.core.ranking import (
     centered_rank_utilities,
     cycle_rank,

@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from zoo.core.estimator import Estimator, Params, State
+from zoo.core.method import Method, Params, State
+from zoo.core.validate import check_real
 from zoo.updates.base import LearningRate, UpdateRule, make_rule
 
 
@@ -31,8 +32,7 @@ class GradientParams(Params):
     lr: LearningRate = 0.1
 
     def check(self, dim: int) -> None:
-        if not (np.isfinite(self.mu) and self.mu > 0):
-            raise ValueError(f"mu (the smoothing radius) must be a positive number, got {self.mu!r}")
+        check_real(self.mu, "mu (the smoothing radius)", 0, low_open=True)
         make_rule(self.update, self.lr)  # validates the rule name and lr
 
 
@@ -46,15 +46,16 @@ class GradientState(State):
     n_skipped: int = 0
 
 
-class GradientMethod(Estimator):
+class GradientMethod(Method):
     """Base of the value-based gradient estimators (RGE, CGE)."""
 
     Params = GradientParams
     State = GradientState
-    tell_uses_rng = False  # estimates and steps are deterministic given the probe
+
+    def _setup(self) -> None:
+        self.rule = make_rule(self.params.update, self.params.lr)
 
     def _init(self, x0: np.ndarray, rng: np.random.Generator) -> GradientState:
-        self.rule = make_rule(self.params.update, self.params.lr)
         return GradientState(x=x0, t=0, rule=self.rule.init(x0), probe={}, g=np.zeros_like(x0))
 
     @abc.abstractmethod
@@ -70,7 +71,9 @@ class GradientMethod(Estimator):
         state.probe = probe  # the pending probe is part of the state, so state_dict() can resume mid-step
         return self.project(X) if self.bounds is not None else X
 
-    def _tell(self, state: GradientState, X: np.ndarray, values: np.ndarray) -> GradientState:
+    def _tell(
+        self, state: GradientState, X: np.ndarray, values: np.ndarray, rng: np.random.Generator
+    ) -> GradientState:
         g = self._estimate(state, X, values)
         if g is None:
             return dataclasses.replace(state, probe={}, t=state.t + 1, n_skipped=state.n_skipped + 1)

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from zoo.core.registry import register
+from zoo.core.validate import check_choice
 from zoo.estimators.base import GradientMethod, GradientParams, GradientState
 
 
@@ -34,8 +35,7 @@ class CGEParams(GradientParams):
 
     def check(self, dim: int) -> None:
         super().check(dim)
-        if self.difference not in ("forward", "central"):
-            raise ValueError(f"difference must be 'forward' or 'central', got {self.difference!r}")
+        check_choice(self.difference, "difference", ("forward", "central"))
         c = self.coordinates
         if c is None:
             return

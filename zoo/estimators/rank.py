@@ -36,9 +36,10 @@ from typing import Any
 
 import numpy as np
 
-from zoo.core.oracle import Comparisons, comparisons_from_values
+from zoo.core.feedback import Comparisons, comparisons_from_values
 from zoo.core.ranking import centered_rank_utilities, edge_weights, rank_weights
 from zoo.core.registry import register
+from zoo.core.validate import check_int
 from zoo.estimators.base import GradientMethod, GradientParams, GradientState
 from zoo.updates.base import LearningRate, UpdateRule
 from zoo.updates.line_search import LineSearchPhases, RankingLineSearch
@@ -61,8 +62,7 @@ class RankSGDParams(GradientParams):
 
     def check(self, dim: int) -> None:
         super().check(dim)
-        if isinstance(self.m, bool) or not isinstance(self.m, (int, np.integer)) or self.m < 2:
-            raise ValueError(f"m (points compared per estimate) must be an int >= 2, got {self.m!r}")
+        check_int(self.m, "m (points compared per estimate)", 2)
         if self.antithetic and self.m % 2:
             raise ValueError(f"antithetic=True pairs each xi with -xi, so m must be even, got m={self.m}")
         if self.line_search:
@@ -89,9 +89,12 @@ class RankSGD(LineSearchPhases, GradientMethod):
     State = RankState
     feedback = "ranking"
 
+    def _setup(self) -> None:
+        super()._setup()
+        self.line_search = self.params.search_rule() if self.params.line_search else None
+
     def _init(self, x0: np.ndarray, rng: np.random.Generator) -> RankState:
         base = super()._init(x0, rng)
-        self.line_search = self.params.search_rule() if self.params.line_search else None
         search = self.line_search.init() if self.line_search is not None else {}
         return RankState(**{f.name: getattr(base, f.name) for f in dataclasses.fields(base)}, search=search)
 
@@ -116,9 +119,9 @@ class RankSGD(LineSearchPhases, GradientMethod):
         xi = state.probe["xi"] if self.bounds is None else (X - state.x[None, :]) / self.params.mu
         return feedback.weights() @ xi / n_edges
 
-    def _tell(self, state: RankState, X: np.ndarray, feedback: Any) -> RankState:
+    def _tell(self, state: RankState, X: np.ndarray, feedback: Any, rng: np.random.Generator) -> RankState:
         cycles = feedback.n_cycles if isinstance(feedback, Comparisons) else 0
-        new = super()._tell(state, X, feedback)
+        new = super()._tell(state, X, feedback, rng)
         if not isinstance(new, RankState):  # GradientMethod's update-rule step builds a plain GradientState
             fields = {f.name: getattr(new, f.name) for f in dataclasses.fields(new)}
             new = RankState(

@@ -31,6 +31,7 @@ import math
 import numpy as np
 
 from zoo.core.registry import register
+from zoo.core.validate import check_choice, check_int
 from zoo.estimators.base import GradientMethod, GradientParams, GradientState
 from zoo.kernels import noise as _noise
 
@@ -48,14 +49,10 @@ class RGEParams(GradientParams):
 
     def check(self, dim: int) -> None:
         super().check(dim)
-        if isinstance(self.q, bool) or not isinstance(self.q, (int, np.integer)) or self.q < 1:
-            raise ValueError(f"q (number of directions) must be a positive int, got {self.q!r}")
-        if self.directions not in _DIRECTIONS:
-            raise ValueError(f"directions must be one of {_DIRECTIONS}, got {self.directions!r}")
-        if self.difference not in ("forward", "central"):
-            raise ValueError(f"difference must be 'forward' or 'central', got {self.difference!r}")
-        if self.noise not in ("table", "rng"):
-            raise ValueError(f"noise must be 'table' or 'rng', got {self.noise!r}")
+        check_int(self.q, "q (number of directions)", 1)
+        check_choice(self.directions, "directions", _DIRECTIONS)
+        check_choice(self.difference, "difference", ("forward", "central"))
+        check_choice(self.noise, "noise", ("table", "rng"))
         if self.orthogonal and self.q > dim:
             raise ValueError(f"orthogonal directions need q <= d; got q={self.q}, d={dim}")
 

@@ -21,9 +21,10 @@ from typing import Any
 import numpy as np
 
 from zoo.core import registry
-from zoo.core.estimator import Estimator, Params, State
+from zoo.core.method import Method, Params, State
 from zoo.core.registry import register
-from zoo.population.nested import NestedEstimator
+from zoo.core.validate import check_type
+from zoo.population.nested import NestedMethod
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,14 +37,12 @@ class AutoParams(Params):
     options: dict | None = None
 
     def check(self, dim: int) -> None:
-        if not isinstance(self.batched, bool):
-            raise TypeError(f"batched must be True or False, got {self.batched!r}")
+        check_type(self.batched, "batched", bool, "True or False")
         if self.choice is not None:
             if self.choice == "auto":
                 raise ValueError("choice='auto' would choose itself; name a method")
             registry.get(self.choice)  # a clear error for an unknown name
-        if self.options is not None and not isinstance(self.options, dict):
-            raise TypeError("options must be a dict of the chosen method's options")
+        check_type(self.options, "options", dict, "a dict of the chosen method's options", none_ok=True)
 
 
 def choose(dim: int, budget: int | None, batched: bool = False) -> tuple[str, dict[str, Any]]:
@@ -62,10 +61,11 @@ def choose(dim: int, budget: int | None, batched: bool = False) -> tuple[str, di
 class AutoState(State):
     chosen: str
     inner_seed: int
+    inner_options: dict
 
 
 @register("auto")
-class Auto(NestedEstimator):
+class Auto(NestedMethod):
     """Picks a method from the dimension, budget and batching (BIPOP-CMA-ES for d <= 100), and runs it."""
 
     Params = AutoParams
@@ -77,19 +77,19 @@ class Auto(NestedEstimator):
         else:
             name, opts = choose(self.dim, self.budget, self.params.batched)
         opts.update(self.params.options or {})
-        self._inner_options = opts
-        state = AutoState(chosen=name, inner_seed=int(rng.integers(2**63 - 1)))
+        # the choice depends on the budget, which a resume may change: it is state, not a derived value
+        state = AutoState(chosen=name, inner_seed=int(rng.integers(2**63 - 1)), inner_options=opts)
         self._inner = self._build_inner(state)
         return state
 
-    def _build_inner(self, state: AutoState) -> Estimator:
+    def _build_inner(self, state: AutoState) -> Method:
         return registry.get(state.chosen)(
             self.x0.copy(),
             seed=state.inner_seed,
             bounds=self.bounds,
             budget=self.budget,
             f_target=self.f_target,
-            **self._inner_options,
+            **state.inner_options,
         )
 
     @property
@@ -101,7 +101,9 @@ class Auto(NestedEstimator):
     def deterministic(self) -> bool:
         return self._inner.deterministic
 
-    def _tell(self, state: AutoState, X: np.ndarray, values: np.ndarray) -> AutoState:
+    def _tell(
+        self, state: AutoState, X: np.ndarray, values: np.ndarray, rng: np.random.Generator
+    ) -> AutoState:
         self._inner.tell(X, values)
         return state
 

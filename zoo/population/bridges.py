@@ -33,8 +33,9 @@ from typing import Any
 
 import numpy as np
 
-from zoo.core.estimator import Estimator, Params, State
+from zoo.core.method import Method, Params, State
 from zoo.core.registry import register, register_prefix
+from zoo.core.validate import check_choice, check_count, check_int, check_real, check_type
 
 _BOUND_HANDLINGS = ("mirror", "penalty", "clip", "pycma")
 _CMA_RESERVED = ("randn", "seed", "popsize", "bounds", "CMA_mirrors_seed", "verbose", "verb_log", "verb_disp")
@@ -63,7 +64,7 @@ class ReplayState(State):
     asked: bool = False
 
 
-class ReplayBridge(Estimator):
+class ReplayBridge(Method):
     """A library optimizer driven through ask/tell, resumed by replaying its record (see module docstring)."""
 
     State = ReplayState
@@ -92,7 +93,9 @@ class ReplayBridge(Estimator):
         state.asked = True
         return X
 
-    def _tell(self, state: ReplayState, X: np.ndarray, values: np.ndarray) -> ReplayState:
+    def _tell(
+        self, state: ReplayState, X: np.ndarray, values: np.ndarray, rng: np.random.Generator
+    ) -> ReplayState:
         told = finite_values(np.asarray(values, dtype=np.float64)).copy()
         self._backend_tell(told)
         return ReplayState(library_seed=state.library_seed, told=[*state.told, told], asked=False)
@@ -142,24 +145,10 @@ class CMAParams(Params):
     bound_handling: str = "penalty"
 
     def check(self, dim: int) -> None:
-        if self.sigma0 is not None and not (
-            isinstance(self.sigma0, (int, float)) and math.isfinite(self.sigma0) and self.sigma0 > 0
-        ):
-            raise ValueError(f"sigma0 must be a positive number, got {self.sigma0!r}")
-        if self.popsize is not None:
-            if isinstance(self.popsize, bool) or not isinstance(self.popsize, (int, np.integer)):
-                raise TypeError(f"popsize must be an int >= 2 or None, got {self.popsize!r}")
-            if self.popsize < 2:
-                raise ValueError(
-                    f"popsize must be >= 2 (CMA-ES needs two samples to rank), got {self.popsize}"
-                )
-        if self.bound_handling not in _BOUND_HANDLINGS:
-            raise ValueError(f"bound_handling must be one of {_BOUND_HANDLINGS}, got {self.bound_handling!r}")
-        if self.cma_options is not None:
-            if not isinstance(self.cma_options, dict):
-                raise TypeError(
-                    f"cma_options must be a dict of pycma options, got {type(self.cma_options).__name__}"
-                )
+        check_real(self.sigma0, "sigma0", 0, low_open=True, none_ok=True)
+        check_int(self.popsize, "popsize", 2, none_ok=True, why=" (CMA-ES needs two samples to rank)")
+        check_choice(self.bound_handling, "bound_handling", _BOUND_HANDLINGS)
+        if check_type(self.cma_options, "cma_options", dict, "a dict of pycma options", none_ok=True):
             clash = sorted(set(self.cma_options) & set(_CMA_RESERVED))
             if clash:
                 raise ValueError(f"cma_options {clash} are set by zoo (use popsize=, bounds=, seed=)")
@@ -287,12 +276,8 @@ class NevergradParams(Params):
     ng_budget: int | None = None
 
     def check(self, dim: int) -> None:
-        if isinstance(self.num_workers, bool) or not isinstance(self.num_workers, (int, np.integer)):
-            raise TypeError(f"num_workers must be an int >= 1, got {self.num_workers!r}")
-        if self.num_workers < 1:
-            raise ValueError(f"num_workers (the batch size) must be >= 1, got {self.num_workers}")
-        if self.ng_budget is not None and (isinstance(self.ng_budget, bool) or int(self.ng_budget) < 1):
-            raise ValueError(f"ng_budget must be a positive int or None, got {self.ng_budget!r}")
+        check_int(self.num_workers, "num_workers (the batch size)", 1)
+        check_count(self.ng_budget, "ng_budget", none_ok=True)
 
 
 class NevergradBridge(ReplayBridge):

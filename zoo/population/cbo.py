@@ -45,8 +45,9 @@ import math
 
 import numpy as np
 
-from zoo.core.estimator import Estimator, Params, State
+from zoo.core.method import Method, Params, State
 from zoo.core.registry import register
+from zoo.core.validate import check_choice, check_int, check_real
 from zoo.kernels import cbo as _kernel
 from zoo.kernels import noise as _noise
 
@@ -78,45 +79,20 @@ class CBOParams(Params):
     use_numba: bool = True
 
     def check(self, dim: int) -> None:
-        for name in ("n_particles", "n_runs"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name} must be a positive int, got {v!r}")
-        if self.n_particles < 2:
-            raise ValueError(
-                f"n_particles must be >= 2 (a consensus needs at least 2 particles), got {self.n_particles}"
-            )
-        if self.noise not in ("anisotropic", "isotropic"):
-            raise ValueError(f"noise must be 'anisotropic' or 'isotropic', got {self.noise!r}")
+        check_int(self.n_particles, "n_particles", 2, why=" (a consensus needs at least 2 particles)")
+        check_int(self.n_runs, "n_runs", 1)
+        check_choice(self.noise, "noise", ("anisotropic", "isotropic"))
         for name in ("sigma", "dt", "alpha", "alpha_max", "init_scale"):
-            v = getattr(self, name)
-            if not (isinstance(v, (int, float, np.number)) and math.isfinite(v) and v > 0):
-                raise ValueError(f"{name} must be a finite positive number, got {v!r}")
-        if not (math.isfinite(self.lambda_) and self.lambda_ >= 0):
-            raise ValueError(f"lambda_ must be a finite number >= 0, got {self.lambda_!r}")
-        if self.alpha_schedule not in ("fixed", "multiplicative", "ess"):
-            raise ValueError(
-                f"alpha_schedule must be 'fixed', 'multiplicative' or 'ess', got {self.alpha_schedule!r}"
-            )
-        if not (math.isfinite(self.alpha_factor) and self.alpha_factor >= 1):
-            raise ValueError(f"alpha_factor must be >= 1, got {self.alpha_factor!r}")
-        if not 0 < self.ess_target < 1:
-            raise ValueError(f"ess_target must lie in (0, 1), got {self.ess_target!r}")
-        if self.batch_size is not None and not (
-            isinstance(self.batch_size, (int, np.integer)) and 1 <= self.batch_size <= self.n_particles
-        ):
-            raise ValueError(
-                f"batch_size must be None or an int in [1, n_particles={self.n_particles}], "
-                f"got {self.batch_size!r}"
-            )
-        if self.init not in ("uniform", "normal"):
-            raise ValueError(f"init must be 'uniform' or 'normal', got {self.init!r}")
-        if self.max_steps is not None and (isinstance(self.max_steps, bool) or int(self.max_steps) < 1):
-            raise ValueError(f"max_steps must be None or a positive int, got {self.max_steps!r}")
-        if not self.tol_x >= 0:
-            raise ValueError(f"tol_x must be >= 0, got {self.tol_x!r}")
-        if self.noise_source not in ("auto", "table", "rng"):
-            raise ValueError(f"noise_source must be 'auto', 'table' or 'rng', got {self.noise_source!r}")
+            check_real(getattr(self, name), name, 0, low_open=True)
+        check_real(self.lambda_, "lambda_", 0)
+        check_choice(self.alpha_schedule, "alpha_schedule", ("fixed", "multiplicative", "ess"))
+        check_real(self.alpha_factor, "alpha_factor", 1)
+        check_real(self.ess_target, "ess_target", 0, 1, low_open=True, high_open=True)
+        check_int(self.batch_size, "batch_size", 1, self.n_particles, none_ok=True, why=" (1..n_particles)")
+        check_choice(self.init, "init", ("uniform", "normal"))
+        check_int(self.max_steps, "max_steps", 1, none_ok=True)
+        check_real(self.tol_x, "tol_x", 0, finite=False)
+        check_choice(self.noise_source, "noise_source", ("auto", "table", "rng"))
         if self.noise_source == "table" and self.n_particles * dim > _TABLE_BLOCK_MAX:
             raise ValueError(
                 f"noise_source='table' needs n_particles * d <= {_TABLE_BLOCK_MAX}; "
@@ -143,7 +119,7 @@ class CBOState(State):
 
 
 @register("cbo")
-class CBO(Estimator):
+class CBO(Method):
     """Consensus-based optimization, M runs x N particles in one array (see the module docstring)."""
 
     Params = CBOParams
@@ -212,7 +188,7 @@ class CBO(Estimator):
         return state.X[runs].reshape(-1, self.dim)
 
     # ------------------------------------------------------------------ tell
-    def _tell(self, state: CBOState, X: np.ndarray, values: np.ndarray) -> CBOState:
+    def _tell(self, state: CBOState, X: np.ndarray, values: np.ndarray, rng: np.random.Generator) -> CBOState:
         p = self.params
         runs = self._runs(state)
         if state.phase == "consensus":
@@ -221,7 +197,7 @@ class CBO(Estimator):
             new = dataclasses.replace(
                 state, phase="particles", FX=np.empty(0), batch=np.empty((0, 0), np.int64)
             )
-            return self._step(new, runs, state.FX, state.batch, fc)
+            return self._step(new, runs, state.FX, state.batch, fc, rng)
         M, N = len(state.alpha), p.n_particles
         if len(runs) == M:
             F = values.reshape(M, N)
@@ -234,7 +210,6 @@ class CBO(Estimator):
             better = F < state.FY
             new.Y = np.where(better[..., None], state.X, state.Y)
             new.FY = np.where(better, F, state.FY)
-        rng = self.rng
         batch = np.empty((M, 0), dtype=np.int64)
         if p.batch_size is not None and p.batch_size < N:
             batch = np.argsort(rng.random((M, N)), axis=1)[:, : p.batch_size].astype(np.int64)
@@ -260,15 +235,20 @@ class CBO(Estimator):
                     new.consensus[m] = c
             new.phase, new.FX, new.batch = "consensus", F, batch
             return new
-        return self._step(new, runs, F, batch, np.full(M, np.inf))
+        return self._step(new, runs, F, batch, np.full(M, np.inf), rng)
 
     def _step(
-        self, state: CBOState, runs: np.ndarray, F: np.ndarray, batch: np.ndarray, fc: np.ndarray
+        self,
+        state: CBOState,
+        runs: np.ndarray,
+        F: np.ndarray,
+        batch: np.ndarray,
+        fc: np.ndarray,
+        rng: np.random.Generator,
     ) -> CBOState:
         """The fused consensus + update kernel for the active runs, then the per-run stopping tests."""
         p = self.params
         M, N, d = state.X.shape
-        rng = self.rng
         noise, offsets = self._draw_noise(rng, runs, M, N, d)
         Y, FY = (state.Y, state.FY) if p.memory else (state.X, F)
         anisotropic = p.noise == "anisotropic"

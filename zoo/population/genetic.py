@@ -35,31 +35,18 @@ finite bounds or Gaussian around ``x0``.
 from __future__ import annotations
 
 import dataclasses
-import math
-from typing import Any
 
 import numpy as np
 
-from zoo.core.estimator import Estimator, Params, State
+from zoo.core.method import Method, Params, State
 from zoo.core.registry import register
+from zoo.core.validate import check_choice, check_int, check_real
 from zoo.kernels import ga_offspring as _kernel
 from zoo.kernels.noise import TABLE_SIZE, noise_table
 from zoo.population import genome as _genome
 
 _EMPTY = np.zeros(0)
 _NO_MASK = np.zeros((1, 1), dtype=np.bool_)
-
-
-def _check_int(value: Any, name: str, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
-
-
-def _check_positive(value: Any, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
 
 
 def _check_table_dim(dim: int) -> None:
@@ -92,24 +79,19 @@ class GAParams(Params):
         return max(1, min(20, self.popsize // 5))
 
     def check(self, dim: int) -> None:
-        _check_int(self.popsize, "popsize (population size)", 2)
+        check_int(self.popsize, "popsize (population size)", 2)
         if self.truncation is not None:
-            _check_int(self.truncation, "truncation (number of parents)", 1)
+            check_int(self.truncation, "truncation (number of parents)", 1)
             if self.truncation > self.popsize:
                 raise ValueError(
                     "truncation (number of parents) must be <= popsize; "
                     f"got {self.truncation} > {self.popsize}"
                 )
-        _check_positive(self.sigma, "sigma")
-        if self.sigma_init is not None:
-            _check_positive(self.sigma_init, "sigma_init")
-        _check_positive(self.sigma_decay, "sigma_decay")
-        if self.sigma_decay > 1:
-            raise ValueError(f"sigma_decay must be in (0, 1], got {self.sigma_decay!r}")
-        if isinstance(self.p_crossover, bool) or not 0.0 <= float(self.p_crossover) <= 1.0:
-            raise ValueError(f"p_crossover must be a probability in [0, 1], got {self.p_crossover!r}")
-        if self.init not in ("gaussian", "uniform"):
-            raise ValueError(f"init must be 'gaussian' or 'uniform', got {self.init!r}")
+        check_real(self.sigma, "sigma", 0, low_open=True)
+        check_real(self.sigma_init, "sigma_init", 0, low_open=True, none_ok=True)
+        check_real(self.sigma_decay, "sigma_decay", 0, 1, low_open=True)
+        check_real(self.p_crossover, "p_crossover (a probability)", 0, 1)
+        check_choice(self.init, "init", ("gaussian", "uniform"))
         _check_table_dim(dim)
 
 
@@ -127,7 +109,7 @@ class GAState(State):
 
 
 @register("ga")
-class GA(Estimator):
+class GA(Method):
     """Deep GA: truncation selection, table mutation, elitism, optional crossover, seed-chain genomes."""
 
     Params = GAParams
@@ -135,10 +117,12 @@ class GA(Estimator):
     requires_x0 = False
 
     # ------------------------------------------------------------------ hooks
-    def _init(self, x0: np.ndarray, rng: np.random.Generator) -> GAState:
+    def _setup(self) -> None:
         if self.params.init == "uniform" and not _finite_box(self.bounds):
             raise ValueError("init='uniform' needs finite bounds=(lower, upper)")
         self._lo, self._hi = (_EMPTY, _EMPTY) if self.bounds is None else self.bounds
+
+    def _init(self, x0: np.ndarray, rng: np.random.Generator) -> GAState:
         return GAState(parents=np.zeros((0, self.dim)))
 
     def _batch_size(self, state: GAState) -> int:
@@ -198,7 +182,7 @@ class GA(Estimator):
         sigma0 = p.sigma if p.sigma_init is None else p.sigma_init
         return _genome.init_member(int(gene), self.x0, init=p.init, sigma_init=sigma0, lo=lo, hi=hi)
 
-    def _tell(self, state: GAState, X: np.ndarray, values: np.ndarray) -> GAState:
+    def _tell(self, state: GAState, X: np.ndarray, values: np.ndarray, rng: np.random.Generator) -> GAState:
         p = self.params
         first = len(state.parents) == 0
         genes, batch_parent = state.batch_gene, state.batch_parent
@@ -308,10 +292,9 @@ class RandomSearchParams(Params):
     use_numba: bool = True
 
     def check(self, dim: int) -> None:
-        _check_int(self.popsize, "popsize (batch size)", 1)
-        if self.sampling not in ("auto", "uniform", "gaussian"):
-            raise ValueError(f"sampling must be 'auto', 'uniform' or 'gaussian', got {self.sampling!r}")
-        _check_positive(self.sigma, "sigma")
+        check_int(self.popsize, "popsize (batch size)", 1)
+        check_choice(self.sampling, "sampling", ("auto", "uniform", "gaussian"))
+        check_real(self.sigma, "sigma", 0, low_open=True)
         _check_table_dim(dim)
 
 
@@ -321,18 +304,20 @@ class RandomSearchState(State):
 
 
 @register("random-search")
-class RandomSearch(Estimator):
+class RandomSearch(Method):
     """Pure random search, the GA with no parents: batches uniform in the bounds or ``x0 + sigma N(0, I)``."""
 
     Params = RandomSearchParams
     State = RandomSearchState
     requires_x0 = False
 
-    def _init(self, x0: np.ndarray, rng: np.random.Generator) -> RandomSearchState:
+    def _setup(self) -> None:
         p = self.params
         self._uniform = p.sampling == "uniform" or (p.sampling == "auto" and _finite_box(self.bounds))
         if self._uniform and not _finite_box(self.bounds):
             raise ValueError("sampling='uniform' needs finite bounds=(lower, upper)")
+
+    def _init(self, x0: np.ndarray, rng: np.random.Generator) -> RandomSearchState:
         return RandomSearchState()
 
     def _batch_size(self, state: RandomSearchState) -> int:
@@ -363,5 +348,7 @@ class RandomSearch(Estimator):
         _kernel.offspring(*args, self.bounds is not None, X)
         return X
 
-    def _tell(self, state: RandomSearchState, X: np.ndarray, values: np.ndarray) -> RandomSearchState:
+    def _tell(
+        self, state: RandomSearchState, X: np.ndarray, values: np.ndarray, rng: np.random.Generator
+    ) -> RandomSearchState:
         return RandomSearchState(generation=state.generation + 1)  # the base class keeps the best point

@@ -16,12 +16,12 @@ Riedl et al. show that this is a stochastic relaxation of gradient descent: for 
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import numpy as np
 
-from zoo.core.estimator import Estimator, Params, State
+from zoo.core.method import Method, Params, State
 from zoo.core.registry import register
+from zoo.core.validate import check_int, check_real
 from zoo.kernels.cbo import consensus_point
 
 
@@ -35,17 +35,11 @@ class HoppingParams(Params):
     use_numba: bool = True
 
     def check(self, dim: int) -> None:
-        n = self.n_particles
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
-            raise ValueError(f"n_particles must be an int >= 2 (a consensus needs 2 samples), got {n!r}")
-        for name in ("sigma", "alpha"):
-            v = getattr(self, name)
-            if not (math.isfinite(v) and v > 0):
-                raise ValueError(f"{name} must be a finite positive number, got {v!r}")
-        if not 0 < self.sigma_factor <= 1:
-            raise ValueError(f"sigma_factor must lie in (0, 1], got {self.sigma_factor!r}")
-        if not self.sigma_min >= 0:
-            raise ValueError(f"sigma_min must be >= 0, got {self.sigma_min!r}")
+        check_int(self.n_particles, "n_particles", 2, why=" (a consensus needs 2 samples)")
+        check_real(self.sigma, "sigma", 0, low_open=True)
+        check_real(self.alpha, "alpha", 0, low_open=True)
+        check_real(self.sigma_factor, "sigma_factor", 0, 1, low_open=True)
+        check_real(self.sigma_min, "sigma_min", 0)
 
 
 @dataclasses.dataclass
@@ -56,7 +50,7 @@ class HoppingState(State):
 
 
 @register("consensus-hopping", "hopping")
-class ConsensusHopping(Estimator):
+class ConsensusHopping(Method):
     """Resample around the consensus with width sigma, hop to the new consensus, optionally shrink sigma."""
 
     Params = HoppingParams
@@ -73,7 +67,9 @@ class ConsensusHopping(Estimator):
         V = state.c + state.sigma * rng.standard_normal((self.params.n_particles, self.dim))
         return self.project(V)
 
-    def _tell(self, state: HoppingState, X: np.ndarray, values: np.ndarray) -> HoppingState:
+    def _tell(
+        self, state: HoppingState, X: np.ndarray, values: np.ndarray, rng: np.random.Generator
+    ) -> HoppingState:
         p = self.params
         c, count = consensus_point(X, values, p.alpha, p.use_numba)
         return HoppingState(

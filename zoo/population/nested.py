@@ -11,20 +11,20 @@ from typing import Any
 
 import numpy as np
 
-from zoo.core.estimator import Estimator, State
+from zoo.core.method import Method, State
 
 
-class NestedEstimator(Estimator):
+class NestedMethod(Method):
     """Base of a method that delegates its batches to an inner optimizer (``self.inner``)."""
 
-    _inner: Estimator
+    _inner: Method
 
     @abc.abstractmethod
-    def _build_inner(self, state: State) -> Estimator:
+    def _build_inner(self, state: State) -> Method:
         """The inner optimizer that ``state`` describes (fresh; its own state is loaded separately)."""
 
     @property
-    def inner(self) -> Estimator:
+    def inner(self) -> Method:
         """The inner optimizer now running."""
         return self._inner
 

@@ -26,9 +26,10 @@ from typing import Any, ClassVar
 import numpy as np
 
 from zoo.core import registry
-from zoo.core.estimator import Estimator, Params, State
+from zoo.core.method import Method, Params, State
 from zoo.core.registry import register
-from zoo.population.nested import NestedEstimator
+from zoo.core.validate import check_choice, check_int, check_real, check_type
+from zoo.population.nested import NestedMethod
 
 POPSIZE_OPTIONS = ("popsize", "n_particles", "population_size", "pop_size", "population")
 SIGMA_OPTIONS = ("sigma0",)
@@ -50,20 +51,13 @@ class RestartParams(Params):
     restart_from: str = "auto"
 
     def check(self, dim: int) -> None:
-        if not isinstance(self.inner, str):
-            raise TypeError(f"inner must be a registered method name, got {type(self.inner).__name__}")
-        if self.inner_options is not None and not isinstance(self.inner_options, dict):
-            raise TypeError("inner_options must be a dict of the inner method's options")
-        if not (math.isfinite(self.popsize_factor) and self.popsize_factor > 1):
-            raise ValueError(f"popsize_factor must be > 1, got {self.popsize_factor!r}")
-        if self.max_restarts is not None and (
-            int(self.max_restarts) != self.max_restarts or self.max_restarts < 0
-        ):
-            raise ValueError(f"max_restarts must be an int >= 0 or None, got {self.max_restarts!r}")
-        if self.restart_from not in ("auto", "uniform", "x0", "best"):
-            raise ValueError(
-                f"restart_from must be 'auto', 'uniform', 'x0' or 'best', got {self.restart_from!r}"
-            )
+        check_type(self.inner, "inner", str, "a registered method name")
+        check_type(
+            self.inner_options, "inner_options", dict, "a dict of the inner method's options", none_ok=True
+        )
+        check_real(self.popsize_factor, "popsize_factor", 1, low_open=True)
+        check_int(self.max_restarts, "max_restarts", 0, none_ok=True)
+        check_choice(self.restart_from, "restart_from", ("auto", "uniform", "x0", "best"))
 
 
 @dataclasses.dataclass
@@ -82,7 +76,7 @@ class RestartState(State):
     exhausted: bool = False  # the inner stopped and no restart is allowed
 
 
-class RestartWrapper(NestedEstimator):
+class RestartWrapper(NestedMethod):
     """Restarts of an inner method with a growing population (IPOP) or two regimes (BIPOP)."""
 
     Params = RestartParams
@@ -109,7 +103,7 @@ class RestartWrapper(NestedEstimator):
         found = [c for c in candidates if c in fields]
         return found[0] if found else None
 
-    def _init(self, x0: np.ndarray, rng: np.random.Generator) -> RestartState:
+    def _setup(self) -> None:
         cls = self._inner_class()
         self._pop_key = self._option_name(cls, self.params.popsize_option, POPSIZE_OPTIONS, "popsize")
         if self._pop_key is None:
@@ -120,13 +114,15 @@ class RestartWrapper(NestedEstimator):
         self._sigma_key = self._option_name(cls, self.params.sigma_option, SIGMA_OPTIONS, "sigma")
         opts = dict(self.params.inner_options or {})
         # a probe instance gives the inner's default population and step size (and validates its options)
-        probe = cls(x0, seed=0, bounds=self.bounds, **opts)
+        probe = cls(self.x0.copy(), seed=0, bounds=self.bounds, **opts)
         popsize = getattr(probe.params, self._pop_key)
         self._popsize_default = int(popsize if popsize is not None else probe._batch_size(probe.state))
         sig = getattr(probe.params, self._sigma_key) if self._sigma_key else None
         if sig is None and self._sigma_key is not None:
             sig = getattr(probe, "initial_sigma", None)  # e.g. cma's sigma0 derived from the bounds
         self._sigma_default = float("nan") if sig is None else float(sig)
+
+    def _init(self, x0: np.ndarray, rng: np.random.Generator) -> RestartState:
         budget = self.budget or 0
         state = RestartState(
             restarts=0,
@@ -144,7 +140,7 @@ class RestartWrapper(NestedEstimator):
         self._inner = self._build_inner(state)
         return state
 
-    def _build_inner(self, state: RestartState) -> Estimator:
+    def _build_inner(self, state: RestartState) -> Method:
         opts = dict(self.params.inner_options or {})
         opts[self._pop_key] = int(state.inner_popsize)
         if self._sigma_key is not None and math.isfinite(state.inner_sigma):
@@ -158,15 +154,16 @@ class RestartWrapper(NestedEstimator):
         )
 
     # ------------------------------------------------------------------ hooks
-    def _tell(self, state: RestartState, X: np.ndarray, values: np.ndarray) -> RestartState:
+    def _tell(
+        self, state: RestartState, X: np.ndarray, values: np.ndarray, rng: np.random.Generator
+    ) -> RestartState:
         self._inner.tell(X, values)
         reasons = self._inner.stop()
         if not reasons or set(reasons) == {"budget"}:
             return state  # still running (or the whole budget is spent: the outer stop says so)
-        return self._restart(state, len(X))
+        return self._restart(state, len(X), rng)
 
-    def _restart(self, state: RestartState, last_batch: int) -> RestartState:
-        rng = self.rng
+    def _restart(self, state: RestartState, last_batch: int, rng: np.random.Generator) -> RestartState:
         spent = self.nfev + last_batch - state.inner_start_nfev  # outer nfev is updated after _tell
         evals_large = state.evals_large + (spent if state.regime == "large" else 0)
         evals_small = state.evals_small + (spent if state.regime == "small" else 0)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 import zoo
-from zoo.core.oracle import RankOracle
+from zoo.core.rank_oracle import RankOracle
 from zoo.plotting import convergence_plot, have_matplotlib
 
 

@@ -66,7 +66,7 @@ class RankingSession:
     def __init__(
         self,
         path: str | Path,
-        optimizer: zoo.Estimator,
+        optimizer: zoo.Method,
         renderer: Callable[[np.ndarray, dict[str, Any]], str],
         meta: dict[str, Any],
     ) -> None:

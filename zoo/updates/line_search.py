@@ -82,7 +82,7 @@ class RankingLineSearch:
     @staticmethod
     def choose(feedback: Any) -> int:
         """Index of the best candidate: from values (argmin; ties keep ``x``) or from
-        :class:`~zoo.core.oracle.Comparisons` (top of the ranking, else most net wins)."""
+        :class:`~zoo.core.feedback.Comparisons` (top of the ranking, else most net wins)."""
         if isinstance(feedback, np.ndarray):
             return int(np.argmin(feedback))
         return int(feedback.best())
@@ -118,10 +118,10 @@ class LineSearchPhases:
         X = self.line_search.candidates(state.x, np.asarray(state.search["direction"]), state.search["eta"])
         return self.project(X) if self.bounds is not None else X  # type: ignore[attr-defined]
 
-    def _tell(self, state: Any, X: np.ndarray, feedback: Any) -> Any:
+    def _tell(self, state: Any, X: np.ndarray, feedback: Any, rng: np.random.Generator) -> Any:
         ls = self.line_search
         if ls is None:
-            return super()._tell(state, X, feedback)  # type: ignore[misc]
+            return super()._tell(state, X, feedback, rng)  # type: ignore[misc]
         search = dict(state.search)  # never write into the state we were given
         if search.get("phase") == "search":
             chosen = ls.choose(feedback)
