@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from zoo.core.estimator import Estimator, Params, State
+from zoo.core.method import Method, Params, State
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,7 +73,7 @@ class RecordGAState(State):
     n_improved: int = 0  # generations whose best member improved on the previous elite
 
 
-class RecordGA(Estimator):
+class RecordGA(Method):
     """Private-GSD's GA on tables of records: mutation of attribute values, record crossover, elitism."""
 
     name = "record-ga"
@@ -92,9 +92,11 @@ class RecordGA(Estimator):
         return len(self.params.sizes)
 
     # ------------------------------------------------------------------ hooks
+    def _setup(self) -> None:
+        self._sizes = np.asarray(self.params.sizes, dtype=np.int64)
+
     def _init(self, x0: np.ndarray, rng: np.random.Generator) -> RecordGAState:
         p = self.params
-        self._sizes = np.asarray(p.sizes, dtype=np.int64)
         table = x0.reshape(p.n_records, self.n_attributes)
         if self._draw_x0:
             u = rng.random(table.shape)
@@ -148,7 +150,9 @@ class RecordGA(Estimator):
         state.batch_parent, state.batch_rows, state.batch_old, state.batch_new = slots, rows, old, new
         return X
 
-    def _tell(self, state: RecordGAState, X: np.ndarray, values: np.ndarray) -> RecordGAState:
+    def _tell(
+        self, state: RecordGAState, X: np.ndarray, values: np.ndarray, rng: np.random.Generator
+    ) -> RecordGAState:
         n_par, T = len(state.parents), self.params.elite
         pool_f = np.concatenate([state.parent_f, values])
         child_ids = state.next_id + np.arange(len(X), dtype=np.int64)
