@@ -40,6 +40,9 @@ def main() -> None:
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--delta", type=float, default=1e-5)
     ap.add_argument("--n", type=int, required=True)
+    ap.add_argument(
+        "--aim-rounds", type=int, default=None, help="AIM's rounds (default: its own, 16 * columns)"
+    )
     args = ap.parse_args()
     from snsynth.aim import AIMSynthesizer
     from snsynth.mst import MSTSynthesizer
@@ -53,7 +56,8 @@ def main() -> None:
             np.random.seed(seed)  # noqa: NPY002 - smartnoise-synth draws from numpy's global generator
             t0 = time.perf_counter()
             cls = MSTSynthesizer if args.method == "mst" else AIMSynthesizer
-            synth = cls(epsilon=eps, delta=args.delta)
+            kw = {"rounds": args.aim_rounds} if args.method == "aim" and args.aim_rounds else {}
+            synth = cls(epsilon=eps, delta=args.delta, **kw)
             synth.fit(df, categorical_columns=cols, preprocessor_eps=0.0)
             syn = synth.sample(args.n)
             seconds = time.perf_counter() - t0

@@ -24,6 +24,7 @@ def test_fit_sample_and_the_budget_is_never_exceeded(census):
     g = _small(epsilon=1.0, delta=1e-5, queries="2way,range", domain=dom, seed=0).fit(df)
     acc = g.accountant_
     assert acc.spent <= g.rho * (1 + 1e-12)
+    assert acc.spent == pytest.approx(g.rho, rel=1e-9)  # the last round spends what is left
     assert sum(r for _, r in acc.ledger) == pytest.approx(acc.spent)
     assert g.rho == pytest.approx(zcdp.rho_from_eps(1.0, 1e-5))
     assert g.epsilon_spent <= 1.0 + 1e-9

@@ -7,7 +7,7 @@ Given ``(epsilon, delta)``, the run's budget is ``rho = rho_from_eps(epsilon, de
 :mod:`zoo.synth.zcdp`), spent as follows (add / remove one record; counts; groups of :mod:`zoo.synth.queries`)::
 
     rho_n   = frac_n * rho                      the number of records, n_hat = n + N(0, 1 / (2 rho_n))
-    rho_t   = (rho - rho_n) / T                 each of T rounds, which selects and measures K groups:
+    rho_t   = rho_left / (T - t)                round t of T selects and measures K_t groups:
       select   g = EM(score, rho_sel = alpha rho_t / K)   score_g = (sum_{q in g} |c_q - n_hat a_q(S)|
                                                                      - sqrt(2/pi) sigma_g |g|) / l1_g
       measure  y_g = (c_g + N(0, sigma_g^2)) / n_hat,   sigma_g = l2_g / sqrt(2 rho_meas),
@@ -17,8 +17,8 @@ Given ``(epsilon, delta)``, the run's budget is ``rho = rho_from_eps(epsilon, de
 
 ``score`` is the L1 error of a group on the current synthetic table ``S`` (normalized by its L1 sensitivity,
 so each score has sensitivity 1), less the error its measurement noise alone would leave (AIM's correction);
-a group is measured once. Defaults: ``T = 8`` rounds, ``K = ceil(G / T)`` (so every group can be measured),
-``alpha = 0.1``, ``frac_n = 0.01``. Noise comes only from the generator seeded by ``seed``.
+a group is measured once. Defaults: ``T = 8`` rounds, ``K_t = ceil(G_left / (T - t))`` groups (so every group
+is measured and the last round spends what is left), ``alpha = 0.1``, ``frac_n = 0.01``. Noise comes only from the generator seeded by ``seed``.
 """
 
 from __future__ import annotations
@@ -65,7 +65,8 @@ class PrivateGSD:
     """``PrivateGSD(epsilon=1.0, delta=1e-5, queries="2way,range", seed=0).fit(df).sample(n)``.
 
     ``n_records`` synthetic records (default ``min(n, 2000)``), ``rounds`` T, ``per_round`` K, ``budget``
-    GA child evaluations per round (default ``40 * n_records * m / rounds``, at least 20000).
+    GA child evaluations per round (default ``24 * n_records * m / rounds``, at least 20000:
+    about 24 changed values per table entry over the run).
     ``noise=False`` runs the same loop with exact answers and all groups measured (a non-private sanity
     check; its output is NOT private). ``callback(info)`` is called after each round.
     """
@@ -130,16 +131,13 @@ class PrivateGSD:
         groups = wl.groups
         n, m, G = len(D), len(self.domain_), len(groups)
         N = self.n_records or min(n, 2000)
-        K = self.per_round or math.ceil(G / self.rounds)
-        budget = self.budget or max(20_000, 40 * N * m // self.rounds)
+        budget = self.budget or max(20_000, 24 * N * m // self.rounds)
         real = wl.counts(D)
         acc = self.accountant_ = zcdp.Accountant(self.rho)
         if self.noise:
             n_hat = max(1.0, float(acc.gaussian(np.array([n]), 1.0, self.frac_n * self.rho, rng, "n")[0]))
-            rho_t = (self.rho - self.frac_n * self.rho) / self.rounds
-            rho_sel, rho_meas = self.alpha * rho_t / K, (1 - self.alpha) * rho_t / K
         else:
-            n_hat, K = float(n), G
+            n_hat = float(n)
         y, w = np.zeros(wl.n_queries), np.zeros(wl.n_queries)
         measured = np.zeros(G, dtype=bool)
         S = self.domain_.uniform(N, rng)
@@ -149,7 +147,14 @@ class PrivateGSD:
             if measured.all():
                 break
             syn = wl.counts(S) * (n_hat / N)
-            for _ in range(min(K, int((~measured).sum()))):
+            left = int((~measured).sum())
+            # K groups this round: what is left spread over the rounds left (or per_round), and the budget
+            # left spread over the rounds left, so the last round spends the rest (nothing is wasted)
+            K = min(left, self.per_round or math.ceil(left / (self.rounds - t))) if self.noise else left
+            if self.noise:
+                rho_t = acc.remaining / (self.rounds - t)
+                rho_sel, rho_meas = self.alpha * rho_t / K, (1 - self.alpha) * rho_t / K
+            for _ in range(K):
                 cand = np.flatnonzero(~measured)
                 if self.noise:
                     sig = [zcdp.gaussian_sigma(rho_meas, groups[g].l2) for g in cand]
