@@ -13,7 +13,9 @@ from zoo.synth import PrivateGSD, Workload, data
 def main() -> None:
     dom = data.census_domain()  # the public schema, fixed in advance
     df = data.census(10_000, seed=0)  # the "private" table
-    gsd = PrivateGSD(epsilon=1.0, delta=1e-5, queries="2way,range", domain=dom, n_records=500, rounds=4, seed=0)
+    gsd = PrivateGSD(
+        epsilon=1.0, delta=1e-5, queries="2way,range", domain=dom, n_records=500, rounds=4, seed=0
+    )
     gsd.fit(df)
     syn = gsd.sample(2_000)
     print(syn.head())
@@ -24,7 +26,9 @@ def main() -> None:
     for k in ("2way", "3way", "range"):
         print(f"{k:<6} mean |error| {err[kinds == k].mean():.4f}   max {err[kinds == k].max():.4f}")
     for h in gsd.history_:
-        print(f"round {h['round']}: {h['measured_groups']}/{h['groups']} groups measured, error {h['measured_error']:.2e}")
+        print(
+            f"round {h['round']}: {h['measured_groups']}/{h['groups']} groups measured, error {h['measured_error']:.2e}"
+        )
 
 
 if __name__ == "__main__":
