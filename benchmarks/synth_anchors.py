@@ -15,7 +15,8 @@ GSD synthesizer, so MST and AIM are the anchors. This script is started by bench
         --epsilons 0.3,1,3 --seeds 0,1,2 --delta 1e-5 --n 16000
 
 It reads an integer-coded table (every column categorical; numeric columns already binned on public bounds by
-the driver), writes ``DIR/METHOD_EPS_SEED.csv`` and prints one JSON line per run with its wall time.
+the driver), writes ``DIR/METHOD_EPS_SEED.csv`` and one JSON line per run (its wall time) to ``DIR/METHOD.jsonl``; a run
+whose CSV is already there is skipped, so an interrupted benchmark resumes.
 Noise in smartnoise-synth comes from OpenDP's samplers, which take no seed: ``--seeds`` seeds numpy's global
 generator (their other draws) and labels the repeats.
 """
@@ -53,6 +54,9 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     for eps in [float(e) for e in args.epsilons.split(",")]:
         for seed in [int(s) for s in args.seeds.split(",")]:
+            path = out / f"{args.method}_{eps:g}_{seed}.csv"
+            if path.exists():  # done by an earlier, interrupted run of the driver: keep it
+                continue
             np.random.seed(seed)  # noqa: NPY002 - smartnoise-synth draws from numpy's global generator
             t0 = time.perf_counter()
             cls = MSTSynthesizer if args.method == "mst" else AIMSynthesizer
@@ -61,20 +65,13 @@ def main() -> None:
             synth.fit(df, categorical_columns=cols, preprocessor_eps=0.0)
             syn = synth.sample(args.n)
             seconds = time.perf_counter() - t0
-            path = out / f"{args.method}_{eps:g}_{seed}.csv"
-            syn[cols].to_csv(path, index=False)
-            print(
-                json.dumps(
-                    {
-                        "method": args.method,
-                        "epsilon": eps,
-                        "seed": seed,
-                        "seconds": seconds,
-                        "path": str(path),
-                    }
-                ),
-                flush=True,
+            line = json.dumps(
+                {"method": args.method, "epsilon": eps, "seed": seed, "seconds": seconds, "path": str(path)}
             )
+            syn[cols].to_csv(path, index=False)
+            with open(out / f"{args.method}.jsonl", "a") as fh:
+                fh.write(line + "\n")
+            print(line, flush=True)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ import argparse
 import json
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -113,8 +112,8 @@ def run_anchors(args, train_codes_csv: Path, out_dir: Path, n: int) -> list:
                "--seeds", ",".join(map(str, args.seeds)), "--delta", str(DELTA), "--n", str(n)]  # fmt: skip
         if method == "aim" and args.aim_rounds:
             cmd += ["--aim-rounds", str(args.aim_rounds)]
-        log = open(out_dir / f"{method}.log", "w")  # noqa: SIM115 - closed with the process
-        procs.append((method, subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True), log))
+        log = open(out_dir / f"{method}.log", "a")  # noqa: SIM115 - closed with the process
+        procs.append((method, subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log, text=True), log))
     return procs
 
 
@@ -124,7 +123,8 @@ def start_anchors(args) -> tuple[list, Path]:
 
     dom, train, *_ = setup()
     D = dom.encode(train)
-    tmp = Path(tempfile.mkdtemp(prefix="synth-bench-"))
+    tmp = Path(args.work)
+    tmp.mkdir(parents=True, exist_ok=True)
     codes = tmp / "train_codes.csv"
     pd.DataFrame(bin_table(D, dom.sizes), columns=list(dom.names)).to_csv(codes, index=False)
     return (run_anchors(args, codes, tmp, len(D)) if args.anchors else []), tmp
@@ -137,11 +137,19 @@ def compare(args, procs: list, tmp: Path) -> dict:
     D, T = dom.encode(train), dom.encode(test)
     real = eval_wl.answers(D)
     rows = []
+    done = tmp / f"zoo_{args.records}.jsonl"
+    have = [json.loads(x) for x in done.read_text().splitlines()] if done.exists() else []
     for eps in args.epsilons:
         for seed in args.seeds:
+            old = [r for r in have if r["epsilon"] == eps and r["seed"] == seed]
+            if old:  # measured by an earlier, interrupted run
+                rows.append(old[0])
+                continue
             t0 = time.perf_counter()
-            gsd = PrivateGSD(epsilon=eps, delta=DELTA, queries=fit_wl, domain=dom, seed=seed).fit(train)
-            S = dom.encode(gsd.sample())
+            gsd = PrivateGSD(
+                epsilon=eps, delta=DELTA, queries=fit_wl, domain=dom, n_records=args.records, seed=seed
+            )
+            S = dom.encode(gsd.fit(train).sample())
             sec = time.perf_counter() - t0
             assert gsd.accountant_.spent <= gsd.rho * (1 + 1e-12)
             r = {
@@ -152,19 +160,24 @@ def compare(args, procs: list, tmp: Path) -> dict:
                 **scores(S, real, eval_wl, dom, T),
             }
             rows.append(r)
+            with open(done, "a") as fh:
+                fh.write(json.dumps(r) + "\n")
             print(json.dumps(r), flush=True)
     for method, p, log in procs:
-        for line in p.stdout:
+        if p.wait() != 0:
+            print(f"{method} failed: see {tmp / (method + '.log')}", file=sys.stderr)
+        log.close()
+        path = tmp / f"{method}.jsonl"
+        for line in path.read_text().splitlines() if path.exists() else []:
             info = json.loads(line)
+            if info["epsilon"] not in args.epsilons or info["seed"] not in args.seeds:
+                continue
             C = pd.read_csv(info["path"])[list(dom.names)].to_numpy()
             S = unbin_table(C, dom.sizes, np.random.Generator(np.random.PCG64(info["seed"])))
             r = {"method": method, "epsilon": info["epsilon"], "seed": info["seed"], "seconds": info["seconds"],
                  **scores(S, real, eval_wl, dom, T)}  # fmt: skip
             rows.append(r)
             print(json.dumps(r), flush=True)
-        if p.wait() != 0:
-            print(f"{method} failed: see {tmp / (method + '.log')}", file=sys.stderr)
-        log.close()
     # references: the real training rows themselves, and a model trained on them
     ref = {
         "method": "real-train",
@@ -235,7 +248,7 @@ def sanity(args) -> dict:
 def speed(args) -> dict:
     dom, train, _, fit_wl, _ = setup()
     D = dom.encode(train)
-    N = 2000
+    N = args.records
     fit = WorkloadFitness(fit_wl, N, fit_wl.answers(D), np.ones(len(fit_wl)))
 
     def rate(incremental: bool, gens: int) -> float:
@@ -272,8 +285,12 @@ def main() -> None:
     )
     ap.add_argument("--epsilons", type=lambda s: [float(v) for v in s.split(",")], default=list(EPSILONS))
     ap.add_argument("--seeds", type=lambda s: [int(v) for v in s.split(",")], default=list(SEEDS))
-    ap.add_argument("--sanity-budget", type=int, default=600_000)
-    ap.add_argument("--sanity-sizes", type=lambda s: [int(v) for v in s.split(",")], default=[2000])
+    ap.add_argument("--records", type=int, default=1000, help="synthetic records zoo fits (default 1000)")
+    ap.add_argument(
+        "--work", default="/tmp/synth-bench", help="folder for the anchors' tables and finished runs"
+    )
+    ap.add_argument("--sanity-budget", type=int, default=300_000)
+    ap.add_argument("--sanity-sizes", type=lambda s: [int(v) for v in s.split(",")], default=[1000])
     ap.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "synth_gsd.json"))
     args = ap.parse_args()
     out = {}

@@ -106,3 +106,15 @@ def test_array_input_with_domain_and_inferred_domain():
     df = pd.DataFrame({"x": np.linspace(0, 1, 200), "c": ["a", "b", "c", "d"] * 50})
     g = _small(queries="1way,range", n_records=50, rounds=2, budget=300).fit(df)
     assert g.domain_["c"].values == ("a", "b", "c", "d") and len(g.sample()) == 50
+
+
+def test_numeric_table_with_ranges_and_halfspaces():
+    """scikit-learn's diabetes table: ten numeric columns kept numeric, range and halfspace queries."""
+    df, dom = data.diabetes()
+    wl = Workload.from_spec(dom, "1way,range,halfspace", seed=0, n_per_column=4).build()
+    g = _small(epsilon=3.0, queries=wl, domain=dom, n_records=100, rounds=2, budget=1500).fit(df)
+    D = dom.encode(df)
+    err = np.abs(wl.answers(g.table_) - wl.answers(D)).mean()
+    uniform = np.abs(wl.answers(dom.uniform(100, np.random.Generator(np.random.PCG64(0)))) - wl.answers(D)).mean()
+    assert err < 0.5 * uniform
+    assert g.sample()["bmi"].between(dom["bmi"].lo, dom["bmi"].hi).all()
