@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --upgrade pip
 	# torch first, pinned to the CPU wheel we build on; a bare `torch` requirement would pull a CUDA build
 	$(PY) -m pip install torch==2.13.0
-	$(PY) -m pip install -e ".[all]"
+	$(PY) -m pip install -e ".[all,dev]"
 	touch $(STAMP)
 
 setup: $(STAMP)

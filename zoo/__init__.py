@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 
-from zoo import functions, plotting, updates
+from zoo import functions, plotting, space, updates
 from zoo.core import (
     BudgetExhausted,
     Method,
@@ -21,9 +21,10 @@ from zoo.core import (
     minimize,
 )
 from zoo.core._deprecated import moved
+from zoo.core.evaluate import RayExecutor
 from zoo.estimators import CGE, RGE, SPSA, ZOSGD, ZOSignSGD
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the one version string (pyproject.toml reads it)
 
 
 def _load_methods(module: str) -> None:
@@ -47,6 +48,7 @@ __all__ = [
     "BudgetExhausted",
     "Method",
     "ObjectiveError",
+    "RayExecutor",
     "Result",
     "ZOSignSGD",
     "functions",
@@ -55,6 +57,7 @@ __all__ = [
     "methods",
     "minimize",
     "plotting",
+    "space",
     "updates",
 ]
 

@@ -11,7 +11,7 @@ def _pyplot():
     try:
         import matplotlib
     except ModuleNotFoundError as exc:  # pragma: no cover - depends on the install
-        raise ModuleNotFoundError("plots need matplotlib: pip install 'zoo[bench]'") from exc
+        raise ModuleNotFoundError("plots need matplotlib: pip install 'zoo-dfo[bench]'") from exc
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

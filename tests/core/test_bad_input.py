@@ -148,7 +148,7 @@ def test_nan_values_are_recorded_and_counted_in_the_result():
 
 def test_all_nan_objective_reports_failure():
     res = zoo.minimize(lambda X: np.full(len(X), np.nan), np.ones(2), "rge", budget=50, vectorized=True)
-    assert not res.success and res.status == 1 and res.n_nonfinite == res.nfev
+    assert not res.success and res.status == 4 and res.n_nonfinite == res.nfev
     assert "no finite" in res.message
 
 

@@ -1,8 +1,14 @@
-"""``zoo.minimize``: the ask/tell loop with budget, stopping, callbacks, progress and checkpoints."""
+"""``zoo.minimize``: the ask/tell loop with budget, stopping, callbacks, progress and checkpoints.
+
+What is evaluated (``args``, ``space``, ``constraints``, ``workers`` / ``executor`` / ``timeout``, ``log``) is
+:class:`zoo.core.problem.Problem`; ``bounds`` in scipy's forms are read by :mod:`zoo.core.bounds`;
+``asynchronous=True`` runs the steady-state loop of :mod:`zoo.core.asynchronous`.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import math
 import time
 from collections.abc import Callable
@@ -13,9 +19,11 @@ import numpy as np
 
 from zoo.core import checkpoint as _checkpoint
 from zoo.core import registry
+from zoo.core.bounds import to_lower_upper
 from zoo.core.method import Method
-from zoo.core.oracle import ObjectiveError, ValueOracle
-from zoo.core.result import Result
+from zoo.core.oracle import ObjectiveError
+from zoo.core.problem import Problem
+from zoo.core.result import Result, status_of
 from zoo.core.validate import as_point, check_count, split_bounds
 
 DEFAULT_BUDGET_PER_DIM = 1000
@@ -39,6 +47,15 @@ def minimize(
     dim: int | None = None,
     checkpoint: str | Path | None = None,
     checkpoint_every: int = 100,
+    args: Any = (),
+    space: Any = None,
+    constraints: Any = None,
+    workers: int = 1,
+    executor: Any = None,
+    timeout: float | None = None,
+    asynchronous: bool = False,
+    log: str | Path | None = None,
+    on_error: str | None = None,
 ) -> Result:
     """Minimize a black-box ``fun`` with any registered method.
 
@@ -50,16 +67,36 @@ def minimize(
     :class:`~zoo.core.oracle.ObjectiveError`, to resume a run.
 
     If the objective raises, an :class:`ObjectiveError` propagates with the offending point in ``.x`` and the
-    optimizer (state unchanged, batch still pending) in ``.optimizer``.
+    optimizer (state unchanged, batch still pending) in ``.optimizer``; with ``on_error="record"`` (the default
+    with ``workers``, ``executor`` or ``timeout``) the evaluation is a fault in ``res.faults`` and the run goes on.
+
+    scipy's interface: ``bounds`` as ``(lower, upper)``, a sequence of ``(lo, hi)`` pairs or
+    ``scipy.optimize.Bounds`` (:mod:`zoo.core.bounds`: the 2 x 2 case is read as pairs, with a warning);
+    ``args`` are passed on as ``fun(x, *args)``; a callback whose one parameter is named
+    ``intermediate_result`` gets an ``OptimizeResult`` with ``x`` and ``fun`` (raising ``StopIteration`` stops
+    the run, status 99); ``success`` / ``status`` mean what they mean in scipy (:mod:`zoo.core.result`).
+
+    Expensive objectives: ``workers=N`` local processes or ``executor=`` any ``concurrent.futures.Executor``
+    (:class:`zoo.RayExecutor`, Dask's ``Client.get_executor()``), ``timeout=`` seconds per evaluation,
+    ``asynchronous=True`` for methods that use results as they arrive (``ga``, ``random-search``),
+    ``space=`` (:mod:`zoo.space`: integer, categorical, log-scale, named), ``constraints=`` (``g(x) <= 0``,
+    :mod:`zoo.core.constraints`), ``log="run.jsonl" | "run.csv"`` (:mod:`zoo.core.runlog`).
     """
     if options is not None and not isinstance(options, dict):
         raise TypeError(f"options must be a dict of method options, got {type(options).__name__}")
+    problem = Problem(
+        fun, args=args, space=space, constraints=constraints, vectorized=vectorized, workers=workers,
+        executor=executor, timeout=timeout, log=log, on_error=on_error,
+    )  # fmt: skip
     if isinstance(method, Method):
         opt = method
         if budget is not None:
             opt.budget = check_count(budget, "budget")
     else:
         cls = registry.get(method)
+        bounds = to_lower_upper(bounds, None if x0 is None or space is not None else np.size(x0))
+        if space is not None:
+            x0, bounds, options = problem.setup(cls, x0, bounds, dict(options or {}))
         if x0 is None and dim is None and bounds is None:
             raise TypeError("minimize needs x0 (or dim= / bounds= for methods that sample their own start)")
         if budget is None:
@@ -86,13 +123,27 @@ def minimize(
             **options,
         )
     every = check_count(checkpoint_every, "checkpoint_every")
-    oracle = ValueOracle(fun, dim=opt.dim, vectorized=vectorized, budget=opt.budget)
-    oracle.nfev = opt.n_queries  # a resumed optimizer has already spent part of the budget
+    if isinstance(method, Method) and space is not None:
+        problem.setup(type(opt), None, None, {})  # the encoding of the method (its x0 and box are set)
+    problem.start(
+        opt.dim, opt.budget, opt.n_queries
+    )  # a resumed optimizer has already spent part of the budget
+    oracle = problem
+    callback = _scipy_callback(callback, problem)
+    if asynchronous:
+        from zoo.core.asynchronous import run_async
+
+        try:
+            reasons = run_async(opt, problem, callback=callback, max_time=max_time, progress=progress)
+        finally:
+            problem.close()
+        return _result(opt, problem, reasons, {"nfev": [], "fun": [], "batch_min": []})
 
     hist_nfev: list[int] = []
     hist_best: list[float] = []
     hist_batch: list[float] = []
     bar = _progress_bar(opt.budget, opt.n_queries) if progress else None
+    per_eval = bar_update(bar, problem) if bar is not None and problem.evaluator is not None else None
     t0 = time.perf_counter()
     reasons: dict[str, Any] = {}
     try:
@@ -107,12 +158,12 @@ def minimize(
             done = opt.pending_values  # answers kept from an interrupted attempt at this batch
             answered = len(done)
             try:
-                values = oracle(X, done)
+                values = oracle(X, done, on_done=per_eval)
             except ObjectiveError as err:
                 err.optimizer = opt
                 raise
             finally:
-                if bar is not None:
+                if bar is not None and per_eval is None:
                     bar.update(len(done) - answered)
             opt.tell(X, values)
             f_best = opt.best[1]
@@ -136,29 +187,74 @@ def minimize(
     finally:
         if bar is not None:
             bar.close()
+        problem.close()
     if checkpoint is not None:
         _checkpoint.save(checkpoint, opt.state_dict())
+    return _result(opt, problem, reasons, {"nfev": hist_nfev, "fun": hist_best, "batch_min": hist_batch})
+
+
+def _result(opt: Method, problem: Problem, reasons: dict[str, Any], hist: dict[str, list]) -> Result:
     x_best, f_best = opt.best
     found = math.isfinite(f_best)
-    return Result(
+    status = status_of(reasons, found)
+    res = Result(
         x=x_best,
         fun=f_best,
         nfev=opt.n_queries,
         nit=opt.nit,
-        success=found,
-        status=0 if found else 1,
+        success=status == 0,
+        status=status,
         message=_message(reasons, found),
         stop=reasons,
         n_nonfinite=opt.n_nonfinite,
         history={
-            "nfev": np.array(hist_nfev, dtype=np.int64),
-            "fun": np.array(hist_best, dtype=np.float64),
-            "batch_min": np.array(hist_batch, dtype=np.float64),
+            "nfev": np.array(hist["nfev"], dtype=np.int64),
+            "fun": np.array(hist["fun"], dtype=np.float64),
+            "batch_min": np.array(hist["batch_min"], dtype=np.float64),
         },
         method=opt.name,
         seed=opt.seed,
         optimizer=opt,
     )
+    problem.finish(res, opt)
+    return res
+
+
+def _scipy_callback(callback: Callable | None, problem: Problem) -> Callable | None:
+    """scipy's ``callback(intermediate_result)`` when the callable names that parameter, else ``callback(opt)``;
+    ``StopIteration`` from either stops the run (scipy's convention)."""
+    if callback is None:
+        return None
+    try:
+        params = list(inspect.signature(callback).parameters)
+    except (TypeError, ValueError):
+        params = []
+    scipy_style = params == ["intermediate_result"]
+
+    def call(opt: Method) -> bool:
+        try:
+            if scipy_style:
+                x, f = opt.best
+                if problem.space is not None:
+                    x = problem.space.decode(x, problem.encoding)
+                return bool(callback(intermediate_result=Result(x=x, fun=f, nit=opt.nit, nfev=opt.n_queries)))
+            return bool(callback(opt))
+        except StopIteration:
+            return True
+
+    return call
+
+
+def bar_update(bar: Any, problem: Problem) -> Callable:
+    """Progress per evaluation: evaluations done and workers busy."""
+
+    def on_done(outcome: Any) -> None:
+        bar.update(1)
+        ev = problem.evaluator
+        if ev is not None:
+            bar.set_postfix(busy=f"{ev.busy}/{ev.capacity}", faults=len(problem.faults), refresh=False)
+
+    return on_done
 
 
 def _message(reasons: dict[str, Any], found: bool) -> str:

@@ -1,4 +1,22 @@
-"""The outcome of ``zoo.minimize``: scipy ``OptimizeResult``-compatible fields plus ``history``."""
+"""The outcome of ``zoo.minimize``: a ``scipy.optimize.OptimizeResult`` (where scipy is installed) plus ``history``.
+
+``success`` and ``status`` mean what they mean in scipy: ``success`` is True only when the run ended by its own
+convergence criterion or reached ``f_target``; a run stopped by the budget (scipy's ``maxfev``), an iteration
+limit (``maxiter``), the time limit or the callback did not converge, so ``success=False``, exactly as
+``scipy.optimize.minimize(method="Nelder-Mead", options={"maxfev": n})`` reports. The codes:
+
+====== ============================================================================= =========
+status meaning                                                                      success
+====== ============================================================================= =========
+0      converged: the method's own stopping rule (e.g. ``cma_tolfun``) or ``f_target`` True
+1      the query budget is spent (scipy's maxfev)                                    False
+2      the iteration limit ``max_iter`` is reached (scipy's maxiter)                 False
+3      the time limit ``max_time`` is reached                                        False
+4      no finite objective value was found                                           False
+5      ``constraints=``: no feasible point was found                                 False
+99     the callback asked to stop (scipy's code for a callback raising StopIteration) False
+====== ============================================================================= =========
+"""
 
 from __future__ import annotations
 
@@ -6,28 +24,66 @@ from typing import Any
 
 import numpy as np
 
+try:  # scipy's class where it is installed, so isinstance(res, OptimizeResult) holds
+    from scipy.optimize import OptimizeResult as _Base
+except ImportError:  # pragma: no cover - scipy is in every CI extra
 
-class Result(dict):
-    """A dict with attribute access, like ``scipy.optimize.OptimizeResult``.
+    class _Base(dict):  # type: ignore[no-redef]
+        def __getattr__(self, name: str) -> Any:
+            try:
+                return self[name]
+            except KeyError as exc:
+                raise AttributeError(name) from exc
 
-    Fields: ``x`` (best point), ``fun`` (its value), ``nfev`` (objective queries, every one counted),
-    ``nit`` (ask/tell rounds), ``success``, ``status`` (0 ok, 1 nothing finite found), ``message``,
-    ``stop`` (dict of the reasons the run stopped), ``n_nonfinite`` (NaN/inf values seen),
-    ``history`` (dict of arrays per round: ``nfev``, ``fun`` best so far, ``batch_min``),
-    ``method``, ``seed``.
+        __setattr__ = dict.__setitem__  # type: ignore[assignment]
+        __delattr__ = dict.__delitem__  # type: ignore[assignment]
+
+
+STATUS = {
+    0: "converged",
+    1: "budget",
+    2: "max_iter",
+    3: "max_time",
+    4: "no finite value",
+    5: "infeasible",
+    99: "callback",
+}
+
+
+def status_of(reasons: dict[str, Any], found: bool) -> int:
+    """scipy-style status code from the stop reasons (see the module docstring)."""
+    if not found:
+        return 4
+    if "callback" in reasons:
+        return 99
+    converged = [k for k in reasons if k not in ("budget", "max_iter", "max_time")]
+    if converged:  # f_target or the method's own rule: converged even if the budget ran out at the same time
+        return 0
+    if "budget" in reasons:
+        return 1
+    if "max_iter" in reasons:
+        return 2
+    if "max_time" in reasons:
+        return 3
+    return 0
+
+
+class Result(_Base):
+    """A dict with attribute access: ``scipy.optimize.OptimizeResult`` where scipy is installed.
+
+    Fields: ``x`` (best point; the user's types and a dict when ``space=`` is named), ``fun`` (its value),
+    ``nfev`` (objective queries, every one counted), ``nit`` (ask/tell rounds), ``success``, ``status`` (see the
+    module docstring), ``message``, ``stop`` (dict of the reasons the run stopped), ``n_nonfinite`` (NaN/inf
+    values seen), ``n_faults`` and ``faults`` (evaluations that raised, timed out or lost their worker),
+    ``history`` (dict of arrays per round: ``nfev``, ``fun`` best so far, ``batch_min``), ``method``, ``seed``;
+    with ``constraints=``: ``constr`` (g(x) at ``x``), ``maxcv`` (largest violation) and ``feasible``.
     """
 
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError as exc:
-            raise AttributeError(name) from exc
-
-    __setattr__ = dict.__setitem__  # type: ignore[assignment]
-    __delattr__ = dict.__delitem__  # type: ignore[assignment]
-
     def __repr__(self) -> str:
-        keys = ("x", "fun", "nfev", "nit", "success", "message", "stop", "n_nonfinite", "method", "seed")
+        keys = (
+            "x", "fun", "nfev", "nit", "success", "status", "message", "stop", "n_nonfinite", "n_faults",
+            "feasible", "maxcv", "method", "seed",
+        )  # fmt: skip
         width = max(len(k) for k in keys)
         lines = []
         for k in keys:

@@ -274,6 +274,7 @@ class NevergradParams(Params):
 
     num_workers: int = 1
     ng_budget: int | None = None
+    space: Any = None  # a zoo space spec (set by minimize(space=...)): nevergrad's own parametrization of it
 
     def check(self, dim: int) -> None:
         check_int(self.num_workers, "num_workers (the batch size)", 1)
@@ -289,8 +290,15 @@ class NevergradBridge(ReplayBridge):
     def _new_backend(self, library_seed: int) -> Any:
         import nevergrad as ng
 
-        param = ng.p.Array(init=self.x0.copy())
-        if self.bounds is not None:
+        self._space = None
+        if self.params.space is not None:  # zoo sees the "unit" code of nevergrad's points
+            from zoo.core.space import Space, nevergrad_parametrization
+
+            self._space = Space.from_spec(self.params.space)
+            param = nevergrad_parametrization(self._space)
+        else:
+            param = ng.p.Array(init=self.x0.copy())
+        if self.bounds is not None and self._space is None:
             param.set_bounds(self.bounds[0], self.bounds[1])
         param.random_state = np.random.RandomState(library_seed)
         budget = self.params.ng_budget or self.budget or 1000 * self.dim
@@ -300,6 +308,8 @@ class NevergradBridge(ReplayBridge):
 
     def _backend_ask(self) -> np.ndarray:
         self._candidates = [self._backend.ask() for _ in range(self.params.num_workers)]
+        if self._space is not None:
+            return np.array([self._space.encode(_ng_value(c.value)) for c in self._candidates])
         return np.array([c.value for c in self._candidates], dtype=np.float64).reshape(
             len(self._candidates), -1
         )
@@ -313,6 +323,11 @@ class NevergradBridge(ReplayBridge):
         return self.params.num_workers
 
 
+def _ng_value(v: Any) -> Any:
+    """A nevergrad Tuple value is a tuple; a zoo positional point is a list."""
+    return list(v) if isinstance(v, tuple) else v
+
+
 _NG_CLASSES: dict[str, type] = {}
 
 
@@ -324,7 +339,7 @@ def nevergrad_method(name: str) -> type:
         import nevergrad as ng
     except ModuleNotFoundError as exc:
         raise ModuleNotFoundError(
-            "method 'ng:...' needs nevergrad: pip install 'zoo[bench]' (or pip install nevergrad)"
+            "method 'ng:...' needs nevergrad: pip install 'zoo-dfo[bench]' (or pip install nevergrad)"
         ) from exc
     if name not in ng.optimizers.registry:
         close = sorted(n for n in ng.optimizers.registry if name.lower() in n.lower())[:10]

@@ -28,6 +28,16 @@ than ``T`` members are finite. When no value of a batch is finite, the previous 
 unchanged, the generation is not counted, and ``n_skipped_generations`` counts it; a failed generation 0 is
 drawn again. A non-finite re-evaluation makes the elite's mean +inf, so any finite child replaces it.
 
+Integer and categorical genes (``genes``, set by ``minimize(space=...)`` from :mod:`zoo.core.space`): a gene
+``(j, n, categorical)`` lives on the ``n`` bins of the unit code. A child keeps its first parent's level, then
+an integer gene steps by ``round(sigma_k * n * N(0, 1))`` levels (at least one level, up or down, with
+probability ``1/d`` when that rounds to 0), and a categorical gene is redrawn uniformly among the other
+choices with probability ``1/d``; both land on the bin centre. No stepping through an unordered category.
+
+Asynchronous (``asynchronous=True``, :mod:`zoo.core.asynchronous`): steady-state truncation selection; the
+parents are the ``T`` best points told so far, each new child mutates a random one of them at
+``sigma_k``, ``k = 1 + told // popsize``; the first ``popsize`` points come from the initial distribution.
+
 Random search (``"random-search"``) is the special case with no parents: every batch is fresh, uniform in
 finite bounds or Gaussian around ``x0``.
 """
@@ -38,6 +48,7 @@ import dataclasses
 
 import numpy as np
 
+from zoo.core.asynchronous import SteadyState
 from zoo.core.method import Method, Params, State
 from zoo.core.registry import register
 from zoo.core.validate import check_choice, check_int, check_real
@@ -71,6 +82,7 @@ class GAParams(Params):
     reevaluate_elite: bool = False
     init: str = "gaussian"
     use_numba: bool = True
+    genes: tuple | None = None  # ((coordinate, n_levels, is_categorical), ...): native discrete genes
 
     @property
     def n_parents(self) -> int:
@@ -92,6 +104,11 @@ class GAParams(Params):
         check_real(self.sigma_decay, "sigma_decay", 0, 1, low_open=True)
         check_real(self.p_crossover, "p_crossover (a probability)", 0, 1)
         check_choice(self.init, "init", ("gaussian", "uniform"))
+        for g in self.genes or ():
+            if len(g) != 3 or not 0 <= int(g[0]) < dim or int(g[1]) < 1:
+                raise ValueError(
+                    f"genes entries are (coordinate < {dim}, n_levels >= 1, is_categorical), got {g!r}"
+                )
         _check_table_dim(dim)
 
 
@@ -106,10 +123,11 @@ class GAState(State):
     batch_parent: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, np.int64))
     batch_gene: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, np.int64))
     n_skipped_generations: int = 0
+    n_told_async: int = 0  # results told by tell_async (steady-state mode)
 
 
 @register("ga")
-class GA(Method):
+class GA(SteadyState, Method):
     """Deep GA: truncation selection, table mutation, elitism, optional crossover, seed-chain genomes."""
 
     Params = GAParams
@@ -171,10 +189,31 @@ class GA(Method):
         table = noise_table()
         args = (parents, parent_idx, mate_idx, mask_row, mask, table, genes, sigma, self._lo, self._hi)
         if not self.params.use_numba:
-            return _kernel.offspring_numpy(*args, bounded)
-        X = np.empty((n, d))
-        _kernel.offspring(*args, bounded, X)
+            X = _kernel.offspring_numpy(*args, bounded)
+        else:
+            X = np.empty((n, d))
+            _kernel.offspring(*args, bounded, X)
+        if self.params.genes:
+            self._discrete_genes(X, parents, parent_idx, genes, sigma, rng)
         return X
+
+    def _discrete_genes(self, X, parents, parent_idx, genes, sigma, rng) -> None:
+        """Native integer / categorical mutation on the unit code's bins (see the module docstring)."""
+        mutated = genes >= 0  # gene -1: the elite asked again, unchanged
+        p_move = 1.0 / self.dim
+        for j, n, categorical in self.params.genes:
+            j, n = int(j), int(n)
+            level = np.clip(np.floor(parents[parent_idx, j] * n), 0, n - 1).astype(np.int64)
+            if categorical:
+                redraw = mutated & (rng.random(len(X)) < p_move) & (n > 1)
+                other = (level + rng.integers(1, max(n, 2), size=len(X))) % n
+                level = np.where(redraw, other, level)
+            else:
+                step = np.rint(sigma * n * rng.standard_normal(len(X))).astype(np.int64)
+                nudge = (step == 0) & (rng.random(len(X)) < p_move)
+                step = np.where(nudge, rng.choice(np.array([-1, 1]), size=len(X)), step)
+                level = np.where(mutated, np.clip(level + step, 0, n - 1), level)
+            X[:, j] = (level + 0.5) / n
 
     def _init_member(self, gene: int) -> np.ndarray:
         p = self.params
@@ -281,6 +320,38 @@ class GA(Method):
     def _require_chain(self) -> None:
         if self.params.p_crossover > 0:
             raise ValueError("seed-chain genomes exist only without crossover (p_crossover=0)")
+        if self.params.genes or self.state.n_told_async:
+            raise ValueError("seed-chain genomes exist only for continuous genes in synchronous runs")
+
+    # ------------------------------------------------------------------ steady state (asynchronous=True)
+    def _ask_async(self, state: GAState, rng: np.random.Generator, n: int) -> np.ndarray:
+        p = self.params
+        if state.n_told_async < p.popsize or len(state.parents) == 0:  # the initial distribution
+            if p.init == "uniform":
+                return np.stack([self._init_member(g) for g in rng.integers(0, 2**63 - 1, size=n)])
+            sigma0 = p.sigma if p.sigma_init is None else p.sigma_init
+            genes = rng.integers(0, TABLE_SIZE, size=n, dtype=np.int64)
+            return self._build(self.x0[None, :], np.zeros(n, np.int64), genes, float(sigma0), rng)
+        k = 1 + state.n_told_async // p.popsize
+        parent_idx = rng.integers(0, len(state.parents), size=n, dtype=np.int64)
+        genes = rng.integers(0, TABLE_SIZE, size=n, dtype=np.int64)
+        return self._build(state.parents, parent_idx, genes, _genome.sigma_at(k, p.sigma, p.sigma_decay), rng)
+
+    def _tell_async(self, state: GAState, X: np.ndarray, values: np.ndarray) -> GAState:
+        pool_x = np.concatenate([state.parents, X]) if len(state.parents) else X
+        pool_f = np.concatenate([state.parent_f, values]) if len(state.parents) else values
+        order = np.argsort(pool_f, kind="stable")[: self.params.n_parents]
+        told = state.n_told_async + len(X)
+        return dataclasses.replace(
+            state,
+            generation=1 + told // self.params.popsize,
+            parents=pool_x[order].copy(),
+            parent_f=pool_f[order].copy(),
+            parent_genomes=np.full((len(order), 1), -1, np.int64),
+            elite_sum=float(pool_f[order[0]]),
+            elite_count=1,
+            n_told_async=told,
+        )
 
 
 # ---------------------------------------------------------------------------------------------- random search
@@ -304,7 +375,7 @@ class RandomSearchState(State):
 
 
 @register("random-search")
-class RandomSearch(Method):
+class RandomSearch(SteadyState, Method):
     """Pure random search, the GA with no parents: batches uniform in the bounds or ``x0 + sigma N(0, I)``."""
 
     Params = RandomSearchParams
@@ -352,3 +423,14 @@ class RandomSearch(Method):
         self, state: RandomSearchState, X: np.ndarray, values: np.ndarray, rng: np.random.Generator
     ) -> RandomSearchState:
         return RandomSearchState(generation=state.generation + 1)  # the base class keeps the best point
+
+    def _ask_async(self, state: RandomSearchState, rng: np.random.Generator, n: int) -> np.ndarray:
+        p = self.params
+        if self._uniform:
+            lo, hi = self.bounds
+            return lo + (hi - lo) * rng.random((n, self.dim))
+        X = self.x0 + p.sigma * rng.standard_normal((n, self.dim))
+        return self.project(X)
+
+    def _tell_async(self, state: RandomSearchState, X: np.ndarray, values: np.ndarray) -> RandomSearchState:
+        return RandomSearchState(generation=state.generation + 1)

@@ -1,4 +1,4 @@
-"""Forward-only training of torch networks (extra ``zoo[torch]``): ``import zoo.torch``.
+"""Forward-only training of torch networks (extra ``zoo-dfo[torch]``): ``import zoo.torch``.
 
     opt = zoo.torch.ZOSGD(model.parameters(), lr=1e-3, estimator="spsa", mu=1e-3, seed=0)
     loss = opt.step(closure)          # closure() returns the loss; it runs under torch.no_grad()

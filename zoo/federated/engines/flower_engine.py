@@ -78,7 +78,7 @@ class FlowerEngine:
         try:
             import flwr  # noqa: F401
         except ModuleNotFoundError as exc:  # pragma: no cover - depends on the install
-            raise ModuleNotFoundError("the flower engine needs flwr: pip install 'zoo[federated]'") from exc
+            raise ModuleNotFoundError("the flower engine needs flwr: pip install 'zoo-dfo[federated]'") from exc
         self.problem, self.algorithm, self.seed, self.timeout = problem, algorithm, seed, timeout
         self.backend_config = backend_config or {
             "client_resources": {"num_cpus": 1, "num_gpus": 0.0},

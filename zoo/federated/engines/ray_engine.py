@@ -19,7 +19,7 @@ def _ray():
     try:
         import ray
     except ModuleNotFoundError as exc:  # pragma: no cover - depends on the install
-        raise ModuleNotFoundError("the ray engine needs ray: pip install 'zoo[federated]'") from exc
+        raise ModuleNotFoundError("the ray engine needs ray: pip install 'zoo-dfo[federated]'") from exc
     return ray
 
 
