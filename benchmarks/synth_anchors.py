@@ -52,8 +52,9 @@ def main() -> None:
     cols = list(df.columns)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    for eps in [float(e) for e in args.epsilons.split(",")]:
-        for seed in [int(s) for s in args.seeds.split(",")]:
+    # seed-major, in the order given: a run cut short still has every epsilon for its first seeds
+    for seed in [int(s) for s in args.seeds.split(",")]:
+        for eps in [float(e) for e in args.epsilons.split(",")]:
             path = out / f"{args.method}_{eps:g}_{seed}.csv"
             if path.exists():  # done by an earlier, interrupted run of the driver: keep it
                 continue

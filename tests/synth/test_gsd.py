@@ -115,6 +115,8 @@ def test_numeric_table_with_ranges_and_halfspaces():
     g = _small(epsilon=3.0, queries=wl, domain=dom, n_records=100, rounds=2, budget=1500).fit(df)
     D = dom.encode(df)
     err = np.abs(wl.answers(g.table_) - wl.answers(D)).mean()
-    uniform = np.abs(wl.answers(dom.uniform(100, np.random.Generator(np.random.PCG64(0)))) - wl.answers(D)).mean()
+    uniform = np.abs(
+        wl.answers(dom.uniform(100, np.random.Generator(np.random.PCG64(0)))) - wl.answers(D)
+    ).mean()
     assert err < 0.5 * uniform
     assert g.sample()["bmi"].between(dom["bmi"].lo, dom["bmi"].hi).all()
