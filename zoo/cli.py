@@ -14,10 +14,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from typing import Any
 
 import numpy as np
+
+from zoo.cli_types import Parser, nonnegative_int, positive_int
 
 # module paths with an ``add_cli(subparsers)`` function; a module that does not exist yet is skipped
 PLUGINS = (
@@ -43,7 +46,7 @@ def _parse_options(pairs: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for item in pairs:
         if "=" not in item:
-            raise SystemExit(f"zoo: --option takes KEY=VALUE, got {item!r}")
+            raise ValueError(f"--option takes KEY=VALUE, got {item!r}")
         key, raw = item.split("=", 1)
         try:
             out[key] = json.loads(raw)
@@ -63,13 +66,19 @@ def _cmd_minimize(args: argparse.Namespace) -> int:
         lo, hi = fn.bounds(args.dim)
         x0 = rng.uniform(lo, hi)
     else:
-        x0 = np.full(args.dim, float(args.x0))
+        try:
+            x0 = np.full(args.dim, float(args.x0))
+        except ValueError:
+            raise ValueError(f"--x0 must be 'normal', 'uniform' or a number, got {args.x0!r}") from None
+        if not np.isfinite(x0).all():
+            raise ValueError(f"--x0 must be finite, got {args.x0!r}")
     f0 = float(fn(x0)[0])
+    budget = args.budget if args.budget is not None else zoo.core.driver.DEFAULT_BUDGET_PER_DIM * args.dim
     res = zoo.minimize(
         fn,
         x0,
         method=args.method,
-        budget=args.budget,
+        budget=budget,
         seed=args.seed,
         vectorized=True,
         options=_parse_options(args.option),
@@ -81,7 +90,7 @@ def _cmd_minimize(args: argparse.Namespace) -> int:
         f"best f   {res.fun:.6g}   (f/f0 = {res.fun / f0 if f0 else float('nan'):.4g}, "
         f"optimum {fn.minimum(args.dim):.6g})"
     )
-    print(f"queries  {res.nfev} of {args.budget}   rounds {res.nit}   non-finite {res.n_nonfinite}")
+    print(f"queries  {res.nfev} of {budget}   rounds {res.nit}   non-finite {res.n_nonfinite}")
     print(f"stopped  {res.message}")
     if args.plot:
         from zoo.plotting import convergence_plot
@@ -100,7 +109,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     import zoo
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="zoo",
         description="zoo: zeroth-order and derivative-free optimization (ask/tell, Numba kernels, "
         "forward-only network training, federated ZO).",
@@ -113,10 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("minimize", help="minimize a built-in test function")
     p.add_argument("function", choices=zoo.functions.names(), help="test function")
-    p.add_argument("--dim", type=int, default=10, help="dimension d (default 10)")
+    p.add_argument("--dim", type=positive_int, default=10, help="dimension d (default 10)")
     p.add_argument("--method", default="rge", help="a registered method (see `zoo methods`), default rge")
-    p.add_argument("--budget", type=int, default=None, help="query budget (default 1000*d)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the run and of x0 (default 0)")
+    p.add_argument("--budget", type=positive_int, default=None, help="query budget (default 1000*d)")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the run and of x0 (default 0)")
     p.add_argument(
         "--x0", default="normal", help="'normal' (N(0,I), default), 'uniform' (in the domain) or a number"
     )
@@ -134,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="a short tour of zoo, writing convergence plots (PNG)")
     p.add_argument("--out", default="zoo-demo", help="folder for the plots (default ./zoo-demo)")
-    p.add_argument("--quick", action="store_true", help="smaller runs (seconds)")
+    p.add_argument("--quick", action="store_true", help="smaller runs (about a minute)")
     p.add_argument("--only", action="append", default=None, help="run only these sections (repeatable)")
     p.set_defaults(func=_cmd_demo)
 
@@ -150,16 +159,45 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the ``zoo`` command. Exit status: 0 done, 1 the objective failed, 2 bad input, 130 interrupted.
+
+    Bad input (a bad flag, a file that is not what was asked for, a missing optional extra) is one line on
+    stderr, never a traceback; set ``ZOO_DEBUG=1`` to see the traceback anyway."""
+    from zoo.core.oracle import ObjectiveError
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    prog = f"zoo {args.command}"
     try:
         return int(args.func(args) or 0)
-    except (ValueError, TypeError) as exc:
-        print(f"zoo: error: {exc}", file=sys.stderr)
+    except ObjectiveError as exc:
+        if os.environ.get("ZOO_DEBUG"):
+            raise
+        print(f"{prog}: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except (ValueError, TypeError, OSError, ImportError) as exc:
+        if os.environ.get("ZOO_DEBUG"):
+            raise
+        hint = ""
+        if isinstance(exc, ImportError) and (exc.name or "").split(".")[0] in _EXTRAS:
+            hint = f" (an optional dependency of zoo is missing: pip install {exc.name.split('.')[0]})"
+        print(f"{prog}: error: {_one_line(exc)}{hint}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+
+
+# modules of zoo's optional extras (pyproject.toml): a missing one gets an install hint
+_EXTRAS = ("torch", "ray", "flwr", "cma", "nevergrad", "cocoex", "cocopp", "matplotlib", "sklearn", "tqdm")
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 400 else text[:397] + "..."
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from zoo.core.oracle import ObjectiveError
 from zoo.core.problem import Problem
 from zoo.core.result import Result, status_of
 from zoo.core.validate import as_point, check_count, split_bounds
+from zoo.progress import progress_bar
 
 DEFAULT_BUDGET_PER_DIM = 1000
 
@@ -142,7 +143,7 @@ def minimize(
     hist_nfev: list[int] = []
     hist_best: list[float] = []
     hist_batch: list[float] = []
-    bar = _progress_bar(opt.budget, opt.n_queries) if progress else None
+    bar = progress_bar(opt.budget, opt.n_queries, unit="queries") if progress else None
     per_eval = bar_update(bar, problem) if bar is not None and problem.evaluator is not None else None
     t0 = time.perf_counter()
     reasons: dict[str, Any] = {}
@@ -268,9 +269,3 @@ def _message(reasons: dict[str, Any], found: bool) -> str:
         "callback": "the callback asked to stop",
     }
     return "; ".join(text.get(k, f"{k}: {v}") for k, v in reasons.items()) or "stopped"
-
-
-def _progress_bar(total: int | None, initial: int):
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, initial=initial, unit="query", dynamic_ncols=True, leave=True)

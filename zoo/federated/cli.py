@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 
+from zoo.cli_types import nonnegative_int, positive_float, positive_int
+
 
 def _cmd_federate(args: argparse.Namespace) -> int:
     from zoo.federated.simulator import single_threaded_blas
@@ -61,14 +63,14 @@ def add_cli(subparsers) -> None:
     p.add_argument("--algo", action="append", default=[],
                    help="fzoos, fedzo, fedprox, scaffold (= scaffold2), scaffold1; repeat or comma-separate "
                         "(default: fzoos and fedzo)")
-    p.add_argument("--clients", type=int, default=None, help="number of clients (default 5; 10 for others)")
-    p.add_argument("--clients-per-round", type=int, default=None, help="clients sampled each round (all)")
-    p.add_argument("--rounds", type=int, default=50, help="communication rounds (default 50)")
-    p.add_argument("--local-steps", type=int, default=10, help="local steps per round (default 10)")
-    p.add_argument("--dim", type=int, default=None, help="dimension (quadratic 300, ackley/levy 30)")
-    p.add_argument("--epsilon", type=float, default=0.3, help="attack: box half-width of the perturbation")
+    p.add_argument("--clients", type=positive_int, default=None, help="number of clients (default 5; 10 for others)")
+    p.add_argument("--clients-per-round", type=positive_int, default=None, help="clients sampled each round (all)")
+    p.add_argument("--rounds", type=positive_int, default=50, help="communication rounds (default 50)")
+    p.add_argument("--local-steps", type=positive_int, default=10, help="local steps per round (default 10)")
+    p.add_argument("--dim", type=positive_int, default=None, help="dimension (quadratic 300, ackley/levy 30)")
+    p.add_argument("--epsilon", type=positive_float, default=0.3, help="attack: box half-width of the perturbation")
     p.add_argument("--engine", choices=["local", "ray", "flower"], default="local", help="where clients run")
-    p.add_argument("--seed", type=int, default=0, help="seed of the problem and of the run (default 0)")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the problem and of the run (default 0)")
     p.add_argument("--plot", default=None, help="PNG path (default federate-PROBLEM.png; 'none': no plot)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_federate)

@@ -163,9 +163,9 @@ class Simulator:
             raise ValueError(f"rounds must be a positive int, got {rounds!r}")
         bar = None
         if progress:
-            from tqdm.auto import tqdm
+            from zoo.progress import progress_bar
 
-            bar = tqdm(total=int(rounds), desc=f"{self.algorithm.name} [{self.engine.name}]", unit="round")
+            bar = progress_bar(int(rounds), unit="rounds", desc=f"{self.algorithm.name} [{self.engine.name}]")
 
         def loop() -> None:
             for _ in range(int(rounds)):

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 
+from zoo.cli_types import fraction, nonnegative_int, positive_float, positive_int
+
 
 def _cmd_train(args: argparse.Namespace) -> int:
     import torch
@@ -65,13 +67,15 @@ def add_cli(subparsers) -> None:
         default="cge",
         help="gradient estimator (backprop: the torch reference), default cge",
     )
-    p.add_argument("--sparsity", type=float, default=0.9, help="cge: share of coordinates left out (0.9)")
-    p.add_argument("--directions", type=int, default=None, help="spsa/rge: directions per step")
-    p.add_argument("--epochs", type=int, default=20)
-    p.add_argument("--lr", type=float, default=None, help="learning rate (default: per estimator)")
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest for these sizes)")
+    p.add_argument("--sparsity", type=fraction, default=0.9, help="cge: share of coordinates left out (0.9)")
+    p.add_argument("--directions", type=positive_int, default=None, help="spsa/rge: directions per step")
+    p.add_argument("--epochs", type=positive_int, default=20, help="epochs (default 20)")
+    p.add_argument("--lr", type=positive_float, default=None, help="learning rate (default: per estimator)")
+    p.add_argument("--batch-size", type=positive_int, default=64, help="minibatch size (default 64)")
+    p.add_argument("--seed", type=nonnegative_int, default=0)
+    p.add_argument(
+        "--threads", type=positive_int, default=1, help="torch threads (1 is fastest for these sizes)"
+    )
     p.add_argument("--plot", metavar="PNG", default="zoo-train-digits.png", help="training-curve PNG")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_train)

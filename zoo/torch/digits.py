@@ -160,9 +160,9 @@ def train(
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs) if lr_decay else None
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from zoo.progress import progress_bar
 
-        bar = tqdm(total=epochs, unit="epoch")
+        bar = progress_bar(epochs, unit="epochs")
     for epoch in range(1, epochs + 1):
         perm = torch.randperm(n, generator=gen)
         total, count = 0.0, 0
