@@ -47,10 +47,20 @@ def error_plot(history: list[dict], path: str | Path, title: str = "") -> Path:
 
 def _cmd_synth(args: argparse.Namespace) -> int:
     import pandas as pd
-    from tqdm import tqdm
 
+    from zoo.progress import progress_bar
     from zoo.synth import Domain, PrivateGSD
+    from zoo.synth.queries import KINDS
 
+    # every parameter is checked before anything is read or printed, so a refused command is one line
+    kinds = [k.strip() for k in args.queries.split(",") if k.strip()]
+    if not kinds:
+        raise ValueError(f"--queries is empty: give some of {','.join(KINDS)}")
+    bad = [k for k in kinds if k not in KINDS]
+    if bad:
+        raise ValueError(f"--queries: unknown query kind {bad[0]!r}; known: {','.join(KINDS)}")
+    gsd = PrivateGSD(epsilon=args.epsilon, delta=args.delta, queries=",".join(kinds), n_records=args.records,
+                     rounds=args.rounds, budget=args.budget, seed=args.seed)  # fmt: skip
     try:
         df = pd.read_csv(args.data)
     except (
@@ -64,36 +74,34 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     if args.domain:
         try:
             domain = Domain.load(args.domain)
-        except (FileNotFoundError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        except (FileNotFoundError, IsADirectoryError, json.JSONDecodeError, KeyError, TypeError) as exc:
             raise ValueError(f"cannot read the domain spec {args.domain!r}: {exc!r}") from None
     else:
         domain = Domain.infer(df)
+    domain.encode(df)  # a value outside the domain, NaN, mixed types: refused here, before any output
+    if not args.domain:
         print(
             "zoo synth: warning: no --domain given, so the schema (categories, min / max) is read off the data "
             "and is NOT private; pass --domain spec.json for a formal guarantee",
             file=sys.stderr,
         )
-    gsd = PrivateGSD(
-        epsilon=args.epsilon,
-        delta=args.delta,
-        queries=args.queries,
-        domain=domain,
-        n_records=args.records,
-        rounds=args.rounds,
-        budget=args.budget,
-        seed=args.seed,
-    )
-    bar = tqdm(total=args.rounds, desc="rounds", unit="round", disable=args.quiet, file=sys.stderr)
+    gsd.domain = domain
+    bar = None
 
     def progress(info: dict) -> None:
-        bar.set_postfix(
-            error=f"{info['measured_error']:.2e}", groups=f"{info['measured_groups']}/{info['groups']}"
-        )
-        bar.update(1)
+        nonlocal bar
+        if bar is None and not args.quiet:
+            bar = progress_bar(args.rounds, unit="round", desc="rounds")
+        if bar is not None:
+            bar.set_postfix(
+                error=f"{info['measured_error']:.2e}", groups=f"{info['measured_groups']}/{info['groups']}"
+            )
+            bar.update(1)
 
     gsd.callback = progress
     gsd.fit(df)
-    bar.close()
+    if bar is not None:
+        bar.close()
     out = Path(args.out)
     syn = gsd.sample(args.n)
     syn.to_csv(out, index=False)
@@ -112,10 +120,12 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
 
 def add_cli(subparsers) -> None:
+    from zoo.cli_types import fraction, nonnegative_int, positive_float, positive_int
+
     p = subparsers.add_parser("synth", help="private synthetic data (Private-GSD, zCDP) from a CSV table")
     p.add_argument("data", help="the private table (CSV with a header)")
-    p.add_argument("--epsilon", type=float, default=1.0, help="privacy epsilon (default 1)")
-    p.add_argument("--delta", type=float, default=1e-5, help="privacy delta in (0, 1) (default 1e-5)")
+    p.add_argument("--epsilon", type=positive_float, default=1.0, help="privacy epsilon (default 1)")
+    p.add_argument("--delta", type=fraction, default=1e-5, help="privacy delta in (0, 1) (default 1e-5)")
     p.add_argument(
         "--queries",
         default="2way,range",
@@ -125,14 +135,22 @@ def add_cli(subparsers) -> None:
         "--domain", default=None, help="JSON spec of the public schema (see docs); default: read off the data"
     )
     p.add_argument(
-        "--records", type=int, default=None, help="synthetic records the GA fits (default min(n, 2000))"
+        "--records",
+        type=positive_int,
+        default=None,
+        help="synthetic records the GA fits (default min(n, 2000))",
     )
-    p.add_argument("--n", type=int, default=None, help="rows to write (default: the fitted table)")
-    p.add_argument("--rounds", type=int, default=8, help="adaptive rounds (default 8)")
+    p.add_argument("--n", type=positive_int, default=None, help="rows to write (default: the fitted table)")
+    p.add_argument("--rounds", type=positive_int, default=8, help="adaptive rounds (default 8)")
     p.add_argument(
-        "--budget", type=int, default=None, help="GA child evaluations per round (default: by table size)"
+        "--budget",
+        type=positive_int,
+        default=None,
+        help="GA child evaluations per round (default: by table size)",
     )
-    p.add_argument("--seed", type=int, default=0, help="seed of the noise and of the GA (default 0)")
+    p.add_argument(
+        "--seed", type=nonnegative_int, default=0, help="seed of the noise and of the GA (default 0)"
+    )
     p.add_argument("--out", default="synthetic.csv", help="output CSV (default synthetic.csv)")
     p.add_argument(
         "--plot", default=None, help="error-per-round PNG (default OUT with .png; 'none': no plot)"
