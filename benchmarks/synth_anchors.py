@@ -45,8 +45,21 @@ def main() -> None:
         "--aim-rounds", type=int, default=None, help="AIM's rounds (default: its own, 16 * columns)"
     )
     args = ap.parse_args()
+    from mbi import MarkovRandomField
     from snsynth.aim import AIMSynthesizer
     from snsynth.mst import MSTSynthesizer
+
+    # smartnoise-synth samples with mbi's default "randomized rounding": within each group of parent values it
+    # assigns children by the rows' rank, so two children of one parent come out comonotone (a spurious
+    # dependence between attributes the model keeps apart). Each fitted model is therefore also sampled
+    # i.i.d. (mbi's method="sample"), written as METHOD-iid; fitting is done once for both.
+    round_sample = MarkovRandomField.synthetic_data
+    sampling = {"method": "round"}
+
+    def synthetic_data(self, rows=None, method="round"):
+        return round_sample(self, rows, method=sampling["method"])
+
+    MarkovRandomField.synthetic_data = synthetic_data
 
     df = pd.read_csv(args.train)
     cols = list(df.columns)
@@ -56,7 +69,8 @@ def main() -> None:
     for seed in [int(s) for s in args.seeds.split(",")]:
         for eps in [float(e) for e in args.epsilons.split(",")]:
             path = out / f"{args.method}_{eps:g}_{seed}.csv"
-            if path.exists():  # done by an earlier, interrupted run of the driver: keep it
+            iid = out / f"{args.method}-iid_{eps:g}_{seed}.csv"
+            if iid.exists():  # done by an earlier, interrupted run of the driver: keep it
                 continue
             np.random.seed(seed)  # noqa: NPY002 - smartnoise-synth draws from numpy's global generator
             t0 = time.perf_counter()
@@ -64,15 +78,21 @@ def main() -> None:
             kw = {"rounds": args.aim_rounds} if args.method == "aim" and args.aim_rounds else {}
             synth = cls(epsilon=eps, delta=args.delta, **kw)
             synth.fit(df, categorical_columns=cols, preprocessor_eps=0.0)
-            syn = synth.sample(args.n)
-            seconds = time.perf_counter() - t0
-            line = json.dumps(
-                {"method": args.method, "epsilon": eps, "seed": seed, "seconds": seconds, "path": str(path)}
-            )
-            syn[cols].to_csv(path, index=False)
-            with open(out / f"{args.method}.jsonl", "a") as fh:
-                fh.write(line + "\n")
-            print(line, flush=True)
+            fit_seconds = time.perf_counter() - t0
+            for name, where, method in ((args.method, path, "round"), (f"{args.method}-iid", iid, "sample")):
+                if where.exists():
+                    continue
+                t1 = time.perf_counter()
+                sampling["method"] = method
+                syn = synth.sample(args.n)
+                seconds = fit_seconds + time.perf_counter() - t1
+                line = json.dumps(
+                    {"method": name, "epsilon": eps, "seed": seed, "seconds": seconds, "path": str(where)}
+                )
+                syn[cols].to_csv(where, index=False)
+                with open(out / f"{name}.jsonl", "a") as fh:
+                    fh.write(line + "\n")
+                print(line, flush=True)
 
 
 if __name__ == "__main__":
