@@ -2,6 +2,7 @@
 
     zoo methods                          list every registered method
     zoo minimize rosenbrock --dim 100 --method rge --budget 2000 --seed 0
+    zoo minimize mysim:run --dim 10 --method cma --workers 4 --log run.jsonl --checkpoint run.npz --out res.json
     zoo demo                             a short tour of what zoo does, with convergence plots
 
 Other parts add their own sub-commands (``zoo bench``, ``zoo rank``, ``zoo train``, ``zoo federate``): each is a
@@ -57,6 +58,19 @@ def _parse_options(pairs: list[str]) -> dict[str, Any]:
 def _cmd_minimize(args: argparse.Namespace) -> int:
     import zoo
 
+    if ":" in args.function:  # the user's own objective (zoo.core.objective_cli)
+        from zoo.core.objective_cli import run
+
+        return run(args, _parse_options(args.option))
+    if args.function not in zoo.functions.names():
+        raise ValueError(
+            f"argument function: unknown function {args.function!r}; a built-in ({', '.join(zoo.functions.names())}) "
+            "or your own as module:function / path/to/file.py:function"
+        )
+    for flag in ("space", "resume", "checkpoint", "out", "log", "bounds", "timeout"):
+        if getattr(args, flag) is not None:
+            raise ValueError(f"--{flag} is for a user objective (module:function), not a built-in function")
+    args.dim = 10 if args.dim is None else args.dim
     fn = zoo.functions.get(args.function)
     rng = np.random.default_rng(args.seed)
     if args.x0 == "normal":
@@ -79,9 +93,10 @@ def _cmd_minimize(args: argparse.Namespace) -> int:
         method=args.method,
         budget=budget,
         seed=args.seed,
-        vectorized=True,
+        vectorized=args.workers == 1,
         options=_parse_options(args.option),
         progress=not args.quiet,
+        workers=args.workers,
     )
     print(f"method   {res.method}   seed {res.seed}")
     print(f"f(x0)    {f0:.6g}")
@@ -119,9 +134,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("methods", help="list the registered methods")
     p.set_defaults(func=_cmd_methods)
 
-    p = sub.add_parser("minimize", help="minimize a built-in test function")
-    p.add_argument("function", choices=zoo.functions.names(), help="test function")
-    p.add_argument("--dim", type=positive_int, default=10, help="dimension d (default 10)")
+    p = sub.add_parser("minimize", help="minimize a built-in test function or your own (module:function)")
+    p.add_argument(
+        "function",
+        help=f"a built-in test function ({', '.join(zoo.functions.names())}) or your objective as "
+        "module:function or path/to/file.py:function (one point in, one number out)",
+    )
+    p.add_argument("--dim", type=positive_int, default=None, help="dimension d (default 10 for a built-in)")
     p.add_argument("--method", default="rge", help="a registered method (see `zoo methods`), default rge")
     p.add_argument("--budget", type=positive_int, default=None, help="query budget (default 1000*d)")
     p.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the run and of x0 (default 0)")
@@ -138,6 +157,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--plot", metavar="PNG", help="write a convergence plot")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--workers", type=positive_int, default=1, help="evaluate each batch in N local processes")
+    p.add_argument("--timeout", type=float, default=None, help="seconds per evaluation (longer: a fault)")
+    p.add_argument(
+        "--bounds",
+        type=float,
+        nargs=2,
+        metavar=("LOWER", "UPPER"),
+        help="a box, the same on every coordinate",
+    )
+    p.add_argument("--space", metavar="JSON", help="a search space file (zoo.space.Space.spec() form)")
+    p.add_argument("--vectorized", action="store_true", help="the objective takes a batch (n, d)")
+    p.add_argument("--log", metavar="PATH", help="run log of every evaluation (.jsonl or .csv)")
+    p.add_argument("--checkpoint", metavar="NPZ", help="save the optimizer after every round (and on error)")
+    p.add_argument("--resume", metavar="NPZ", help="continue from a checkpoint of the same command")
+    p.add_argument("--out", metavar="JSON", help="write the result (x, fun, nfev, status, ...) as JSON")
     p.set_defaults(func=_cmd_minimize)
 
     p = sub.add_parser("demo", help="a short tour of zoo, writing convergence plots (PNG)")

@@ -37,6 +37,9 @@ def test_ambiguous_two_by_two_is_read_as_pairs_with_a_warning():
         warnings.simplefilter("error")
         lo, hi = to_lower_upper(scipy.optimize.Bounds([0, 1], [0, 2]), 2)  # unambiguous: no warning
     assert lo.tolist() == [0, 1] and hi.tolist() == [0, 2]
+    with pytest.warns(AmbiguousBoundsWarning, match="zoo's \\(lower, upper\\)"):
+        lo, hi = to_lower_upper((np.array([13.0, 0.0]), np.array([100.0, 100.0])), 2)  # pairs would be no box
+    assert lo.tolist() == [13, 0] and hi.tolist() == [100, 100]
 
 
 @pytest.mark.parametrize(

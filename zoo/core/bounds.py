@@ -8,9 +8,10 @@ Accepted forms (``d`` is the dimension):
 
 The one ambiguous case is a 2 x 2 form at ``d = 2``: ``[(0, 1), (0, 2)]`` reads either as the pairs
 ``x0 in [0, 1], x1 in [0, 2]`` (scipy) or as ``lower = (0, 1), upper = (0, 2)`` (zoo). **Rule: a 2 x 2 form is
-read as scipy's per-coordinate pairs**, the convention of the ``minimize(fun, x0, bounds=...)`` signature zoo
-copies, and a :class:`AmbiguousBoundsWarning` says so each time. To say which one you mean without a warning,
-pass ``scipy.optimize.Bounds(lower, upper)`` or ``{"lower": ..., "upper": ...}``.
+read as scipy's per-coordinate pairs** (the convention of the ``minimize(fun, x0, bounds=...)`` signature zoo
+copies) **unless that reading is not a box (some lo > hi) and zoo's is**; an :class:`AmbiguousBoundsWarning`
+says which reading was taken, each time. To say which one you mean without a warning, pass
+``scipy.optimize.Bounds(lower, upper)`` or ``{"lower": ..., "upper": ...}``.
 """
 
 from __future__ import annotations
@@ -77,8 +78,12 @@ def to_lower_upper(bounds: Any, dim: int | None = None) -> tuple[np.ndarray, np.
         if dim is not None and dim != 2:
             raise ValueError(f"bounds of shape (2, 2) do not fit dimension {dim}; {_FORMS}")
         lo, hi = _pairs(items)
+        reading = "scipy's per-coordinate (lo, hi) pairs"
+        zlo, zhi = _side(items[0], -np.inf), _side(items[1], np.inf)
+        if np.any(lo > hi) and not np.any(zlo > zhi):  # the pairs are no box, zoo's sides are
+            lo, hi, reading = zlo, zhi, "zoo's (lower, upper), as the pairs would have lo > hi"
         warnings.warn(
-            f"bounds {items!r} at d=2 are ambiguous; read as scipy's per-coordinate (lo, hi) pairs: "
+            f"bounds {items!r} at d=2 are ambiguous; read as {reading}: "
             f"x[0] in [{lo[0]}, {hi[0]}], x[1] in [{lo[1]}, {hi[1]}]. Pass scipy.optimize.Bounds(lower, upper) "
             "or {'lower': ..., 'upper': ...} to say which you mean (zoo's rule; see zoo.core.bounds)",
             AmbiguousBoundsWarning,

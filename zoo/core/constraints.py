@@ -84,7 +84,12 @@ class AugmentedLagrangian:
     def __init__(self, dim: int) -> None:
         from cma.constraints_handler import AugmentedLagrangian as _AL
 
-        self._al = _AL(dim)
+        class _Quiet(_AL):  # pycma's default logging creates ./outcmaes and writes outauglag* files there
+            def _init_(self) -> None:
+                self.logging = 0
+                super()._init_()
+
+        self._al = _Quiet(dim)
         self.best_x: np.ndarray | None = None
         self.best_f = math.inf
         self.best_g: np.ndarray | None = None

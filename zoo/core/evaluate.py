@@ -54,10 +54,28 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _ready(_: int) -> str:
-    """Warm-up task: makes the pool start its processes before any evaluation's clock runs."""
-    time.sleep(0.05)
-    return worker_name()
+def _ready(seconds: float) -> str:
+    """Warm-up task: holds its worker a moment and names it (host:pid:thread)."""
+    import threading
+
+    time.sleep(seconds)
+    return f"{worker_name()}:{threading.get_ident()}"
+
+
+def warm_up(executor: cf.Executor, n: int, patience: float | None = None) -> int:
+    """Start ``n`` workers of ``executor`` before any evaluation's clock runs: rounds of ``n`` concurrent
+    waiting tasks until ``n`` distinct workers answered (an executor starts its workers lazily; Ray's each
+    import zoo first). ``patience`` seconds at most (default: the executor's ``warm_up_patience``, else 5 s,
+    for an executor with fewer workers than asked). Returns how many distinct workers answered."""
+    if patience is None:
+        patience = float(getattr(executor, "warm_up_patience", 5.0))
+    seen: set[str] = set()
+    t0 = time.perf_counter()
+    hold = 0.05
+    while len(seen) < n and time.perf_counter() - t0 < patience:
+        seen.update(f.result() for f in [executor.submit(_ready, hold) for _ in range(n)])
+        hold = min(2 * hold, 1.0)
+    return len(seen)
 
 
 def _run_blob(key: int, blob: bytes, z: np.ndarray) -> tuple:
@@ -80,6 +98,8 @@ class RayExecutor(cf.Executor):
     future is Ray's own ``ObjectRef.future()``. Ray schedules the tasks on the cluster it is connected to:
     ``ray.init()`` (local), ``ray.init(address="auto")`` or ``ray.init("ray://head:10001")`` (an existing one).
     ``num_cpus`` per task is Ray's resource request (default 1, so a 2-CPU cluster runs 2 at a time)."""
+
+    warm_up_patience = 120.0  # a new Ray worker imports zoo before its first task: seconds on a busy machine
 
     def __init__(self, num_cpus: float = 1, **ray_init: Any) -> None:
         import ray
@@ -132,6 +152,10 @@ class Evaluator:
         self.timeout = None if timeout is None else float(timeout)
         self.own = executor is None
         self.executor = executor if executor is not None else self._new_pool()
+        if (
+            not self.own
+        ):  # start the remote workers (Ray imports zoo in each) before any evaluation's clock runs
+            warm_up(self.executor, self.capacity)
         self.running: dict[
             cf.Future, tuple[int, np.ndarray, float, int]
         ] = {}  # future -> (tag, z, t0, tries)
@@ -149,16 +173,15 @@ class Evaluator:
         return len(self.running)
 
     def _new_pool(self) -> cf.ProcessPoolExecutor:
-        # forkserver: fork-safe with the threads numba and tqdm start (spawn where it is missing); its server
-        # imports zoo once, so a worker (re)starts in milliseconds. The processes are started here, before any
-        # evaluation, so start-up never counts against ``timeout``.
-        if "forkserver" in multiprocessing.get_all_start_methods():
-            ctx = multiprocessing.get_context("forkserver")
+        # The platform's default start method (fork on Linux up to Python 3.13: a worker starts in milliseconds
+        # with zoo already imported; forkserver on 3.14+, whose server then imports zoo once; spawn on macOS
+        # and Windows). The processes are started here, before any evaluation, so start-up never counts
+        # against ``timeout``.
+        ctx = multiprocessing.get_context()
+        if ctx.get_start_method() == "forkserver":
             ctx.set_forkserver_preload(["zoo.core.evaluate"])
-        else:  # pragma: no cover - Windows
-            ctx = multiprocessing.get_context("spawn")
         pool = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
-        list(pool.map(_ready, range(self.workers)))
+        warm_up(pool, self.workers)
         return pool
 
     # ------------------------------------------------------------------ asynchronous interface
