@@ -97,6 +97,7 @@ def _cmd_minimize(args: argparse.Namespace) -> int:
         options=_parse_options(args.option),
         progress=not args.quiet,
         workers=args.workers,
+        asynchronous=args.asynchronous,
     )
     print(f"method   {res.method}   seed {res.seed}")
     print(f"f(x0)    {f0:.6g}")
@@ -158,6 +159,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", metavar="PNG", help="write a convergence plot")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--workers", type=positive_int, default=1, help="evaluate each batch in N local processes")
+    p.add_argument(
+        "--asynchronous",
+        action="store_true",
+        help="use results as they arrive (ga, random-search; with --workers)",
+    )
     p.add_argument("--timeout", type=float, default=None, help="seconds per evaluation (longer: a fault)")
     p.add_argument(
         "--bounds",

@@ -77,10 +77,16 @@ def test_minimize_on_a_local_ray_cluster():
 
 
 @pytest.mark.parametrize("method", ["ga", "random-search"])
-def test_asynchronous_spends_the_budget_and_improves(method):
+def test_asynchronous_spends_the_budget_and_improves(method, tmp_path, capfd):
+    ck = tmp_path / "ck.npz"
     res = zoo.minimize(slow, np.ones(3), method, budget=30, seed=0, workers=2, asynchronous=True,
-                       bounds=(-2, 2), options={"popsize": 8})  # fmt: skip
+                       bounds=(-2, 2), options={"popsize": 8}, checkpoint=ck, progress=True)  # fmt: skip
     assert res.nfev == 30 and res.fun < slow(np.ones(3)) and res.optimizer.nfev == 30
+    assert "busy=" in capfd.readouterr().err  # the progress bar shows the workers in use
+    again = zoo.make(method, x0=np.ones(3), bounds=(-2, 2), seed=0, popsize=8)
+    again.load_state_dict(zoo.core.checkpoint.load(ck))
+    more = zoo.minimize(slow, method=again, budget=40, workers=2, asynchronous=True)
+    assert more.nfev == 40 and more.fun <= res.fun
 
 
 def test_bad_parallel_settings_are_clear_errors():

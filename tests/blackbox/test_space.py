@@ -108,3 +108,11 @@ def test_bad_space_values_and_kinds():
         sp.encode({"lr": 0.1, "n": 0, "act": "elu", "inner": {"w": 0}})
     with pytest.raises(TypeError, match="bounds inside the space"):
         zoo.minimize(objective, method="ga", space=SPACE, bounds=(0, 1), budget=50)
+
+
+def test_every_registered_method_takes_a_space():
+    sp = {"a": Real(-2, 2), "n": Integer(0, 5), "c": Categorical(["x", "y"])}
+    for name in zoo.methods():
+        res = zoo.minimize(lambda p: p["a"] ** 2 + (p["n"] - 2) ** 2 + (p["c"] == "x"), method=name, space=sp,
+                           budget=120, seed=0)  # fmt: skip
+        assert set(res.x) == {"a", "n", "c"} and isinstance(res.x["n"], int) and res.nfev <= 120, name

@@ -66,9 +66,16 @@ class SteadyState(abc.ABC):
 
 
 def run_async(opt: Any, problem: Any, *, callback: Any = None, max_time: float | None = None,
-              progress: bool = False) -> dict[str, Any]:  # fmt: skip
-    """The steady-state loop: keep the evaluator full, tell each result as it arrives. Returns the stop reasons."""
+              progress: bool = False, checkpoint: Any = None, every: int = 100) -> dict[str, Any]:  # fmt: skip
+    """The steady-state loop: keep the evaluator full, tell each result as it arrives. Returns the stop reasons.
+
+    ``checkpoint``: the optimizer is saved every ``every`` results, when the run fails or is interrupted, and
+    at the end; the evaluations in flight at that moment are not in it (a resumed run asks new points; the run
+    log has them). An asynchronous run is not reproducible bit for bit: the order in which results arrive
+    decides the next points."""
     import time
+
+    from zoo.core import checkpoint as _checkpoint
 
     if not getattr(opt, "supports_async", False):
         raise ValueError(
@@ -110,9 +117,17 @@ def run_async(opt: Any, problem: Any, *, callback: Any = None, max_time: float |
                 if bar is not None:
                     bar.update(1)
                     bar.set_postfix(best=f"{opt.best[1]:.4g}", busy=f"{ev.busy}/{ev.capacity}", refresh=False)
+                if checkpoint is not None and opt.nit % every == 0:
+                    _checkpoint.save(checkpoint, opt.state_dict())
                 if callback is not None and callback(opt) and not reasons:
                     reasons = {"callback": True}
+    except BaseException:
+        if checkpoint is not None:
+            _checkpoint.save(checkpoint, opt.state_dict())
+        raise
     finally:
         if bar is not None:
             bar.close()
+    if checkpoint is not None:
+        _checkpoint.save(checkpoint, opt.state_dict())
     return reasons

@@ -126,16 +126,17 @@ def minimize(
     every = check_count(checkpoint_every, "checkpoint_every")
     if isinstance(method, Method) and space is not None:
         problem.setup(type(opt), None, None, {})  # the encoding of the method (its x0 and box are set)
-    problem.start(
-        opt.dim, opt.budget, opt.n_queries
-    )  # a resumed optimizer has already spent part of the budget
+    problem.start(opt.dim, opt.budget, opt.n_queries)  # a resumed optimizer has spent part of the budget
     oracle = problem
     callback = _scipy_callback(callback, problem)
     if asynchronous:
         from zoo.core.asynchronous import run_async
 
         try:
-            reasons = run_async(opt, problem, callback=callback, max_time=max_time, progress=progress)
+            reasons = run_async(
+                opt, problem, callback=callback, max_time=max_time, progress=progress, checkpoint=checkpoint,
+                every=every,
+            )  # fmt: skip
         finally:
             problem.close()
         return _result(opt, problem, reasons, {"nfev": [], "fun": [], "batch_min": []})

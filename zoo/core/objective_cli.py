@@ -126,6 +126,7 @@ def run(args: argparse.Namespace, options: dict[str, Any]) -> int:
         fun, x0, method=method, budget=args.budget, seed=args.seed, bounds=bounds if args.resume is None else None,
         space=space, vectorized=args.vectorized, options=options if args.resume is None else None,
         workers=args.workers, timeout=args.timeout, log=args.log, checkpoint=args.checkpoint,
+        asynchronous=args.asynchronous,
         checkpoint_every=1, progress=not args.quiet,
     )  # fmt: skip
     print(f"method   {res.method}   seed {res.seed}")
