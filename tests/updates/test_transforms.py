@@ -100,7 +100,7 @@ def test_apply_in_place_on_numpy_equals_the_functional_step():
     [
         (lambda: updates.clip(0.0), "max_delta"),
         (lambda: updates.clip_by_norm(-1.0), "max_norm"),
-        (lambda: updates.scale_by_learning_rate(0.0), "lr"),
+        (lambda: updates.scale_by_learning_rate(-1.0), "lr"),  # 0 is allowed (frozen, warm-up from 0)
         (lambda: updates.chain(updates.scale(1.0), "adam"), "transforms"),
         (lambda: updates.make_rule("adamw"), "unknown update rule"),
     ],

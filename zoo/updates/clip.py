@@ -33,6 +33,7 @@ class Clip(Transform):
 @dataclasses.dataclass(frozen=True)
 class ClipByNorm(Transform):
     max_norm: float
+    elementwise = False  # the norm is over the whole vector
 
     def __post_init__(self) -> None:
         _positive("max_norm", self.max_norm)
