@@ -1,6 +1,6 @@
 """The ask/tell loop with a batched objective, a checkpoint, and an exact resume.
 
-python examples/ask_tell_loop.py
+python examples/ask_tell_loop.py      # about 5 s on one CPU core
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Optimize from comparisons only: rank-sgd fed by a noisy "person" that answers a few pairwise comparisons.
 
-    python examples/rank_from_comparisons.py
+    python examples/rank_from_comparisons.py      # about 5 s on one CPU core
 
 The oracle compares every pair of the batch but flips close calls with probability 0.2, so its answers are
 sometimes cyclic, as a person's are; the optimizer counts the cycles and keeps going.

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 import zoo
 from zoo.core import checkpoint
 
-EXAMPLES = 4
+EXAMPLES = 3
 
 FUZZ = settings(
     max_examples=EXAMPLES,
