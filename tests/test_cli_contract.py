@@ -85,6 +85,12 @@ ROWS = [
     (["rank", "--new", "--auto", "orange", "--rounds", "1"], "#RRGGBB"),
     (["rank", "--new", "--problem", "zoo.functions:sphere", "--dim", "2", "--auto", "#ff8800"], "--auto"),
     (["rank", "--new", "--problem", "zoo.session.render:parse_hex", "--dim", "2"], "the function raised"),
+    (["rank", "--web", "--auto", "#ff8800"], "argument --auto"),
+    (
+        ["rank", "--web", "--problem", "zoo.session.render:colour_of", "--dim", "3"],
+        "the web page shows images",
+    ),
+    (["rank", "--web", "--port", "-1"], "argument --port"),
     (["rank", "--rounds", "0"], "argument --rounds"),
     (["rank", "--m", "0"], "argument --m"),
     (["rank", "--rounds", "x"], "argument --rounds"),

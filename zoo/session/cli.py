@@ -1,11 +1,13 @@
 """``zoo rank``: optimize something you can only judge by comparing, one ranking per round.
 
 Out of the box it finds a colour you have in mind: each round shows a few colour swatches (24-bit ANSI plus
-hex codes); you rank them best first ("3 1 4") or compare a few ("3>1, 1>4"). ``--target #ff8800`` shows a
+hex codes); you rank them best first ("3 1 4"), with ties ("3=1 4"), or compare a few ("3>1, 1>4"). ``--target #ff8800`` shows a
 reference swatch; ``--auto #ff8800`` lets a simulated person answer (a demo). Your own problem:
 ``--problem mymodule:show --dim 8``, where ``show(x)`` returns a text to print or an image array (written as
 PNG files you open). The session is saved after every round (``--session``, default ``zoo-rank-session.npz``)
-and resumes from that file when it exists (``--new`` starts over).
+and resumes from that file when it exists (``--new`` starts over; a flag that differs from the saved session is
+refused). ``--web`` answers in a local web page instead (candidates as images, ties, undo; ``--problem shape``
+is a built-in parametric shape); it prints the URL to open, with its access token.
 """
 
 from __future__ import annotations
@@ -96,6 +98,26 @@ def _cmd_rank(args: argparse.Namespace) -> int:
         problem = args.problem or "colour"
     if auto is not None and problem != "colour":
         raise ValueError("argument --auto: a simulated person answers only for the colour problem")
+    if args.web:
+        if auto is not None:
+            raise ValueError("argument --auto: the simulated person answers in the terminal, not with --web")
+        try:  # a missing extra is a one-line hint before any file is written
+            import starlette  # noqa: F401
+            import uvicorn  # noqa: F401
+        except ImportError as exc:
+            raise ImportError(
+                f"zoo rank --web needs the web extra: pip install 'zoo-dfo[web]' ({exc})"
+            ) from None
+
+        if not resume:  # the page shows images: a text problem is refused before the session file exists
+            from zoo.session.problems import BUILTIN, png_renderer
+
+            start = (
+                _parse_x0(args.x0)
+                if args.x0
+                else [0.0] * (BUILTIN[problem][0] if problem in BUILTIN else (args.dim or 1))
+            )
+            png_renderer(problem)(np.asarray(start, dtype=np.float64))
     if resume:
         print(f"resuming {path}: {session.round} round(s) answered so far (problem {problem})")
     else:
@@ -117,7 +139,7 @@ def _cmd_rank(args: argparse.Namespace) -> int:
                 raise ValueError(f"argument --x0: {exc}") from None
             raise
         print(f"new ranking session {path} (problem {problem}); answers are saved after every round")
-    if getattr(args, "web", False):
+    if args.web:
         from zoo.session.web import serve
 
         return serve(session, port=args.port)
@@ -139,7 +161,8 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--problem",
         default=None,
-        help="'colour' (default) or module:function / file.py:function returning a text or an image",
+        help="'colour' (default), 'shape' (a parametric shape) or module:function / file.py:function "
+        "returning a text, an image array or PNG bytes",
     )
     p.add_argument("--dim", type=positive_int, default=None, help="dimension of x for your own problem")
     p.add_argument("--x0", default=None, help="starting point, comma-separated (default zeros)")
@@ -160,6 +183,14 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=nonnegative_int, default=None, help="seed of a new session (default 0)")
     p.add_argument("--image-dir", default=None, help="folder for PNG candidates (default <session>-images)")
     p.add_argument("--no-color", action="store_true", help="no ANSI colour swatches (hex codes only)")
+    p.add_argument(
+        "--web",
+        action="store_true",
+        help="answer in a local web page instead (prints its URL with an access token; needs zoo-dfo[web])",
+    )
+    p.add_argument(
+        "--port", type=nonnegative_int, default=8765, help="port of --web on 127.0.0.1 (0: any free)"
+    )
     p.add_argument(
         "--option",
         "-o",

@@ -30,6 +30,7 @@ import numpy as np
 import zoo
 from zoo.core import checkpoint
 from zoo.session.answers import AnswerError, validate_answer
+from zoo.session.problems import BUILTIN
 from zoo.session.render import ColourRenderer, ImageRenderer, TextRenderer, colour_of, parse_hex
 
 FORMAT = "zoo-ranking-session/1"
@@ -100,16 +101,16 @@ class RankingSession:
         ansi: bool = True,
         renderer: Callable[[np.ndarray, dict[str, Any]], str] | None = None,
     ) -> RankingSession:
-        """A new session. ``problem``: ``"colour"`` (find a colour you have in mind; 3 numbers mapped to RGB)
-        or ``"module:function"`` whose ``function(x)`` returns a text (shown as is) or an image array
+        """A new session. ``problem``: ``"colour"`` (find a colour you have in mind; 3 numbers mapped to RGB),
+        ``"shape"`` (a parametric shape, :mod:`zoo.session.problems`) or ``"module:function"`` whose ``function(x)`` returns a text (shown as is) or an image array
         (written as PNG); ``renderer`` (Python API) overrides how candidates are shown."""
         if target is not None:
             parse_hex(target)  # fail early on a malformed colour
         opts = {**PERSON_DEFAULTS, **(options or {})}
-        if problem == "colour":
-            if dim not in (None, COLOUR_DIM):
-                raise ValueError(f"the colour problem has dim {COLOUR_DIM} (R, G, B), got dim={dim}")
-            dim = COLOUR_DIM
+        if problem in BUILTIN:
+            if dim not in (None, BUILTIN[problem][0]):
+                raise ValueError(f"the {problem} problem has dim {BUILTIN[problem][0]}, got dim={dim}")
+            dim = BUILTIN[problem][0]
         elif renderer is None:
             load_callable(problem)  # validate now rather than at the first round
         if x0 is None:
@@ -120,7 +121,7 @@ class RankingSession:
         if x0.ndim != 1 or not len(x0) or not np.isfinite(x0).all():
             raise ValueError(f"x0 must be a non-empty list of finite numbers, got {x0.tolist()}")
         if dim is not None and len(x0) != dim:
-            what = "the colour problem" if problem == "colour" else f"dim={dim}"
+            what = f"the {problem} problem" if problem in BUILTIN else f"dim={dim}"
             raise ValueError(f"x0 has {len(x0)} number(s) but {what} needs {dim}")
         opt = zoo.make("rank-sgd", x0=x0, seed=seed, **opts)
         meta = {
@@ -316,6 +317,8 @@ def _renderer_for(meta: dict[str, Any]) -> Callable[[np.ndarray, dict[str, Any]]
     if meta["problem"] == "colour":
         target = parse_hex(meta["target"]) if meta.get("target") else None
         return ColourRenderer(target, ansi=bool(meta.get("ansi", True)))
+    if meta["problem"] in BUILTIN:
+        return ImageRenderer(BUILTIN[meta["problem"]][1], meta["image_dir"])
     fn = load_callable(meta["problem"])
     try:
         sample = fn(np.asarray(meta["x0"], dtype=np.float64))
