@@ -8,7 +8,16 @@ import numpy as np
 import pytest
 
 from zoo.federated import FZooS, Scaffold, Simulator, make_algorithm, problems
-from zoo.federated.algorithms.surrogate import gp_mean_gradient, nearest, rff_basis, rff_fit, rff_gradient
+from zoo.federated.algorithms.surrogate import (
+    fit_hypers,
+    gp_mean_gradient,
+    median_distance,
+    rff_basis,
+    rff_fit,
+    rff_gradient,
+    sq_dists,
+    standardize,
+)
 
 
 @pytest.mark.parametrize("name", ["fedzo", "fedprox", "scaffold", "scaffold1", "fzoos"])
@@ -18,14 +27,35 @@ def test_every_algorithm_decreases_F(name):
     assert h.gap()[-1] < 0.5 * h.gap()[0]
 
 
-def test_gp_gradient_of_a_linear_function_in_the_data_span():
+def test_gp_gradient_of_a_linear_function_in_the_data_span_and_padding_is_ignored():
     rng = np.random.default_rng(0)
-    d = 6
+    d, W = 6, 40
     a = rng.standard_normal(d)
-    x = rng.standard_normal(d)
-    Z = x + 0.05 * rng.standard_normal((40, d))  # more points than dimensions: the span is everything
-    g = gp_mean_gradient(x, Z, Z @ a + 3.0, lengthscale=5.0, noise=1e-10)
-    np.testing.assert_allclose(g, a, rtol=1e-3, atol=1e-3)
+    x = rng.standard_normal((2, d))
+    Z = x[:, None, :] + 0.05 * rng.standard_normal((2, W, d))  # more points than dimensions: the span is all
+    y = Z @ a + 3.0
+    mask = np.ones((2, W), dtype=bool)
+    mask[1, :10] = False  # client 1: 10 rows of padding, filled with junk that must not matter
+    Z[1, :10], y[1, :10] = 1e3, np.nan
+    g, _ = gp_mean_gradient(x, Z, np.nan_to_num(y), mask, mult=np.full(2, 50.0), noise=np.full(2, 1e-10))
+    np.testing.assert_allclose(g, np.stack([a, a]), rtol=1e-3, atol=1e-3)
+    g1, _ = gp_mean_gradient(
+        x[1:], Z[1:, 10:], y[1:, 10:], mask[1:, 10:], np.full(1, 50.0), np.full(1, 1e-10)
+    )
+    np.testing.assert_allclose(g[1], g1[0], rtol=1e-8)
+
+
+def test_hyper_parameters_come_from_the_window():
+    rng = np.random.default_rng(1)
+    Z = rng.standard_normal((2, 30, 3)) * np.array([1.0, 10.0])[:, None, None]  # two scales
+    D2 = sq_dists(Z, Z)
+    med = median_distance(D2, np.ones((2, 30), dtype=bool))
+    assert 8 < med[1] / med[0] < 12  # the median heuristic follows the data's scale
+    smooth = np.sin(Z[..., 0] / np.array([1.0, 10.0])[:, None])
+    noisy = smooth + np.array([0.0, 0.5])[:, None] * rng.standard_normal((2, 30))
+    yn, _, _ = standardize(noisy, np.ones((2, 30), dtype=bool))
+    _, noise = fit_hypers(D2, yn, np.ones((2, 30), dtype=bool))
+    assert noise[1] > noise[0]  # the marginal likelihood finds the noise where there is noise
 
 
 def test_rff_gradient_is_the_derivative_of_the_rff_function():
@@ -36,7 +66,7 @@ def test_rff_gradient_is_the_derivative_of_the_rff_function():
     x = np.random.default_rng(2).standard_normal(d)
     h = 1e-6
     fd = np.array([(f(x + h * e) - f(x - h * e)) / (2 * h) for e in np.eye(d)])
-    np.testing.assert_allclose(rff_gradient(W, b, nu, x), fd, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(rff_gradient(W, b, nu, x[None])[0], fd, rtol=1e-6, atol=1e-8)
     again = rff_basis(3, M, d, lengthscale=1.5)  # the shared seed rebuilds the same features
     assert np.array_equal(again[0], W) and np.array_equal(again[1], b)
 
@@ -45,27 +75,51 @@ def test_rff_fit_recovers_a_function_in_its_span():
     d, M = 3, 40
     W, b = rff_basis(0, M, d, 1.0)
     nu_true = np.random.default_rng(0).standard_normal(M)
-    X = np.random.default_rng(1).standard_normal((200, d))
+    X = np.random.default_rng(1).standard_normal((1, 200, d))
     y = math.sqrt(2.0 / M) * np.cos(X @ W.T + b) @ nu_true + 7.0
-    nu = rff_fit(W, b, X, y, noise=1e-10)
-    x = np.zeros(d)
-    np.testing.assert_allclose(rff_gradient(W, b, nu, x), rff_gradient(W, b, nu_true, x), rtol=0.03, atol=0.01)
+    nu = rff_fit(W, b, X, y, np.ones((1, 200), dtype=bool), noise=1e-10)
+    x = np.zeros((1, d))
+    np.testing.assert_allclose(
+        rff_gradient(W, b, nu, x), rff_gradient(W, b, nu_true, x), rtol=0.03, atol=0.01
+    )
 
 
-def test_nearest_picks_the_closest_points():
-    X = np.arange(10.0)[:, None] * np.ones((1, 2))
-    assert sorted(nearest(np.array([3.1, 3.1]), X, 3).tolist()) == [2, 3, 4]
-    assert len(nearest(np.zeros(2), X[:2], 5)) == 2
+def test_fzoos_window_is_bounded_and_the_rff_seed_comes_from_the_run_seed():
+    p = problems.quadratic(dim=8, n_clients=3, seed=0)
+    sim = Simulator(p, FZooS(local_steps=4, window=12), seed=0)
+    sim.run(3)
+    assert all(len(s["y"]) == 12 for s in sim.engine.states.values())
+    other = Simulator(p, FZooS(local_steps=4, window=12), seed=1)
+    assert sim.server["rff"][1] != other.server["rff"][1]
+
+
+class Diverging:
+    """A client objective of huge scale: FZooS's adaptive steps keep it finite where SGD blew up."""
+
+    def __call__(self, X):
+        return 1e6 * np.sum(np.atleast_2d(X) ** 4, axis=1)
+
+
+def test_fzoos_holds_up_off_the_quadratic():
+    p = problems.rosenbrock(dim=10, n_clients=4, seed=3)
+    h = Simulator(p, FZooS(local_steps=5), seed=0).run(6)
+    assert np.all(np.isfinite(h.F)) and h.F[-1] < 0.1 * h.F[0]
+    from zoo.federated import FederatedProblem
+
+    h = Simulator(FederatedProblem([Diverging()] * 2, x0=np.full(5, 2.0)), FZooS(local_steps=5), seed=0).run(
+        4
+    )
+    assert np.all(np.isfinite(h.F)) and h.F[-1] < h.F[0]
 
 
 def test_fzoos_sends_nu_and_corrects_after_the_lengthscale_is_shared():
     p = problems.quadratic(dim=10, n_clients=3, seed=0)
     algo = FZooS(local_steps=2, n_features=32)
+    assert "rff" not in algo.broadcast(algo.init_server(p.x0, 0), 0)
     sim = Simulator(p, algo, seed=0)
     sim.run(3)
-    assert sim.server["rff_ls"][0] > 0 and np.any(sim.server["nu"] != 0)
-    assert "rff_ls" in algo.broadcast({**sim.server, "ls_round": 0}, 1)
-    assert "rff_ls" not in algo.broadcast(sim.server, 3)
+    assert sim.server["rff"][0] > 0 and np.any(sim.server["nu"] != 0)
+    assert {"x", "nu", "rff"} == set(algo.broadcast(sim.server, 3))
 
 
 def test_scaffold_option_1_pays_for_its_fresh_estimate():
@@ -84,6 +138,8 @@ def test_scaffold_option_1_pays_for_its_fresh_estimate():
         ("fedprox", {"prox": -0.1}, ValueError, "prox"),
         ("scaffold", {"option": 3}, ValueError, "option"),
         ("fzoos", {"n_features": 0}, ValueError, "n_features"),
+        ("fzoos", {"window": 3}, ValueError, "window must hold"),
+        ("fzoos", {"shrink": 1.5}, ValueError, "shrink"),
         ("fzoos", {"update": "newton"}, ValueError, "unknown update rule"),
     ],
 )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from zoo.federated import Simulator, make_algorithm, problems
+from tests.federated import faulty
+from zoo.federated import FederatedProblem, FedZO, Simulator, make_algorithm, problems
 
 pytest.importorskip("flwr", reason="the flower engine needs the federated extra")
 pytest.importorskip("ray", reason="Flower's simulation runtime runs on ray")
@@ -21,3 +22,20 @@ def test_flower_equals_local():
     np.testing.assert_array_equal(flower.bytes_down, local.bytes_down)
     with pytest.raises(RuntimeError, match="inside Simulator.run"):
         Simulator(p, "fedzo", engine="flower", seed=0).step()
+
+
+def test_flower_faults_are_honest():
+    # each client app enforces the timeout on its own work, so late and hung clients reply with their queries
+    import ray
+
+    ray.cloudpickle.register_pickle_by_value(faulty)
+    clients = [faulty.good, faulty.good, faulty.raises, faulty.nan, faulty.hangs, faulty.wrong_shape, faulty.good]
+    p = FederatedProblem(clients, dim=faulty.D)
+    options = {"timeout": 1.0, "check_dimensions": False, "availability": [1, 1, 1, 1, 1, 1, 0]}
+    h = Simulator(p, FedZO(local_steps=2, q=2), engine="flower", seed=0, evaluate=faulty.evaluator_that_raises,
+                  **options).run(1)
+    faulty.check_fault_round(h, "flower")
+    assert h.rounds[1]["F_error"] == "ZeroDivisionError: the evaluator broke"
+    local = Simulator(p, FedZO(local_steps=2, q=2), seed=0, **options).run(1)
+    np.testing.assert_array_equal(h.rounds[1]["client_queries"], local.rounds[1]["client_queries"])
+    assert h.faults[1] == local.faults[1]

@@ -7,9 +7,30 @@ import sys
 import numpy as np
 import pytest
 
-from zoo.federated import FederatedProblem, Simulator, make_algorithm, problems
+from tests.federated import faulty
+from zoo.federated import FederatedProblem, FedZO, Simulator, make_algorithm, problems
 
 ray = pytest.importorskip("ray", reason="the ray engine needs the federated extra")
+
+
+def test_ray_faults_are_honest_and_the_engine_shuts_down_the_ray_it_started():
+    # first in the module: no Ray is running yet, so the engine starts (and must stop) its own
+    ray.cloudpickle.register_pickle_by_value(faulty)
+    assert not ray.is_initialized()
+    clients = [faulty.good, faulty.good, faulty.raises, faulty.nan, faulty.hangs, faulty.wrong_shape, faulty.good]
+    p = FederatedProblem(clients, dim=faulty.D)
+    with Simulator(p, FedZO(local_steps=2, q=2), engine="ray", seed=0, timeout=1.0, check_dimensions=False,
+                   availability=[1, 1, 1, 1, 1, 1, 0], evaluate=faulty.evaluator_that_raises,
+                   engine_options={"actors": 2, "num_cpus": 1}) as sim:
+        h = sim.run(1)  # the timeout is the clients' work: actor start-up (seconds here) does not count
+        assert ray.is_initialized()
+    assert not ray.is_initialized()
+    faulty.check_fault_round(h, "ray")
+    assert h.rounds[1]["F_error"] == "ZeroDivisionError: the evaluator broke"
+    local = Simulator(p, FedZO(local_steps=2, q=2), seed=0, timeout=1.0, check_dimensions=False,
+                      availability=[1, 1, 1, 1, 1, 1, 0]).run(1)
+    np.testing.assert_array_equal(h.rounds[1]["client_queries"], local.rounds[1]["client_queries"])
+    assert h.faults[1] == local.faults[1]
 
 
 @pytest.fixture(scope="module")

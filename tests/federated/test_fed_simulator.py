@@ -72,7 +72,7 @@ def test_bytes_each_way():
     m = 64
     h = Simulator(p, FZooS(local_steps=2, n_features=m), seed=0).run(3)
     assert h.bytes_up[2] == 3 * 8 * (D + m)  # x_i and nu_i
-    assert h.bytes_down[3] == 3 * 8 * (D + m)  # x and the averaged nu
+    assert h.bytes_down[3] == 3 * 8 * (D + m + 2)  # x, the averaged nu, the RFF lengthscale and seed
 
 
 def test_client_that_raises_is_a_recorded_fault_and_left_out():
@@ -84,7 +84,8 @@ def test_client_that_raises_is_a_recorded_fault_and_left_out():
     p = FederatedProblem([good, broken], dim=D)
     h = Simulator(p, FedZO(local_steps=2, q=2), seed=0, check_dimensions=False).run(2)
     assert h.faults[1] == [(1, "raised RuntimeError: sensor offline")]
-    assert np.isnan(h.F[1])  # the report cannot evaluate F either; the run goes on
+    # the report leaves the broken client out (recorded) instead of turning F into NaN
+    assert np.isfinite(h.F[1]) and h.rounds[1]["F_missing"] == [1]
     # the aggregate is the good client's iterate alone, not diluted by the broken one
     alone = Simulator(FederatedProblem([Counting(np.ones(D))], dim=D), FedZO(local_steps=2, q=2), seed=0).run(2)
     assert np.array_equal(alone.x, h.x)
@@ -128,11 +129,12 @@ def test_dropout_and_sampling():
 
 def test_late_client_is_recorded():
     def slow(X):
-        time.sleep(0.02)
+        time.sleep(1.5)
         return np.sum(np.atleast_2d(X) ** 2, axis=1)
 
+    # margins wide enough for a busy machine: the fast client's calls take microseconds, the slow one 1.5 s
     p = FederatedProblem([Counting(np.zeros(D)), slow], dim=D)
-    h = Simulator(p, FedZO(local_steps=1, q=2), seed=0, timeout=0.01).run(1)
+    h = Simulator(p, FedZO(local_steps=1, q=2), seed=0, timeout=1.0, check_dimensions=False).run(1)
     assert len(h.faults[1]) == 1 and h.faults[1][0][0] == 1 and h.faults[1][0][1].startswith("late")
 
 

@@ -18,11 +18,16 @@ from zoo.federated.algorithms import (
     Scaffold,
     make_algorithm,
 )
+from zoo.federated.engines.local import AlgorithmDiverged
+from zoo.federated.history import History
 from zoo.federated.problems import FederatedProblem
-from zoo.federated.simulator import History, Simulator
+from zoo.federated.schedule import Clock
+from zoo.federated.simulator import Simulator
 
 __all__ = [
     "ALGORITHMS",
+    "AlgorithmDiverged",
+    "Clock",
     "FZooS",
     "FedProx",
     "FedZO",

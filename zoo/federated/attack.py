@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.federated.problems import FederatedProblem
+from zoo.federated.problems import FederatedProblem, WeightedSum
 
 N_CLASSES = 10
 
@@ -151,4 +151,5 @@ def attack_problem(n_clients: int = 10, epsilon: float = 0.3, image: int = 0, se
     return FederatedProblem(
         losses, None, x0=np.zeros(d), bounds=(np.full(d, -epsilon), np.full(d, epsilon)),
         name=f"attack-digits-{n_clients}clients", success=MostFooled(losses),
+        evaluator=WeightedSum(list(losses), np.full(n_clients, 1.0 / n_clients)),
     )

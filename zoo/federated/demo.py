@@ -22,8 +22,7 @@ def _demo(out: Path, quick: bool) -> None:
           f"F(x0) - F* = {problem.global_value(problem.x0) - problem.f_min:.4g}")
     runs = {}
     for name in ("fedzo", "fzoos"):
-        options = {"n_nearest": 100, "n_features": 100} if quick and name == "fzoos" else {}
-        hist = Simulator(problem, make_algorithm(name, **options), seed=0).run(rounds)
+        hist = Simulator(problem, make_algorithm(name), seed=0).run(rounds)
         runs[name] = hist
         print(f"   {name:<7} F - F* = {hist.gap()[-1]:.4g}   client queries {int(hist.queries[-1])}   "
               f"upload {int(hist.bytes_up[-1]) // 5} B per client per round")

@@ -10,6 +10,7 @@ Built-ins:
   by a Dirichlet draw (concentration ``(1 - h) / h`` for heterogeneity ``h``) and the client optima are spread
   by ``h``; its minimum ``F*`` is known in closed form.
 - :func:`ackley`, :func:`levy`: ``f_i(x) = s_i * g(x - shift_i)`` with client-specific shifts and scales.
+- :func:`rosenbrock`: a shifted, scaled Rosenbrock mixture with unequal client weights.
 - :func:`attack` (in :mod:`zoo.federated.attack`): a black-box adversarial perturbation against 10 classifiers.
 """
 
@@ -44,6 +45,7 @@ class FederatedProblem:
     f_min: float | None = None
     batched: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
     success: Callable[[np.ndarray], bool] | None = None  # e.g. "the attack fools most classifiers"
+    evaluator: Callable[[np.ndarray], float] | None = None  # the report's F(x), separate from the clients
 
     def __post_init__(self) -> None:
         self.objectives = list(self.objectives)
@@ -67,11 +69,26 @@ class FederatedProblem:
                 raise ValueError("give x0 or dim")
             self.x0 = np.zeros(int(self.dim))
         self.x0 = np.asarray(self.x0, dtype=np.float64).reshape(-1)
+        if not np.all(np.isfinite(self.x0)):
+            raise ValueError(f"x0 must be finite; got non-finite entries at {np.flatnonzero(~np.isfinite(self.x0))[:8].tolist()}")
         if self.dim is not None and int(self.dim) != self.x0.size:
             raise ValueError(f"dim={self.dim} disagrees with x0 of size {self.x0.size}")
         self.dim = int(self.x0.size)
         if self.bounds is not None:
-            lo, hi = (np.broadcast_to(np.asarray(b, dtype=np.float64), (self.dim,)).copy() for b in self.bounds)
+            if len(self.bounds) != 2:
+                raise ValueError(f"bounds must be a pair (lower, upper), got {len(self.bounds)} items")
+            try:
+                lo, hi = (np.broadcast_to(np.asarray(b, dtype=np.float64), (self.dim,)).copy() for b in self.bounds)
+            except ValueError as exc:
+                raise ValueError(f"bounds must be numbers or arrays of length {self.dim}: {exc}") from exc
+            if np.any(np.isnan(lo)) or np.any(np.isnan(hi)):
+                raise ValueError("bounds must not contain NaN")
+            if np.any(lo > hi):
+                k = np.flatnonzero(lo > hi)
+                raise ValueError(f"bounds: lower > upper at coordinates {k[:8].tolist()} "
+                                 f"(e.g. {lo[k[0]]} > {hi[k[0]]})")
+            if np.any(self.x0 < lo) or np.any(self.x0 > hi):
+                raise ValueError("x0 lies outside the bounds")
             self.bounds = (lo, hi)
 
     @property
@@ -98,6 +115,32 @@ class FederatedProblem:
         if self.batched is not None:
             vals = self.batched(np.arange(self.n_clients), np.broadcast_to(X, (self.n_clients, 1, self.dim)))
             return float(self.weights @ vals[:, 0])
+        return float(sum(w * float(np.asarray(f(X)).reshape(-1)[0]) for w, f in zip(self.weights, self.objectives)))
+
+
+@dataclasses.dataclass
+class GroupValue:
+    """``F(x) = sum_i w_i f_i(x)`` computed from a vectorized client group: the built-ins' report evaluator,
+    separate from the client objectives (which the simulator may wrap, time out or corrupt)."""
+
+    group: Any
+    weights: np.ndarray
+
+    def __call__(self, x: np.ndarray) -> float:
+        n = len(self.weights)
+        X = np.broadcast_to(np.asarray(x, dtype=np.float64).reshape(1, -1), (n, 1, np.size(x)))
+        return float(self.weights @ self.group(np.arange(n), X)[:, 0])
+
+
+@dataclasses.dataclass
+class WeightedSum:
+    """``F(x) = sum_i w_i f_i(x)`` over plain objectives (a report evaluator)."""
+
+    objectives: list[Objective]
+    weights: np.ndarray
+
+    def __call__(self, x: np.ndarray) -> float:
+        X = np.asarray(x, dtype=np.float64).reshape(1, -1)
         return float(sum(w * float(np.asarray(f(X)).reshape(-1)[0]) for w, f in zip(self.weights, self.objectives)))
 
 
@@ -154,7 +197,7 @@ def quadratic(
     f_star = float(w @ group(np.arange(n_clients), np.broadcast_to(x_star, (n_clients, 1, dim)))[:, 0])
     return FederatedProblem(
         [group.client(i) for i in range(n_clients)], w, x0=np.zeros(dim), name=f"quadratic-d{dim}",
-        f_min=f_star, batched=group,
+        f_min=f_star, batched=group, evaluator=GroupValue(group, w),
     )
 
 
@@ -187,7 +230,8 @@ def _shifted(function: str, dim: int, n_clients: int, heterogeneity: float, seed
     group = ShiftedClients(function, shift, scale)
     x0 = g.argmin(dim) + x0_scale * rng.standard_normal(dim)
     return FederatedProblem(
-        [group.client(i) for i in range(n_clients)], None, x0=x0, name=f"{function}-d{dim}", batched=group
+        [group.client(i) for i in range(n_clients)], None, x0=x0, name=f"{function}-d{dim}", batched=group,
+        evaluator=GroupValue(group, np.full(n_clients, 1.0 / n_clients)),
     )
 
 
@@ -201,6 +245,20 @@ def levy(dim: int = 30, n_clients: int = 10, heterogeneity: float = 0.5, seed: i
     return _shifted("levy", dim, n_clients, heterogeneity, seed, x0_scale=3.0)
 
 
+def rosenbrock(dim: int = 20, n_clients: int = 8, heterogeneity: float = 0.3, seed: int = 0) -> FederatedProblem:
+    """A Rosenbrock mixture with unequal client weights: ``f_i(x) = s_i * rosenbrock(x - shift_i)``, client
+    weights from a Dirichlet(1) draw (so some clients count several times more than others), x0 at -1 + noise.
+    """
+    if not heterogeneity >= 0:
+        raise ValueError(f"heterogeneity must be >= 0, got {heterogeneity}")
+    p = _shifted("rosenbrock", dim, n_clients, heterogeneity, seed, x0_scale=0.5)
+    rng = np.random.default_rng([seed, 0xF0E])
+    w = rng.dirichlet(np.ones(n_clients))
+    p.x0 = p.x0 - 2.0  # start across the valley from the optima (near x = 1)
+    return FederatedProblem(p.objectives, w, x0=p.x0, name=f"rosenbrock-mixture-d{dim}", batched=p.batched,
+                            evaluator=GroupValue(p.batched, w / w.sum()))
+
+
 def attack(n_clients: int = 10, epsilon: float = 0.3, image: int = 0, seed: int = 0) -> FederatedProblem:
     """Black-box adversarial attack on scikit-learn digits (see :mod:`zoo.federated.attack`)."""
     from zoo.federated.attack import attack_problem
@@ -209,7 +267,7 @@ def attack(n_clients: int = 10, epsilon: float = 0.3, image: int = 0, seed: int 
 
 
 BUILTINS: dict[str, Callable[..., FederatedProblem]] = {
-    "quadratic": quadratic, "ackley": ackley, "levy": levy, "attack": attack,
+    "quadratic": quadratic, "ackley": ackley, "levy": levy, "rosenbrock": rosenbrock, "attack": attack,
 }
 
 

@@ -1,15 +1,24 @@
-"""Surrogates of FZooS: a local GP on the nearest history points, and random Fourier features.
+"""Surrogates of FZooS, batched over clients: a GP on each client's trajectory window, and random Fourier features.
 
-GP posterior mean (RBF kernel ``k(x, z) = exp(-||x - z||^2 / (2 l^2))``, noise ``s2``, constant prior mean
-``m`` = mean of the selected values):
+Every function takes a leading client axis ``C`` so that a round of 1,000 clients is a handful of batched
+matrix operations, not a Python loop. A window holds up to ``W`` points per client; ``mask`` (C, W) marks the
+filled rows (the others are padding that the formulas ignore exactly: their kernel rows are the identity, their
+values 0, their weights 0).
 
-    mu(x) = m + k(x, Z) (K + s2 I)^-1 (y - m)
-    grad mu(x) = sum_j alpha_j k(x, z_j) (z_j - x) / l^2,      alpha = (K + s2 I)^-1 (y - m)
+GP posterior mean (RBF kernel ``k(x, z) = exp(-||x - z||^2 / (2 l^2))``, noise ``s2``, values standardized with
+the window's mean and standard deviation):
 
-Random Fourier features (Rahimi & Recht 2007), shared by all clients through one seed:
-``phi(z) = sqrt(2/M) cos(W z + b)``, ``W ~ N(0, I / l^2)`` of shape (M, d), ``b ~ U(0, 2 pi)``.
-A client fits ``f_hat_i(z) = ybar_i + phi(z) . nu_i`` (Bayesian linear regression, the GP posterior mean of the
-RFF kernel) and the gradient is ``grad f_hat(z) = -sqrt(2/M) sum_j nu_j sin(w_j . z + b_j) w_j``.
+    mu(x) = m + s k(x, Z) (K + s2 I)^-1 (y - m) / s
+    grad mu(x) = s sum_j alpha_j k(x, z_j) (z_j - x) / l^2,      alpha = (K + s2 I)^-1 (y - m) / s
+
+Hyper-parameters from each client's own window: the lengthscale by the median heuristic (``l`` = a multiple of
+the median pairwise distance of the window, Garreau et al. 2017), the multiple and the noise chosen by the
+marginal likelihood over a small grid (a few batched Cholesky factorizations).
+
+Random Fourier features (Rahimi & Recht 2007), shared by all parties through one seed drawn from the run seed:
+``phi(z) = sqrt(2/M) cos(W z + b)``, ``W ~ N(0, I / l^2)`` of shape (M, d), ``b ~ U(0, 2 pi)``. A client fits
+``f_hat_i(z) = ybar_i + phi(z) . nu_i`` (ridge regression in the dual form, the GP posterior mean of the RFF
+kernel) and ``grad f_hat(z) = -sqrt(2/M) sum_j nu_j sin(w_j . z + b_j) w_j``.
 """
 
 from __future__ import annotations
@@ -18,76 +27,130 @@ import math
 
 import numpy as np
 
-
-def gp_mean_gradient(x: np.ndarray, Z: np.ndarray, y: np.ndarray, lengthscale: float,
-                     noise: float = 1e-6) -> np.ndarray:
-    """Gradient at ``x`` of the GP posterior mean fitted on ``(Z, y)`` (values standardized inside)."""
-    ym = float(y.mean())
-    ys = float(y.std()) or 1.0
-    yn = (y - ym) / ys
-    sq = np.einsum("ij,ij->i", Z, Z)
-    D2 = np.maximum(sq[:, None] + sq[None, :] - 2.0 * (Z @ Z.T), 0.0)
-    K = np.exp(-0.5 * D2 / lengthscale**2)
-    K[np.diag_indices_from(K)] += noise
-    alpha = _spd_solve(K, yn)
-    diff = Z - x
-    kx = np.exp(-0.5 * np.einsum("ij,ij->i", diff, diff) / lengthscale**2)
-    return ys * ((alpha * kx) @ diff) / lengthscale**2
+LENGTH_GRID = (0.5, 1.0, 2.0)  # multiples of the median pairwise distance
+NOISE_GRID = (1e-6, 1e-3, 1e-1)  # noise variances of the standardized values
 
 
-def _spd_solve(K: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Solve ``K a = y`` for a symmetric positive definite ``K`` (Cholesky; LU if scipy is missing or the
-    factorization fails numerically)."""
-    try:
-        from scipy.linalg import cho_factor, cho_solve
-
-        return cho_solve(cho_factor(K, check_finite=False), y, check_finite=False)
-    except (ImportError, np.linalg.LinAlgError):
-        return np.linalg.solve(K, y)
+def sq_dists(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """``||a_i - b_j||^2`` for stacks ``A`` (C, n, d) and ``B`` (C, m, d) -> (C, n, m)."""
+    a = np.einsum("cnd,cnd->cn", A, A)
+    b = np.einsum("cmd,cmd->cm", B, B)
+    return np.maximum(a[:, :, None] + b[:, None, :] - 2.0 * (A @ B.transpose(0, 2, 1)), 0.0)
 
 
-def nearest(x: np.ndarray, X: np.ndarray, n: int) -> np.ndarray:
-    """Indices of the ``n`` history points nearest to ``x`` (all of them if there are fewer)."""
-    if len(X) <= n:
-        return np.arange(len(X))
-    diff = X - x
-    d2 = np.einsum("ij,ij->i", diff, diff)
-    return np.argpartition(d2, n - 1)[:n]
+def standardize(y: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``((y - m) / s`` on the filled rows (0 elsewhere), ``m``, ``s``) per client."""
+    k = np.maximum(mask.sum(axis=1), 1)
+    m = np.where(mask, y, 0.0).sum(axis=1) / k
+    var = np.where(mask, (y - m[:, None]) ** 2, 0.0).sum(axis=1) / k
+    s = np.sqrt(var)
+    s = np.where(s > 0, s, 1.0)
+    return np.where(mask, (y - m[:, None]) / s[:, None], 0.0), m, s
 
 
-_BASIS: dict[tuple[int, int, int, float], tuple[np.ndarray, np.ndarray]] = {}
+def median_distance(D2: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Median pairwise distance between the filled rows of each window (C,); 1 where fewer than 2 points."""
+    C, W, _ = D2.shape
+    if W > 1 and mask.all():  # full windows (every round after the first): no padding to skip
+        iu, ju = np.triu_indices(W, 1)
+        med = np.median(np.sqrt(D2[:, iu, ju]), axis=1)
+        return np.where(med > 0, med, 1.0)
+    pair = mask[:, :, None] & mask[:, None, :] & ~np.eye(W, dtype=bool)[None]
+    vals = np.where(pair, np.sqrt(D2), np.nan).reshape(C, -1)
+    with np.errstate(all="ignore"):
+        med = np.nanmedian(vals, axis=1) if np.any(pair) else np.full(C, np.nan)
+    return np.where(np.isfinite(med) & (med > 0), med, 1.0)
+
+
+def _kernel(D2: np.ndarray, mask: np.ndarray, ls: np.ndarray, noise: np.ndarray) -> np.ndarray:
+    pair = mask[:, :, None] & mask[:, None, :]
+    K = np.where(pair, np.exp(-0.5 * D2 / (ls[:, None, None] ** 2)), 0.0)
+    W = D2.shape[1]
+    diag = np.where(mask, noise[:, None], 1.0)  # padding rows: the identity, uncorrelated with everything
+    K[:, np.arange(W), np.arange(W)] += diag
+    return K
+
+
+def _cholesky(K: np.ndarray) -> np.ndarray:
+    """Batched Cholesky, adding jitter to the diagonal if a factorization fails numerically."""
+    jitter = 0.0
+    eye = np.eye(K.shape[-1])
+    for _ in range(6):
+        try:
+            return np.linalg.cholesky(K + jitter * eye)
+        except np.linalg.LinAlgError:
+            jitter = 1e-8 if jitter == 0.0 else jitter * 100.0
+    raise np.linalg.LinAlgError("the GP kernel matrix is not positive definite even with jitter 1e2")
+
+
+def _solve(L: np.ndarray, y: np.ndarray) -> np.ndarray:
+    z = np.linalg.solve(L, y[..., None])
+    return np.linalg.solve(L.transpose(0, 2, 1), z)[..., 0]
+
+
+def fit_hypers(D2: np.ndarray, yn: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per client, the (lengthscale multiple, noise) of the grids with the largest log marginal likelihood
+    ``-1/2 y^T K^-1 y - sum log diag(L)`` on the filled rows (the padding adds 0 to both terms)."""
+    med = median_distance(D2, mask)
+    C = D2.shape[0]
+    best = np.full(C, -np.inf)
+    mult, noise = np.ones(C), np.full(C, NOISE_GRID[0])
+    for a in LENGTH_GRID:
+        for s2 in NOISE_GRID:
+            L = _cholesky(_kernel(D2, mask, a * med, np.full(C, s2)))
+            alpha = _solve(L, yn)
+            logdet = np.log(np.diagonal(L, axis1=1, axis2=2)).sum(axis=1)
+            ll = -0.5 * np.einsum("cw,cw->c", yn, alpha) - logdet
+            better = ll > best
+            best, mult, noise = (
+                np.where(better, ll, best),
+                np.where(better, a, mult),
+                np.where(better, s2, noise),
+            )
+    return mult, noise
+
+
+def gp_mean_gradient(
+    x: np.ndarray, Z: np.ndarray, y: np.ndarray, mask: np.ndarray, mult: np.ndarray, noise: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gradient at ``x`` (C, d) of each client's GP posterior mean on its window ``(Z, y)`` (C, W, d), (C, W),
+    with lengthscale ``mult`` x the window's median pairwise distance. Returns ``(grad (C, d), lengthscale)``."""
+    D2 = sq_dists(Z, Z)
+    ls = mult * median_distance(D2, mask)
+    yn, _, s = standardize(y, mask)
+    alpha = _solve(_cholesky(_kernel(D2, mask, ls, noise)), yn)
+    diff = Z - x[:, None, :]
+    kx = np.where(mask, np.exp(-0.5 * np.einsum("cwd,cwd->cw", diff, diff) / ls[:, None] ** 2), 0.0)
+    grad = np.einsum("cw,cwd->cd", alpha * kx, diff) * (s / ls**2)[:, None]
+    return grad, ls
 
 
 def rff_basis(seed: int, n_features: int, dim: int, lengthscale: float) -> tuple[np.ndarray, np.ndarray]:
     """``(W, b)`` drawn from the shared seed: every client and the server rebuild the same features."""
-    key = (seed, n_features, dim, lengthscale)
-    if key not in _BASIS:
-        if len(_BASIS) > 8:
-            _BASIS.clear()
-        _BASIS[key] = _draw_basis(seed, n_features, dim, lengthscale)
-    return _BASIS[key]
-
-
-def _draw_basis(seed: int, n_features: int, dim: int, lengthscale: float) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.Generator(np.random.PCG64([seed, 0xF0F]))
+    rng = np.random.Generator(np.random.PCG64([int(seed), 0xF0F]))
     W = rng.standard_normal((n_features, dim)) / lengthscale
     b = rng.uniform(0.0, 2.0 * math.pi, n_features)
     return W, b
 
 
-def rff_fit(W: np.ndarray, b: np.ndarray, X: np.ndarray, y: np.ndarray, noise: float = 1e-3) -> np.ndarray:
-    """Weights ``nu`` of ``f(z) ~ mean(y) + phi(z) . nu`` (ridge in the dual form, an n x n solve)."""
+def rff_fit(
+    W: np.ndarray, b: np.ndarray, X: np.ndarray, y: np.ndarray, mask: np.ndarray, noise: float = 1e-3
+) -> np.ndarray:
+    """Weights ``nu`` (C, M) of ``f(z) ~ mean(y) + phi(z) . nu`` on each client's filled rows (ridge in the dual
+    form: a W x W solve per client; the prior ``nu ~ N(0, s^2 I)`` scales with the values' spread ``s``)."""
     M = W.shape[0]
-    Phi = math.sqrt(2.0 / M) * np.cos(X @ W.T + b)  # (n, M)
-    yc = y - y.mean()
-    scale = float(yc.std()) or 1.0  # prior nu ~ N(0, scale^2 I): the noise is relative to the signal
-    A = Phi @ Phi.T
-    A[np.diag_indices_from(A)] += noise
-    return Phi.T @ np.linalg.solve(A, yc / scale) * scale
+    Phi = math.sqrt(2.0 / M) * np.cos(X @ W.T + b) * mask[:, :, None]  # (C, W, M), padding rows 0
+    yn, _, s = standardize(y, mask)
+    A = Phi @ Phi.transpose(0, 2, 1)
+    n = A.shape[1]
+    A[:, np.arange(n), np.arange(n)] += np.where(mask, noise, 1.0)
+    coef = np.linalg.solve(A, yn[..., None])[..., 0]
+    return np.einsum("cwm,cw->cm", Phi, coef) * s[:, None]
 
 
 def rff_gradient(W: np.ndarray, b: np.ndarray, nu: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """``grad f_hat(x) = -sqrt(2/M) sum_j nu_j sin(w_j . x + b_j) w_j`` for ``x`` of shape (d,) or (C, d)."""
+    """``grad f_hat(x) = -sqrt(2/M) sum_j nu_j sin(w_j . x + b_j) w_j`` for ``x`` (C, d) and ``nu`` (C, M) or
+    (M,)."""
     M = W.shape[0]
     s = np.sin(x @ W.T + b)  # (C, M)
     return -math.sqrt(2.0 / M) * (nu * s) @ W

@@ -35,14 +35,20 @@ def _arrays(record) -> dict[str, np.ndarray]:
     return {k: np.array(v.numpy(), dtype=np.float64) for k, v in record.items()}
 
 
-def make_client_app(problem: Any, algorithm: Any, seed: int):
-    """A Flower ``ClientApp`` running ``algorithm``'s local steps on the client named in each message."""
+def make_client_app(problem: Any, algorithm: Any, seed: int, timeout: float | None = None):
+    """A Flower ``ClientApp`` running ``algorithm``'s local steps on the client named in each message. The
+    client enforces ``timeout`` on its own work (see :class:`zoo.federated.clients.ClientBatch`), so a late or
+    hung client replies in time with its fault and the queries it made."""
     from flwr.app import ConfigRecord, Message, RecordDict
     from flwr.clientapp import ClientApp
 
-    from zoo.federated.engines.local import run_clients
+    from zoo.federated.engines.local import AlgorithmDiverged, run_clients
 
     app = ClientApp()
+
+    @app.query()
+    def ready(msg: Message, context) -> Message:  # the warm-up before round 0: start-up is no client's time
+        return Message(content=RecordDict({"ready": ConfigRecord({"ok": True})}), reply_to=msg)
 
     @app.train()
     def train(msg: Message, context) -> Message:
@@ -54,15 +60,29 @@ def make_client_app(problem: Any, algorithm: Any, seed: int):
             state = {k: (v.reshape(-1, problem.dim) if k == "X" else v) for k, v in state.items()}
         else:
             state = algorithm.init_client(problem.dim)
-        ((upload, new_state, report),) = run_clients(
-            problem, algorithm, message, np.array([client]), [state], seed, rnd, None
-        )
+        allowance = None if int(cfg["allowance"]) < 0 else np.array([int(cfg["allowance"])])
+        steps = None if int(cfg["steps"]) < 0 else np.array([int(cfg["steps"])])
+        try:
+            ((upload, new_state, report),) = run_clients(
+                problem, algorithm, message, np.array([client]), [state], seed, rnd, timeout, allowance, steps
+            )
+        except AlgorithmDiverged as exc:  # travels back as a reply, re-raised by the server
+            content = RecordDict({"diverged": ConfigRecord({"message": str(exc)})})
+            return Message(content=content, reply_to=msg)
         if new_state is not None:
             context.state[_STATE_KEY] = _records(new_state)
-        content = RecordDict({
-            "report": ConfigRecord({"queries": int(report["queries"]), "nonfinite": int(report["nonfinite"]),
-                                   "fault": report["fault"] or ""}),
-        })
+        content = RecordDict(
+            {
+                "report": ConfigRecord(
+                    {
+                        "queries": int(report["queries"]),
+                        "nonfinite": int(report["nonfinite"]),
+                        "seconds": float(report["seconds"]),
+                        "fault": report["fault"] or "",
+                    }
+                ),
+            }
+        )
         if upload is not None:
             content["upload"] = _records(upload)
         return Message(content=content, reply_to=msg)
@@ -73,8 +93,16 @@ def make_client_app(problem: Any, algorithm: Any, seed: int):
 class FlowerEngine:
     name = "flower"
 
-    def __init__(self, problem: Any, algorithm: Any, seed: int, timeout: float | None = None,
-                 num_cpus: int = 2, backend_config: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        problem: Any,
+        algorithm: Any,
+        seed: int,
+        timeout: float | None = None,
+        num_cpus: int = 2,
+        backend_config: dict[str, Any] | None = None,
+        grace: float = 30.0,
+    ) -> None:
         try:
             import flwr  # noqa: F401
         except ModuleNotFoundError as exc:  # pragma: no cover - depends on the install
@@ -86,6 +114,7 @@ class FlowerEngine:
         }
         self.grid = None
         self.nodes: list[int] = []
+        self.grace = float(grace)
 
     def drive(self, loop) -> None:
         """Run the simulator's rounds (``loop``) inside a Flower ServerApp, in Flower's simulation runtime."""
@@ -103,9 +132,10 @@ class FlowerEngine:
             except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread below
                 errors.append(exc)
 
-        client_app = make_client_app(self.problem, self.algorithm, self.seed)
-        run_simulation(server_app, client_app, num_supernodes=self.problem.n_clients,
-                       backend_config=self.backend_config)
+        client_app = make_client_app(self.problem, self.algorithm, self.seed, self.timeout)
+        run_simulation(
+            server_app, client_app, num_supernodes=self.problem.n_clients, backend_config=self.backend_config
+        )
         self.grid = None
         if errors:
             raise errors[0]
@@ -119,41 +149,90 @@ class FlowerEngine:
             time.sleep(0.1)
         self.grid = grid
         self.nodes = sorted(grid.get_node_ids())
+        # one query to every node, waited for without a timeout: the runtime's actors start (tens of seconds
+        # here) before round 0, so the clients' timeout measures their work, not Flower's start-up
+        from flwr.app import ConfigRecord, Message, RecordDict
 
-    def round(self, message: dict[str, np.ndarray], ids: np.ndarray, rnd: int) -> list[tuple[Any, dict]]:
+        pings = [
+            Message(
+                content=RecordDict({"ping": ConfigRecord({"ok": True})}),
+                dst_node_id=node,
+                message_type="query",
+            )
+            for node in self.nodes
+        ]
+        self.grid.send_and_receive(pings, timeout=None)
+
+    def round(
+        self,
+        message: dict[str, np.ndarray],
+        ids: np.ndarray,
+        rnd: int,
+        allowance: np.ndarray | None = None,
+        steps: np.ndarray | None = None,
+    ) -> list[tuple[Any, dict]]:
         from flwr.app import ConfigRecord, Message, RecordDict
 
         if self.grid is None:
             raise RuntimeError("the flower engine runs inside Simulator.run(); call run(), not step()")
         out_msgs, node_to_client = [], {}
-        for i in ids:
+        for k, i in enumerate(ids):
             node = self.nodes[int(i)]
             node_to_client[node] = int(i)
-            content = RecordDict({"message": _records(message),
-                                  "config": ConfigRecord({"client": int(i), "round": int(rnd)})})
+            cfg = {
+                "client": int(i),
+                "round": int(rnd),
+                "allowance": -1 if allowance is None else int(allowance[k]),
+                "steps": -1 if steps is None else int(steps[k]),
+            }
+            content = RecordDict({"message": _records(message), "config": ConfigRecord(cfg)})
             out_msgs.append(Message(content=content, dst_node_id=node, message_type="train"))
-        replies = self.grid.send_and_receive(out_msgs, timeout=self.timeout)
+        # each client enforces the timeout on its own work; this wait is the last resort for a lost reply
+        wait = None if self.timeout is None else self.timeout + self.grace
+        replies = self.grid.send_and_receive(out_msgs, timeout=wait)
         by_id: dict[int, tuple[Any, dict]] = {}
         for reply in replies:
             i = node_to_client[reply.metadata.src_node_id]
             if reply.has_error():
-                by_id[i] = (None, {"id": i, "queries": 0, "nonfinite": 0,
-                                   "fault": f"client app failed: {reply.error.reason}"})
+                by_id[i] = (
+                    None,
+                    {
+                        "id": i,
+                        "queries": 0,
+                        "nonfinite": 0,
+                        "fault": f"client app failed: {reply.error.reason}",
+                    },
+                )
                 continue
+            if "diverged" in reply.content:
+                from zoo.federated.engines.local import AlgorithmDiverged
+
+                raise AlgorithmDiverged(reply.content["diverged"]["message"])
             rep = reply.content["report"]
-            report = {"id": i, "queries": int(rep["queries"]), "nonfinite": int(rep["nonfinite"]),
-                      "fault": rep["fault"] or None}
+            report = {
+                "id": i,
+                "queries": int(rep["queries"]),
+                "nonfinite": int(rep["nonfinite"]),
+                "seconds": float(rep["seconds"]),
+                "fault": rep["fault"] or None,
+            }
             upload = _arrays(reply.content["upload"]) if "upload" in reply.content else None
             by_id[i] = (upload, report)
-        late = {"queries": 0, "nonfinite": 0, "fault": f"late: no reply within timeout {self.timeout} s"}
+        late = {"queries": 0, "nonfinite": 0, "fault": f"lost: no reply within {wait} s (queries unknown)"}
         return [by_id.get(int(i), (None, {"id": int(i), **late})) for i in ids]
 
     def close(self) -> None:
         pass
 
 
-def make_server_app(problem: Any, algorithm: Any, rounds: int, seed: int = 0, timeout: float | None = None,
-                    on_done: Any = None):
+def make_server_app(
+    problem: Any,
+    algorithm: Any,
+    rounds: int,
+    seed: int = 0,
+    timeout: float | None = None,
+    on_done: Any = None,
+):
     """A Flower ``ServerApp`` running ``rounds`` rounds of ``algorithm`` (for ``flwr run`` deployments). The
     server-side ``problem`` gives the dimension, the start point and the report's ``F`` (give it objectives that
     the server may evaluate, or accept NaN in the report); ``on_done(history)`` receives the history."""
@@ -165,7 +244,15 @@ def make_server_app(problem: Any, algorithm: Any, rounds: int, seed: int = 0, ti
 
     @app.main()
     def main(grid, context) -> None:
-        sim = Simulator(problem, algorithm, engine="flower", seed=seed, timeout=timeout, check_dimensions=False)
+        sim = Simulator(
+            problem,
+            algorithm,
+            engine="flower",
+            seed=seed,
+            timeout=timeout,
+            check_dimensions=False,
+            evaluate=None,
+        )
         sim.engine.attach(grid)
         for _ in range(int(rounds)):
             sim.step()
