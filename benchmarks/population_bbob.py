@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/population_bbob.py                 # the full run (long: ~1 h on 2 cores)
     .venv/bin/python benchmarks/population_bbob.py --functions 1-5 --instances 1 --budget-per-dim 1000
 
-A thin front to ``zoo bench bbob`` (zoo/population/bbob.py) with the Must-show defaults;
+A thin front to ``zoo bench bbob`` (zoo/bench/) with the Must-show defaults;
 extra flags are passed on.
 """
 

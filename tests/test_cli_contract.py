@@ -65,12 +65,8 @@ ROWS = [
     ),
     (["federate", "nowhere"], "argument problem"),
     # zoo bench (owner: auto)
-    pytest.param(["bench", "bbob", "--dim", "7", "--quiet"], "--dim", marks=_owner("auto", "bench --dim 7")),
-    pytest.param(
-        ["bench", "bbob", "--budget-per-dim", "-1", "--quiet"],
-        "--budget-per-dim",
-        marks=_owner("auto", "bench --budget-per-dim -1"),
-    ),
+    (["bench", "bbob", "--dim", "7", "--quiet"], "--dim"),
+    (["bench", "bbob", "--budget-per-dim", "-1", "--quiet"], "--budget-per-dim"),
     (["bench", "bbob", "--jobs", "x"], "argument --jobs"),
     # zoo rank (owner: web)
     (["rank", "--session", "."], "--session"),

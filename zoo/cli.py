@@ -25,7 +25,7 @@ from zoo.cli_types import Parser, nonnegative_int, positive_int
 
 # module paths with an ``add_cli(subparsers)`` function; a module that does not exist yet is skipped
 PLUGINS = (
-    "zoo.population.bbob",
+    "zoo.bench.cli",
     "zoo.session.cli",
     "zoo.torch.cli",
     "zoo.federated.cli",

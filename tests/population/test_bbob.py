@@ -101,11 +101,49 @@ def test_smoke_benchmark_cli(tmp_path, capsys):
 
 
 @pytest.mark.parametrize(
-    ("methods", "dim", "functions"),
-    [("nope", "2", "1"), ("cma", "2", "25"), ("cma", "0", "1")],  # unknown method, no f25 in bbob, d=0
+    ("extra", "what"),
+    [
+        (["--methods", "nope"], "unknown method"),
+        (["--functions", "25"], "--functions"),
+        (["--dim", "0"], "--dim 0"),
+        (["--dim", "7"], "--dim 7: the bbob suite has dimensions 2, 3, 5, 10, 20, 40"),
+        (["--budget-per-dim", "-1"], "--budget-per-dim must be positive"),
+        (["--methods", "cma@-5"], "budget per dimension must be positive"),
+        (["--methods", "cma@x"], "the budget after @"),
+        (["--instances", "a-b"], "bad index"),
+        (["--jobs", "0"], "--jobs"),
+    ],
 )
-def test_bad_cli_input(tmp_path, methods, dim, functions):
+def test_bad_cli_input_is_one_line_and_runs_nothing(tmp_path, capsys, extra, what):
+    """Each bad argument: exit 2, one line naming it, no traceback, no run (``--dim 7`` and
+    ``--budget-per-dim -1`` printed 120 tracebacks and exited 0 before)."""
     from zoo.cli import main
 
-    argv = ["bench", "bbob", "--methods", methods, "--dim", dim, "--functions", functions, "--quiet"]
-    assert main([*argv, "--out", str(tmp_path)]) == 2
+    argv = ["bench", "bbob", "--methods", "cma", "--dim", "2", "--functions", "1", "--quiet", *extra]
+    assert main([*argv, "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert what in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out" / "runs.jsonl").exists()
+
+
+def test_coco_output_writes_cocos_own_files(tmp_path):
+    from zoo.cli import main
+
+    coco = tmp_path / "coco"
+    argv = ["bench", "bbob", "--methods", "cma,pycma-bipop", "--dim", "2", "--budget-per-dim", "50"]
+    argv += ["--functions", "1,2", "--instances", "1", "--quiet", "--out", str(tmp_path / "out")]
+    assert main([*argv, "--coco-output", str(coco)]) == 0
+    for method in ("cma", "pycma-bipop"):
+        infos = sorted((coco / "exdata" / method).rglob("*.info"))
+        assert len(infos) == 2, "one COCO .info file per function"
+        text = infos[0].read_text()
+        assert f"algId = '{method}'" in text and "DIM = 2" in text
+        assert list((coco / "exdata" / method).rglob("*.dat")), "COCO's evaluation data"
+
+
+def test_old_import_path_keeps_working():
+    from zoo import bench
+    from zoo.bench import runner, scoring
+
+    assert bbob.run_problem is runner.run_problem and bbob.targets is scoring.targets
+    assert bench.__doc__

@@ -157,3 +157,170 @@ def test_nevergrad_bad_input():
         zoo.make("ng:OnePlusOne", x0=np.full(2, 3.0), bounds=(-1, 1))
     with pytest.raises(TypeError, match="unknown option"):
         zoo.make("ng:OnePlusOne", x0=np.zeros(2), popsize=3)
+
+
+# ----------------------------------------------------------------------------------------------- issue 10 / 16
+def test_non_finite_values_rank_worst_even_alone():
+    from zoo.population.bridges import finite_values
+
+    # one point per batch (nevergrad's single worker): the stand-in is above every value of the run
+    assert finite_values(np.array([np.nan]), worst_seen=5.0)[0] > 5.0
+    assert finite_values(np.array([np.inf]))[0] >= 1e300
+    out = finite_values(np.array([3.0, np.nan, -1.0]), worst_seen=10.0)
+    assert out[1] > 10.0 and out[0] == 3.0
+
+
+def test_nevergrad_single_worker_avoids_a_nan_half_space():
+    """Before: NaN was told as 1.0, so ng:OnePlusOne put 97% of its queries in the NaN half."""
+
+    def f(x):
+        return np.nan if x[0] > 0 else float(np.sum((x + 1.0) ** 2) + 10.0)
+
+    opt = zoo.make("ng:OnePlusOne", x0=np.full(3, -0.5), seed=0, budget=300)
+    in_nan = 0
+    while not opt.stop():
+        X = opt.ask()
+        in_nan += int(np.sum(X[:, 0] > 0))
+        opt.tell(X, [f(x) for x in X])
+    assert in_nan < 0.2 * opt.nfev
+    assert opt.best[1] < 10.5 and opt.n_nonfinite == in_nan
+
+
+def test_nevergrad_failure_is_named_with_the_numpy_hint(monkeypatch):
+    from zoo.population.bridges import nevergrad as ngb
+
+    opt = zoo.make("ng:OnePlusOne", x0=np.zeros(2), seed=0, budget=50)
+
+    def broken():
+        raise TypeError(ngb._NUMPY_SCALAR_ERROR)
+
+    monkeypatch.setattr(opt._backend, "ask", broken)
+    with pytest.raises(RuntimeError, match="nevergrad .*OnePlusOne failed after 0 evaluations.*numpy"):
+        opt.ask()
+
+
+def test_cma_with_huge_finite_bounds_does_not_overflow():
+    """Before: bounds=(-1e160, 1e160) raised OverflowError (sigma0 = 0.2 x width, squared)."""
+    res = zoo.minimize(
+        lambda x: float(np.sum((x - 1.0) ** 2)),
+        np.zeros(3),
+        "cma",
+        bounds=(-1e160, 1e160),
+        budget=1500,
+        seed=0,
+    )
+    assert res.optimizer.initial_sigma == 0.5 and res.fun < 1e-6
+
+
+def test_cma_reaches_a_corner_optimum_as_fast_as_unbounded():
+    """A linear slope with its optimum at a corner of the box (BBOB f5): the adaptive penalty stays off while
+    the mean is inside, so CMA-ES steps to the corner (before: 2,500-10,000 evaluations on f5)."""
+
+    def slope(x):
+        return float(np.sum(5.0 - np.clip(x, -5, 5)))
+
+    res = zoo.minimize(slope, np.zeros(10), "cma", bounds=(-5, 5), budget=3000, seed=1, f_target=1e-8)
+    assert res.fun <= 1e-8 and res.nfev <= 500
+    assert np.all(res.x <= 5.0)
+
+
+def test_cma_penalty_pulls_back_a_mean_that_drifts_over_the_plateau():
+    """Optimum inside the box next to a face: clipped queries make a plateau outside, the penalty keeps the
+    mean near the box so the run converges (pycma's BoundPenalty through ask/tell does not: its penalty is
+    computed on the already clipped points)."""
+    c = np.full(6, 4.9)
+    res = zoo.minimize(
+        lambda x: float(np.sum((x - c) ** 2)), np.zeros(6), "cma", bounds=(-5, 5), budget=4000, seed=2
+    )
+    assert res.fun < 1e-8
+
+
+def _cma_run(tell, n_rounds=12, **kw):
+    opt = zoo.make("cma", x0=np.full(6, 1.0), seed=4, **kw)
+    asked = []
+    for _ in range(n_rounds):
+        X = opt.ask()
+        asked.append(np.array(X))
+        tell(opt, X, np.sum((X - 0.2) ** 2 * np.logspace(0, 2, 6), axis=1))
+    return opt, asked
+
+
+def test_cma_from_a_full_ranking_is_cma_from_values():
+    """CMA-ES uses only the order: the same seed told values or the ranking they imply asks the same points."""
+    _, by_values = _cma_run(lambda o, X, v: o.tell(X, v))
+    _, by_ranking = _cma_run(lambda o, X, v: o.tell(X, ranking=np.argsort(v)))
+    assert all(np.array_equal(a, b) for a, b in zip(by_values, by_ranking))
+
+
+def test_cma_from_top_k_and_pairs_makes_progress_and_resumes_exactly():
+    def f(X):
+        return np.sum((X - 0.2) ** 2 * np.logspace(0, 2, 6), axis=1)
+
+    for tell in (
+        lambda o, X, v: o.tell(X, ranking=np.argsort(v)[:1]),  # top-1
+        lambda o, X, v: o.tell(
+            X, pairs=[(i, i + 1) if v[i] < v[i + 1] else (i + 1, i) for i in range(0, len(v) - 1, 2)]
+        ),
+    ):
+        opt, _ = _cma_run(tell, n_rounds=150)
+        # pairs name no single best point, so judge the next batch (the median of its values)
+        assert np.median(f(opt.ask())) < 1e-2 * f(np.ones((1, 6)))[0]
+        assert not any(k.startswith("cma_tolfun") for k in opt.stop()), "value-based stops ignored for ranks"
+        sd = opt.state_dict()
+        X = np.array(opt.ask())
+        again = zoo.make("cma", x0=np.full(6, 1.0), seed=99)
+        again.load_state_dict(sd)
+        assert np.array_equal(again.ask(), X)
+
+
+def test_restart_wrappers_accept_rankings_and_bad_rankings_are_named():
+    opt = zoo.make("cma-bipop", x0=np.zeros(3), seed=0, budget=3000, bounds=(-5, 5))
+    while not opt.stop():
+        X = opt.ask()
+        opt.tell(X, ranking=np.argsort(np.sum((X - 1.0) ** 2, axis=1)))
+    assert np.sum((opt.best[0] - 1.0) ** 2) < 1e-6
+    opt = zoo.make("cma", x0=np.zeros(3), seed=0)
+    X = opt.ask()
+    with pytest.raises(ValueError, match="outside the batch"):
+        opt.tell(X, ranking=[0, 99])
+    with pytest.raises(TypeError, match="exactly one"):
+        opt.tell(X, np.zeros(len(X)), ranking=[0])
+    with pytest.raises(TypeError, match="needs objective values"):
+        cbo = zoo.make("cbo", x0=np.zeros(3), seed=0)
+        cbo.tell(cbo.ask(), ranking=[0])
+
+
+def test_bobyqa_zero_width_bounds_nan_at_x0_and_budget():
+    calls = []
+
+    def f(x):
+        calls.append(x.copy())
+        return np.nan if len(calls) == 1 else float(np.sum((x - 0.3) ** 2))
+
+    res = zoo.minimize(
+        f,
+        np.array([0.0, 0.5, 0.0, 0.0]),
+        "bobyqa",
+        bounds=([-1, 0.5, -1, -1], [1, 0.5, 1, 1]),
+        budget=200,
+        seed=0,
+    )
+    assert len(calls) == res.nfev <= 200 and res.n_nonfinite == 1
+    assert all(c[1] == 0.5 for c in calls), "the zero-width coordinate stays fixed"
+    # the NaN at x0 is told as a finite stand-in above every value (recorded in n_nonfinite): it bends the
+    # first quadratic model, so the trust region ends early; it still ends below the start's true value
+    assert np.isfinite(res.fun) and res.fun < 0.31 and res.x[1] == 0.5
+    res = zoo.minimize(
+        lambda x: f(x) if len(calls) > 1 else 0.31,
+        np.array([0.0, 0.5, 0.0, 0.0]),
+        "bobyqa",
+        bounds=([-1, 0.5, -1, -1], [1, 0.5, 1, 1]),
+        budget=200,
+        seed=0,
+    )
+    assert res.fun < 0.04 + 1e-8, "with a finite start: the optimum with x[1] fixed at 0.5"
+    opt = zoo.make("cobyqa", x0=np.zeros(2), seed=0, budget=80)
+    res = zoo.minimize(lambda x: float(np.sum((x - 0.3) ** 2)), None, opt)
+    assert res.fun < 1e-8 and "cobyqa_converged" in res.stop
+    with pytest.raises(ValueError, match="initial_radius"):
+        zoo.make("bobyqa", x0=np.zeros(2), initial_radius=-1.0)

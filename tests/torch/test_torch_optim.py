@@ -339,17 +339,16 @@ def test_explicit_stages_give_the_same_estimate():
 def test_torch_rules_equal_the_numpy_rules(name, options):
     import numpy as np
 
-    from zoo.torch.rules import apply_rule, rule_state
-    from zoo.updates import make_rule
+    from zoo.updates import apply_in_place, make_rule
 
     rule = make_rule(name, 0.05, **options)
     rng = np.random.default_rng(0)
     x = rng.standard_normal(7)
     state = rule.init(x)
     p = torch.tensor(x)
-    tstate = rule_state(rule, p)
-    for t in range(4):
+    tstate = rule.init(p)
+    for _ in range(4):
         g = rng.standard_normal(7)
-        x, state = rule.apply(x, g, state, t)
-        apply_rule(rule, p, torch.tensor(g), tstate, t)
+        x, state = rule.apply(x, g, state)
+        apply_in_place(rule, p, torch.tensor(g), tstate)
     assert np.allclose(p.numpy(), x, rtol=1e-12, atol=1e-14)

@@ -2,7 +2,8 @@
 
 An estimator's ``ask`` returns probe points around the iterate ``x``; its ``tell`` turns their values into a
 gradient estimate ``g``; an update rule from :mod:`zoo.updates` (``update=`` option: "sgd", "momentum",
-"adam", "sign" or an ``UpdateRule`` instance, ``lr=`` a number or a schedule) turns ``g`` into the step.
+"adam", "sign", or any transform such as ``zoo.updates.chain(...)``; ``lr=`` a number or a schedule) turns
+``g`` into the step.
 So RGE + Adam or CGE + SGD are compositions of options, not classes.
 
 Subclasses implement ``_probe(x, rng) -> (X, probe)`` and ``_estimate(state, X, values) -> g | None``
@@ -22,13 +23,13 @@ import numpy as np
 
 from zoo.core.method import Method, Params, State
 from zoo.core.validate import check_real
-from zoo.updates.base import LearningRate, UpdateRule, make_rule
+from zoo.updates.base import LearningRate, Transform, make_rule
 
 
 @dataclasses.dataclass(frozen=True)
 class GradientParams(Params):
     mu: float = 1e-3
-    update: str | UpdateRule = "adam"
+    update: str | Transform = "adam"
     lr: LearningRate = 0.1
 
     def check(self, dim: int) -> None:
@@ -77,7 +78,7 @@ class GradientMethod(Method):
         g = self._estimate(state, X, values)
         if g is None:
             return dataclasses.replace(state, probe={}, t=state.t + 1, n_skipped=state.n_skipped + 1)
-        x_new, rule_state = self.rule.apply(state.x, g, state.rule, state.t)
+        x_new, rule_state = self.rule.apply(state.x, g, state.rule)
         # a non-finite g or an exploding step never poisons the iterate (NaN/inf in g reach x_new)
         if not np.isfinite(x_new).all():
             return dataclasses.replace(state, probe={}, t=state.t + 1, n_skipped=state.n_skipped + 1)

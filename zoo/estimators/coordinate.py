@@ -1,4 +1,5 @@
-"""Coordinatewise gradient estimate (CGE), as in DeepZero (Chen et al., ICLR 2024) and ZOO (Chen et al. 2017).
+"""Coordinatewise gradient estimate (CGE) as a method, as in DeepZero (Chen et al., ICLR 2024) and ZOO (Chen et
+al. 2017). The formula lives in the estimate core, :mod:`zoo.estimators.formulas.coordinate`.
 
 Forward form over a coordinate set S (cost |S| + 1 queries)::
 
@@ -15,7 +16,6 @@ its coordinate; a non-finite f(x) (forward form) skips the step.
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Any
 
 import numpy as np
@@ -23,6 +23,7 @@ import numpy as np
 from zoo.core.registry import register
 from zoo.core.validate import check_choice
 from zoo.estimators.base import GradientMethod, GradientParams, GradientState
+from zoo.estimators.formulas import coordinate, probes
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,19 +74,11 @@ class CGE(GradientMethod):
         k = self._subset_size()
         return 2 * k if self.params.difference == "central" else k + 1
 
-    def _coordinates(self, rng: np.random.Generator, d: int) -> np.ndarray:
-        c = self.params.coordinates
-        if c is None:
-            return np.arange(d)
-        if isinstance(c, (int, np.integer)):
-            return np.sort(rng.choice(d, size=int(c), replace=False))
-        return np.asarray(c, dtype=np.int64)
-
     def _probe(self, x, rng):
         d = x.shape[0]
         if self.params.coordinates is None:  # all coordinates: one broadcast add of a cached step matrix
             return x + self._full_steps(d), {}
-        S = self._coordinates(rng, d)
+        S = probes.coordinates(rng, d, self.params.coordinates)
         k = len(S)
         mu = self.params.mu
         rows = np.arange(k)
@@ -110,39 +103,20 @@ class CGE(GradientMethod):
         return steps
 
     def _estimate(self, state, X, values):
-        if "S" not in state.probe:
-            return self._estimate_all(X, values)
-        S = state.probe["S"]
-        k = len(S)
-        rows = np.arange(k)
-        if self.params.difference == "central":
-            h = X[rows, S] - X[k + rows, S]
-            with np.errstate(invalid="ignore"):  # inf - inf = nan: that coordinate is dropped below
-                dv = values[:k] - values[k:]
-        else:
-            if not np.isfinite(values[0]):
-                return None
-            h = X[1 + rows, S] - X[0, S]
-            dv = values[1:] - values[0]
-        ok = np.isfinite(dv) & (h != 0)
-        if not ok.any():
-            return None
-        g = np.zeros(X.shape[1])
-        g[S[ok]] = dv[ok] / h[ok]
-        return g
-
-    def _estimate_all(self, X: np.ndarray, values: np.ndarray) -> np.ndarray | None:
         d = X.shape[1]
         central = self.params.difference == "central"
+        S = state.probe.get("S")
         # the displacement actually queried (x + mu - x is not exactly mu in floating point; clipped by bounds)
-        h = np.diagonal(X[:d]) - np.diagonal(X[d:]) if central else np.diagonal(X[1:]) - X[0]
-        if self.bounds is None and np.isfinite(values).all():  # the fast path: no zero h, no inf
-            return (values[:d] - values[d:]) / h if central else (values[1:] - values[0]) / h
-        if not central and not math.isfinite(values[0]):
+        if S is None:
+            h = np.diagonal(X[:d]) - np.diagonal(X[d:]) if central else np.diagonal(X[1:]) - X[0]
+        else:
+            k, rows = len(S), np.arange(len(S))
+            h = X[rows, S] - X[k + rows, S] if central else X[1 + rows, S] - X[0, S]
+        g_S, ok = coordinate.estimate(values[None, :], h[None, :], self.params.difference)
+        if not ok[0]:
             return None
-        with np.errstate(invalid="ignore", divide="ignore"):  # inf - inf, 0 / 0: dropped below
-            g = (values[:d] - values[d:]) / h if central else (values[1:] - values[0]) / h
-        ok = np.isfinite(g)
-        if not ok.any():
-            return None
-        return np.where(ok, g, 0.0)
+        if S is None:
+            return g_S[0]
+        g = np.zeros(d)
+        g[S] = g_S[0]
+        return g

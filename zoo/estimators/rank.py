@@ -41,7 +41,8 @@ from zoo.core.ranking import centered_rank_utilities, edge_weights, rank_weights
 from zoo.core.registry import register
 from zoo.core.validate import check_int
 from zoo.estimators.base import GradientMethod, GradientParams, GradientState
-from zoo.updates.base import LearningRate, UpdateRule
+from zoo.estimators.formulas import probes, rank
+from zoo.updates.base import LearningRate, Transform
 from zoo.updates.line_search import LineSearchPhases, RankingLineSearch
 
 __all__ = ["RankSGD", "RankSGDParams", "RankState", "centered_rank_utilities", "edge_weights", "rank_weights"]
@@ -57,7 +58,7 @@ class RankSGDParams(GradientParams):
     n_trials: int = 4
     direction: str = "unit"
     adapt: bool = True
-    update: str | UpdateRule = "sgd"
+    update: str | Transform = "sgd"
     lr: LearningRate = 0.01
 
     def check(self, dim: int) -> None:
@@ -99,25 +100,19 @@ class RankSGD(LineSearchPhases, GradientMethod):
         return RankState(**{f.name: getattr(base, f.name) for f in dataclasses.fields(base)}, search=search)
 
     def _batch_size(self, state: RankState) -> int:
-        if self.line_search is not None and state.search.get("phase") == "search":
-            return self.line_search.batch_size
-        return int(self.params.m)
+        return int(self.params.m)  # an estimation batch (LineSearchPhases sizes the search batches)
 
     def _probe(self, x: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, dict[str, Any]]:
-        m = int(self.params.m)
-        if self.params.antithetic:  # mirrored directions: xi and -xi (zoo's addition, as in ES)
-            half = rng.standard_normal((m // 2, x.shape[0]))
-            xi = np.concatenate([half, -half])
-        else:
-            xi = rng.standard_normal((m, x.shape[0]))
-        return x[None, :] + self.params.mu * xi, {"xi": xi}
+        # antithetic: mirrored directions xi and -xi (zoo's addition, as in ES)
+        xi = probes.rank_directions(rng, int(self.params.m), x.shape[0], self.params.antithetic)
+        return probes.shifted(x[None, :], xi[None], self.params.mu)[0], {"xi": xi}
 
     def _estimate(self, state: RankState, X: np.ndarray, feedback: Comparisons) -> np.ndarray | None:
-        n_edges = feedback.n_edges
-        if n_edges == 0:
+        if feedback.n_edges == 0:
             return None
         xi = state.probe["xi"] if self.bounds is None else (X - state.x[None, :]) / self.params.mu
-        return feedback.weights() @ xi / n_edges
+        g, _ = rank.estimate(feedback.weights()[None, :], np.array([feedback.n_edges]), xi[None])
+        return g[0]
 
     def _tell(self, state: RankState, X: np.ndarray, feedback: Any, rng: np.random.Generator) -> RankState:
         cycles = feedback.n_cycles if isinstance(feedback, Comparisons) else 0

@@ -1,13 +1,10 @@
-"""Two-point random gradient estimates: RGE / ZO-SGD (Nesterov & Spokoiny 2017; Ghadimi & Lan 2013),
+"""Two-point random gradient estimates as methods: RGE / ZO-SGD (Nesterov & Spokoiny 2017; Ghadimi & Lan 2013),
 SPSA (Spall 1992), ZO-signSGD (Liu et al., ICLR 2019), ZO-AdaMM (Chen et al., NeurIPS 2019).
 
-Forward form, q directions ``u_i`` (cost q + 1 queries)::
-
-    g = (1/q) * sum_i (f(x + mu u_i) - f(x)) / mu * u_i
-
-Central form (cost 2q)::
-
-    g = (1/q) * sum_i (f(x + mu u_i) - f(x - mu u_i)) / (2 mu) * u_i
+The formula (forward ``g = (1/q) sum_i (f(x + mu u_i) - f(x)) / mu u_i``, central
+``g = (1/q) sum_i (f(x + mu u_i) - f(x - mu u_i)) / (2 mu) u_i``) and the probes live in the estimate core,
+:mod:`zoo.estimators.formulas.two_point` and :mod:`~zoo.estimators.formulas.probes`; these classes call it with a
+batch of one, as the federated clients call it with one row per client and ``zoo.torch`` through its in-place form.
 
 Directions: ``gaussian`` u ~ N(0, I); ``sphere`` u uniform on the sphere of radius sqrt(d) (the usual
 "unit sphere times d" estimator, written so that E[u u^T] = I for every choice); ``rademacher`` u in {-1, +1}^d
@@ -26,16 +23,14 @@ A non-finite value drops its direction from the average; a non-finite f(x) (forw
 from __future__ import annotations
 
 import dataclasses
-import math
-
-import numpy as np
 
 from zoo.core.registry import register
 from zoo.core.validate import check_choice, check_int
 from zoo.estimators.base import GradientMethod, GradientParams, GradientState
+from zoo.estimators.formulas import probes, two_point
 from zoo.kernels import noise as _noise
 
-_DIRECTIONS = ("gaussian", "sphere", "rademacher")
+_DIRECTIONS = probes.DIRECTIONS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,62 +63,33 @@ class RGE(GradientMethod):
         return p.noise == "table" and p.directions != "rademacher" and not p.orthogonal
 
     def _batch_size(self, state: GradientState) -> int:
-        q = self.params.q
-        return 2 * q if self.params.difference == "central" else q + 1
+        return two_point.n_queries(self.params.q, self.params.difference)
 
     def _probe(self, x, rng):
         p = self.params
-        central = p.difference == "central"
         d = x.shape[0]
         if self._uses_table():
             offsets = _noise.draw_offsets(rng, p.q, d)
-            X, scales = _noise.perturb_rows(x, offsets, p.mu, p.directions == "sphere", central, p.use_numba)
-            return X, {"offsets": offsets, "scales": scales}
-        U = self._draw(rng, p.q, d)
-        step = p.mu * U
-        X = np.concatenate([x + step, x - step]) if central else np.concatenate([x[None, :], x + step])
-        return X, {"U": U}
-
-    def _draw(self, rng: np.random.Generator, q: int, d: int) -> np.ndarray:
-        p = self.params
-        if p.directions == "rademacher":
-            U = rng.integers(0, 2, size=(q, d), dtype=np.int8).astype(np.float64) * 2.0 - 1.0
-        else:
-            U = rng.standard_normal((q, d))
-            if p.directions == "sphere":
-                U *= math.sqrt(d) / np.linalg.norm(U, axis=1, keepdims=True)
-        if p.orthogonal:
-            Q, R = np.linalg.qr(U.T)  # Q: (d, q) orthonormal columns
-            Q *= np.sign(np.diag(R))  # fix QR's sign ambiguity so that the rows stay symmetric in law
-            U = Q.T * math.sqrt(d)
-        return U
+            X, scales = two_point.table_points(
+                x[None, :], offsets[None, :], p.mu, p.difference, p.directions == "sphere", p.use_numba
+            )
+            return X[0], {"offsets": offsets, "scales": scales[0]}
+        U = probes.draw(rng, p.q, d, p.directions, p.orthogonal)
+        return two_point.points(x[None, :], U[None], p.mu, p.difference)[0], {"U": U}
 
     def _estimate(self, state, X, values):
         p = self.params
-        q = p.q
-        if p.difference == "central":
-            with np.errstate(invalid="ignore"):  # inf - inf = nan: that direction is dropped below
-                diff = (values[:q] - values[q:]) / (2.0 * p.mu)
-        else:
-            if not np.isfinite(values[0]):
-                return None
-            diff = (values[1:] - values[0]) / p.mu
-        valid = np.isfinite(diff)
-        k = int(valid.sum())
-        if k == 0:
-            return None
-        coef = np.where(valid, diff, 0.0) / k
+        probe = state.probe
         if self.bounds is not None:  # clipped probes: use the displacement actually queried
-            if p.difference == "central":
-                U = (X[:q] - X[q:]) / (2.0 * p.mu)
-            else:
-                U = (X[1:] - X[0]) / p.mu
-            return coef @ U
-        if "offsets" in state.probe:
-            return _noise.assemble_rows(
-                state.probe["offsets"], coef * state.probe["scales"], X.shape[1], p.use_numba
+            g, ok = two_point.estimate(values[None, :], p.mu, p.difference, X=X[None])
+        elif "offsets" in probe:
+            table = (probe["offsets"][None, :], probe["scales"][None, :], X.shape[1])
+            g, ok = two_point.estimate(
+                values[None, :], p.mu, p.difference, table=table, use_numba=p.use_numba
             )
-        return coef @ state.probe["U"]
+        else:
+            g, ok = two_point.estimate(values[None, :], p.mu, p.difference, U=probe["U"][None])
+        return g[0] if ok[0] else None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,10 +8,13 @@ distinct directions are uncorrelated (``tests/kernels`` checks the first two mom
 
 Kernels (``@njit``) and their plain-numpy twins, held equal by tests:
 
-- ``perturb``: ``out[i] = x + s * c_i * table[o_i : o_i + d]`` with ``c_i = 1`` (Gaussian) or
-  ``c_i = sqrt(d) / ||table[o_i : o_i + d]||`` (uniform on the sphere of radius sqrt(d)); forward rows are
+- ``perturb``: ``out[b, i] = x[b] + s * c_bi * table[o_bi : o_bi + d]`` with ``c_bi = 1`` (Gaussian) or
+  ``c_bi = sqrt(d) / ||table[o_bi : o_bi + d]||`` (uniform on the sphere of radius sqrt(d)); forward rows are
   ``[x, x + mu u_1, ...]``, central rows ``[x + mu u_1, ..., x - mu u_1, ...]``.
-- ``assemble``: ``g = sum_i w_i * c_i * table[o_i : o_i + d]``.
+- ``assemble``: ``g[b] = sum_i w_bi * table[o_bi : o_bi + d]``.
+
+Both take a leading batch axis ``b`` (runs or clients); :func:`perturb_rows` / :func:`assemble_rows` are the
+batch of one.
 """
 
 from __future__ import annotations
@@ -45,86 +48,113 @@ def draw_offsets(rng: np.random.Generator, q: int, d: int) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------------------ numba
+# Every kernel takes a leading batch axis B (one row per run or client; the numpy methods pass B = 1).
 # Loops run over 1-D slice views of the table and of the output rows: that is what lets Numba vectorize them
 # (4-10x faster than 2-D indexing here). fastmath only contracts x + s*t into one FMA and reorders the norm's
 # sum, so results equal the numpy twin to ~1 ulp (the tests allow 1e-14 relative).
 @numba.njit(cache=True, fastmath=True)
 def perturb(x, table, offsets, mu, sphere, central, out, scales):  # pragma: no cover - compiled
-    d = x.shape[0]
-    q = offsets.shape[0]
+    B, d = x.shape
+    q = offsets.shape[1]
     base = 0 if central else 1
-    if not central:
-        out[0, :] = x
-    for i in range(q):
-        seg = table[offsets[i] : offsets[i] + d]
-        c = 1.0
-        if sphere:
-            acc = 0.0
+    for b in range(B):
+        xb = x[b]
+        if not central:
+            out[b, 0, :] = xb
+        for i in range(q):
+            o = offsets[b, i]
+            seg = table[o : o + d]
+            c = 1.0
+            if sphere:
+                acc = 0.0
+                for j in range(d):
+                    t = np.float64(seg[j])
+                    acc += t * t
+                c = math.sqrt(d) / math.sqrt(acc)
+            scales[b, i] = c
+            s = mu * c
+            row = out[b, base + i]
             for j in range(d):
-                t = np.float64(seg[j])
-                acc += t * t
-            c = math.sqrt(d) / math.sqrt(acc)
-        scales[i] = c
-        s = mu * c
-        row = out[base + i]
-        for j in range(d):
-            row[j] = x[j] + s * np.float64(seg[j])
-        if central:
-            row = out[q + i]
-            for j in range(d):
-                row[j] = x[j] - s * np.float64(seg[j])
+                row[j] = xb[j] + s * np.float64(seg[j])
+            if central:
+                row = out[b, q + i]
+                for j in range(d):
+                    row[j] = xb[j] - s * np.float64(seg[j])
 
 
 @numba.njit(cache=True, fastmath=True)
 def assemble(table, offsets, coef, d, out):  # pragma: no cover - compiled
-    out[:] = 0.0
-    for i in range(offsets.shape[0]):
-        w = coef[i]
-        if w == 0.0:
-            continue
-        seg = table[offsets[i] : offsets[i] + d]
-        for j in range(d):
-            out[j] += w * np.float64(seg[j])
+    B = offsets.shape[0]
+    for b in range(B):
+        ob = out[b]
+        ob[:] = 0.0
+        for i in range(offsets.shape[1]):
+            w = coef[b, i]
+            if w == 0.0:
+                continue
+            o = offsets[b, i]
+            seg = table[o : o + d]
+            for j in range(d):
+                ob[j] += w * np.float64(seg[j])
 
 
 # ------------------------------------------------------------------------------------------------ numpy
+def directions_numpy(table, offsets, d):
+    """The directions ``table[o : o + d]`` as float64, shape ``offsets.shape + (d,)``."""
+    return table[offsets[..., None] + np.arange(d)].astype(np.float64)
+
+
 def perturb_numpy(x, table, offsets, mu, sphere, central):
-    """Numpy twin of :func:`perturb`; returns ``(X, scales)``."""
-    d = x.shape[0]
-    U = table[offsets[:, None] + np.arange(d)].astype(np.float64)
+    """Numpy twin of :func:`perturb` (``x`` (B, d), ``offsets`` (B, q)); returns ``(X, scales)``."""
+    d = x.shape[-1]
+    U = directions_numpy(table, offsets, d)
     if sphere:
-        scales = math.sqrt(d) / np.sqrt(np.einsum("ij,ij->i", U, U))
+        scales = math.sqrt(d) / np.sqrt(np.einsum("...ij,...ij->...i", U, U))
     else:
-        scales = np.ones(len(offsets))
-    step = (mu * scales)[:, None] * U
+        scales = np.ones(offsets.shape)
+    step = (mu * scales)[..., None] * U
+    xb = x[:, None, :]
     if central:
-        return np.concatenate([x + step, x - step]), scales
-    return np.concatenate([x[None, :], x + step]), scales
+        return np.concatenate([xb + step, xb - step], axis=1), scales
+    return np.concatenate([xb, xb + step], axis=1), scales
 
 
 def assemble_numpy(table, offsets, coef, d):
-    """Numpy twin of :func:`assemble`."""
-    U = table[offsets[:, None] + np.arange(d)].astype(np.float64)
-    return coef @ U
+    """Numpy twin of :func:`assemble`: ``g[b] = sum_i coef[b, i] table[o_bi : o_bi + d]``."""
+    U = directions_numpy(table, offsets, d)
+    return np.einsum("bi,bij->bj", coef, U)
 
 
-def perturb_rows(x, offsets, mu, sphere, central, use_numba=True):
-    """Build the query batch for table directions; returns ``(X, scales)``."""
+def perturb_batch(x, offsets, mu, sphere, central, use_numba=True):
+    """The query batches ``(B, n, d)`` for table directions ``offsets`` (B, q) around ``x`` (B, d): forward
+    rows ``[x, x + mu c u_1, ...]``, central rows ``[x + mu c u_1, ..., x - mu c u_1, ...]``; returns
+    ``(X, scales)`` with ``scales`` (B, q) the ``c`` of each direction (1, or the sphere normalization)."""
     table = noise_table()
-    q = len(offsets)
     if not use_numba:
         return perturb_numpy(x, table, offsets, mu, sphere, central)
-    X = np.empty((2 * q if central else q + 1, x.shape[0]))
-    scales = np.empty(q)
+    B, q = offsets.shape
+    X = np.empty((B, 2 * q if central else q + 1, x.shape[1]))
+    scales = np.empty((B, q))
     perturb(x, table, offsets, float(mu), bool(sphere), bool(central), X, scales)
     return X, scales
 
 
-def assemble_rows(offsets, coef, d, use_numba=True):
-    """``sum_i coef_i * table[o_i : o_i + d]`` (fold any per-row scale into ``coef``)."""
+def assemble_batch(offsets, coef, d, use_numba=True):
+    """``g[b] = sum_i coef[b, i] * table[o_bi : o_bi + d]``, shape (B, d) (fold any scale into ``coef``)."""
     table = noise_table()
     if not use_numba:
         return assemble_numpy(table, offsets, coef, d)
-    out = np.empty(d)
+    out = np.empty((offsets.shape[0], d))
     assemble(table, offsets, np.ascontiguousarray(coef, dtype=np.float64), int(d), out)
     return out
+
+
+def perturb_rows(x, offsets, mu, sphere, central, use_numba=True):
+    """:func:`perturb_batch` for one point ``x`` (d,) and offsets (q,): ``(X (n, d), scales (q,))``."""
+    X, scales = perturb_batch(x[None, :], offsets[None, :], mu, sphere, central, use_numba)
+    return X[0], scales[0]
+
+
+def assemble_rows(offsets, coef, d, use_numba=True):
+    """:func:`assemble_batch` for one row: ``sum_i coef_i * table[o_i : o_i + d]``."""
+    return assemble_batch(offsets[None, :], np.asarray(coef)[None, :], d, use_numba)[0]

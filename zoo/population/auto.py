@@ -1,21 +1,26 @@
-"""``method="auto"``: pick a method from the dimension, the budget and whether the objective is batched.
+"""``method="auto"``: a portfolio chosen from the dimension, the budget, the feedback and batching.
 
-The rule (see docs/choosing-a-method.md for the reasoning and docs/bbob.md for the measurements):
+The rule (the measurements behind it: docs/choosing-a-method.md, benchmarks/RESULTS.md, issue 16):
 
-- ``d <= 100`` and a budget of at least ``10 d``: BIPOP-CMA-ES (``"cma-bipop"``; Hansen 2009), the most
-  robust of zoo's methods on the 24 BBOB functions (multimodal, ill-conditioned, weakly structured).
-- ``100 < d <= 1000``: separable CMA-ES with IPOP restarts (diagonal covariance, linear cost in ``d``;
-  Ros & Hansen 2008), ``"cma-ipop"`` with ``cma_options={"CMA_diagonal": True}``.
-- ``d > 1000`` (or a budget below ``10 d``): a gradient estimator, ``"rge"`` with Adam; with a batched
-  objective (``batched=True``) it asks ``q = 16`` directions per step so one call evaluates a big batch.
+- values, ``d <= 100``: a **model-based trust region first**, ``"bobyqa"`` (Powell 2009) for at most
+  ``MODEL_EVALS_PER_DIM * d`` evaluations (it usually stops earlier, on its own convergence), then
+  **BIPOP-CMA-ES** (``"cma-bipop"``; Hansen 2009) with the remaining budget, its first run started at the
+  best point so far. The trust region solves smooth unimodal problems within ``1e2 d`` evaluations, where
+  CMA-ES is still learning its covariance; BIPOP's restarts handle the multimodal and weakly structured ones.
+  A budget below ``10 d``: ``"bobyqa"`` alone. Without ``nlopt`` (the ``bench`` extra): BIPOP-CMA-ES alone.
+- values, ``100 < d <= 1000``: separable CMA-ES with IPOP restarts (``CMA_diagonal``; Ros & Hansen 2008).
+- values, ``d > 1000``: ``"rge"`` (Adam); with ``batched=True`` it asks ``q = 16`` directions per step.
+- rankings (``feedback="ranking"``): ``"rank-sgd"`` for ``d >= RANK_SGD_MIN_DIM``, else ``"cma-bipop"``
+  told the rankings (CMA-ES uses only the order, see :mod:`zoo.population.order_feedback`).
 
-``choice=`` overrides the rule with a registered name. ``zoo.make("auto", x0=x0).chosen`` says what it picked.
-The inner optimizer does the work; ``state_dict`` nests its state.
+``choice=`` overrides the rule with one registered name. ``opt.ran`` (and ``res.stop["auto"]`` at the end of
+``zoo.minimize``) says what ran and how many evaluations each stage used.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 from typing import Any
 
 import numpy as np
@@ -23,21 +28,31 @@ import numpy as np
 from zoo.core import registry
 from zoo.core.method import Method, Params, State
 from zoo.core.registry import register
-from zoo.core.validate import check_type
+from zoo.core.validate import check_choice, check_type
 from zoo.population.nested import NestedMethod
+from zoo.population.order_feedback import AcceptsRankings, forward
+
+#: the trust-region stage's cap, evaluations per dimension (tuned on BBOB d = 10, all 24 functions)
+MODEL_EVALS_PER_DIM = 100
+#: from this dimension on, rank-sgd is chosen for ranking feedback (issue 16 ranking benchmark)
+RANK_SGD_MIN_DIM = 50
+_FEEDBACKS = ("values", "ranking")
 
 
 @dataclasses.dataclass(frozen=True)
 class AutoParams(Params):
-    """``batched``: the objective evaluates a batch in one call (``vectorized=True``); ``choice``: force a
-    registered method; ``options``: options for the chosen method."""
+    """``batched``: the objective evaluates a batch in one call (``vectorized=True``); ``feedback``: "values"
+    or "ranking" (only comparisons will be told); ``choice``: force one registered method; ``options``:
+    options for the chosen method (with ``choice``) or for the last stage of the portfolio."""
 
     batched: bool = False
+    feedback: str = "values"
     choice: str | None = None
     options: dict | None = None
 
     def check(self, dim: int) -> None:
         check_type(self.batched, "batched", bool, "True or False")
+        check_choice(self.feedback, "feedback", _FEEDBACKS)
         if self.choice is not None:
             if self.choice == "auto":
                 raise ValueError("choice='auto' would choose itself; name a method")
@@ -45,67 +60,143 @@ class AutoParams(Params):
         check_type(self.options, "options", dict, "a dict of the chosen method's options", none_ok=True)
 
 
-def choose(dim: int, budget: int | None, batched: bool = False) -> tuple[str, dict[str, Any]]:
-    """The (method, options) ``auto`` runs for a problem of dimension ``dim`` with ``budget`` queries."""
+def plan(
+    dim: int, budget: int | None, batched: bool = False, feedback: str = "values"
+) -> list[tuple[str, dict[str, Any], int | None]]:
+    """The stages ``auto`` runs: ``(method, options, evaluation cap or None)``, in order."""
     if dim < 1:
         raise ValueError(f"dimension must be >= 1, got {dim}")
+    if feedback == "ranking":
+        return [("rank-sgd" if dim >= RANK_SGD_MIN_DIM else "cma-bipop", {}, None)]
     small_budget = budget is not None and budget < 10 * dim
-    if dim <= 100 and not small_budget:
-        return "cma-bipop", {}
+    if dim <= 100 and importlib.util.find_spec("nlopt") is None:  # the trust region needs nlopt (bench extra)
+        return [("cma-bipop", {}, None)]
+    if dim <= 100:
+        if small_budget:
+            return [("bobyqa", {}, None)]
+        cap = MODEL_EVALS_PER_DIM * dim
+        return [("bobyqa", {"max_evals": cap}, cap), ("cma-bipop", {}, None)]
     if dim <= 1000 and not small_budget:
-        return "cma-ipop", {"inner_options": {"cma_options": {"CMA_diagonal": True}}}
-    return "rge", ({"q": 16} if batched else {})
+        return [("cma-ipop", {"inner_options": {"cma_options": {"CMA_diagonal": True}}}, None)]
+    return [("rge", {"q": 16} if batched else {}, None)]
+
+
+def choose(dim: int, budget: int | None, batched: bool = False) -> tuple[str, dict[str, Any]]:
+    """The method (and options) of the *last* stage ``auto`` runs for values feedback (kept for callers of
+    the single-method rule)."""
+    name, opts, _ = plan(dim, budget, batched)[-1]
+    return name, opts
 
 
 @dataclasses.dataclass
 class AutoState(State):
-    chosen: str
+    stage: int  # index into the plan
+    stage_start: int  # nfev when the stage started
     inner_seed: int
-    inner_options: dict
+    inner_x0: np.ndarray
+    ran: list  # [name, evaluations] of the finished stages
+    plan: list  # [name, options] of every stage: the plan depends on the budget, which a resume may change
 
 
 @register("auto")
-class Auto(NestedMethod):
-    """Picks a method from the dimension, budget and batching (BIPOP-CMA-ES for d <= 100), and runs it."""
+class Auto(AcceptsRankings, NestedMethod):
+    """A portfolio: a trust region, then BIPOP-CMA-ES for d <= 100 (see the module docstring)."""
 
     Params = AutoParams
     State = AutoState
 
     def _init(self, x0: np.ndarray, rng: np.random.Generator) -> AutoState:
         if self.params.choice is not None:
-            name, opts = self.params.choice, {}
+            stages = [[self.params.choice, dict(self.params.options or {})]]
         else:
-            name, opts = choose(self.dim, self.budget, self.params.batched)
-        opts.update(self.params.options or {})
-        # the choice depends on the budget, which a resume may change: it is state, not a derived value
-        state = AutoState(chosen=name, inner_seed=int(rng.integers(2**63 - 1)), inner_options=opts)
+            stages = [
+                [n, dict(o)]
+                for n, o, _ in plan(self.dim, self.budget, self.params.batched, self.params.feedback)
+            ]
+            stages[-1][1].update(self.params.options or {})
+        state = AutoState(
+            stage=0,
+            stage_start=0,
+            inner_seed=int(rng.integers(2**63 - 1)),
+            inner_x0=x0.copy(),
+            ran=[],
+            plan=stages,
+        )
         self._inner = self._build_inner(state)
         return state
 
     def _build_inner(self, state: AutoState) -> Method:
-        return registry.get(state.chosen)(
-            self.x0.copy(),
+        name, opts = state.plan[state.stage]
+        budget = None if self.budget is None else self.budget - state.stage_start
+        return registry.get(name)(
+            state.inner_x0.copy(),
             seed=state.inner_seed,
             bounds=self.bounds,
-            budget=self.budget,
+            budget=budget,
             f_target=self.f_target,
-            **state.inner_options,
+            **opts,
         )
 
     @property
     def chosen(self) -> str:
-        """The method auto is running."""
-        return self.state.chosen
+        """The method auto is running now."""
+        return self.state.plan[self.state.stage][0]
+
+    @property
+    def stages(self) -> list[str]:
+        """The methods of the plan, in order."""
+        return [name for name, _ in self.state.plan]
+
+    @property
+    def ran(self) -> str:
+        """What ran: ``"bobyqa (412 evals) -> cma-bipop (9588 evals)"``."""
+        done = [f"{n} ({e} evals)" for n, e in self.state.ran]
+        done.append(f"{self.chosen} ({self.nfev - self.state.stage_start} evals)")
+        return " -> ".join(done)
 
     @property
     def deterministic(self) -> bool:
+        """Whether the stage running now draws no random numbers (the trust region does not: its first
+        batches do not depend on the seed; the CMA stage does)."""
         return self._inner.deterministic
 
-    def _tell(
-        self, state: AutoState, X: np.ndarray, values: np.ndarray, rng: np.random.Generator
-    ) -> AutoState:
-        self._inner.tell(X, values)
-        return state
+    def _tell(self, state: AutoState, X: np.ndarray, feedback: Any, rng: np.random.Generator) -> AutoState:
+        forward(self._inner, X, feedback)
+        if state.stage + 1 >= len(state.plan):
+            return state
+        reasons = {k: v for k, v in self._inner.stop().items() if k != "f_target"}
+        if not reasons:
+            return state
+        # the stage stopped on its own (converged, or its cap): the next stage goes on from the best point
+        nfev = self.nfev + len(X)  # the core counts this batch after _tell
+        if self.budget is not None and nfev >= self.budget:
+            return state
+        best_x = self._inner.best[0] if np.isfinite(self._inner.best[1]) else state.inner_x0
+        new = AutoState(
+            stage=state.stage + 1,
+            stage_start=nfev,
+            inner_seed=int(rng.integers(2**63 - 1)),
+            inner_x0=np.asarray(best_x, dtype=np.float64).copy(),
+            ran=[*state.ran, [state.plan[state.stage][0], nfev - state.stage_start]],
+            plan=state.plan,
+        )
+        if hasattr(self._inner, "close"):
+            self._inner.close()
+        self._inner = self._build_inner(new)
+        return new
 
     def _stop(self, state: AutoState) -> dict[str, Any]:
         return {k: v for k, v in self._inner.stop().items() if k not in ("budget", "f_target")}
+
+    def stop(self) -> dict[str, Any]:
+        reasons = super().stop()
+        if reasons:
+            reasons["auto"] = self.ran  # the result says what ran
+        return reasons
+
+    def _state_from_dict(self, d: dict[str, Any]) -> AutoState:
+        state = super()._state_from_dict(d)
+        state.inner_x0 = np.asarray(state.inner_x0, dtype=np.float64)
+        state.ran = [[str(n), int(e)] for n, e in state.ran]
+        state.plan = [[str(n), dict(o)] for n, o in state.plan]
+        return state

@@ -14,6 +14,7 @@ Every restart is a fresh inner optimizer: seed drawn from the outer rng, start p
 central 80% of the bounds when they are finite (Hansen 2009: [-4, 4]^d on BBOB's [-5, 5]^d; else the
 original ``x0``), and the remaining budget handed on as its budget.
 ``zoo.make("cma-ipop", x0=x0)`` wraps ``"cma"``; ``zoo.make("cma-ipop", x0=x0, inner="cbo")`` wraps CBO.
+Rankings: ``tell(X, ranking=...)`` / ``pairs=`` are handed to the inner run when it accepts them (``cma``).
 ``state_dict`` holds the wrapper's counters, the inner run's construction arguments and its own state_dict.
 """
 
@@ -30,6 +31,7 @@ from zoo.core.method import Method, Params, State
 from zoo.core.registry import register
 from zoo.core.validate import check_choice, check_int, check_real, check_type
 from zoo.population.nested import NestedMethod
+from zoo.population.order_feedback import AcceptsRankings, forward
 
 POPSIZE_OPTIONS = ("popsize", "n_particles", "population_size", "pop_size", "population")
 SIGMA_OPTIONS = ("sigma0",)
@@ -76,7 +78,7 @@ class RestartState(State):
     exhausted: bool = False  # the inner stopped and no restart is allowed
 
 
-class RestartWrapper(NestedMethod):
+class RestartWrapper(AcceptsRankings, NestedMethod):
     """Restarts of an inner method with a growing population (IPOP) or two regimes (BIPOP)."""
 
     Params = RestartParams
@@ -155,9 +157,9 @@ class RestartWrapper(NestedMethod):
 
     # ------------------------------------------------------------------ hooks
     def _tell(
-        self, state: RestartState, X: np.ndarray, values: np.ndarray, rng: np.random.Generator
+        self, state: RestartState, X: np.ndarray, feedback: Any, rng: np.random.Generator
     ) -> RestartState:
-        self._inner.tell(X, values)
+        forward(self._inner, X, feedback)  # values, or the ranking / pairs (an inner such as cma takes both)
         reasons = self._inner.stop()
         if not reasons or set(reasons) == {"budget"}:
             return state  # still running (or the whole budget is spent: the outer stop says so)

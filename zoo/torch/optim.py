@@ -14,8 +14,13 @@
   ``g`` is sparse. With a :class:`~zoo.torch.ForwardLoss` closure the coordinates of one tensor are evaluated
   in batched calls (and from the cached stage input, with feature reuse).
 
-The update rule (``sgd``, ``momentum``, ``adam``, ``sign``) comes from :mod:`zoo.updates` (torch twins in
-:mod:`zoo.torch.rules`); ``lr`` and the rule's options are per parameter group, so torch's lr schedulers work.
+One definition per formula: the difference quotients come from the estimate core
+(:func:`zoo.estimators.formulas.two_point.coefficients`, :func:`~zoo.estimators.formulas.coordinate.estimate`), the
+sum over directions is the core's in-place form (:func:`~zoo.estimators.formulas.two_point.accumulate`) over
+directions regenerated from their seeds, and the update rule (``sgd``, ``momentum``, ``adam``, ``sign``) is the
+transform of :mod:`zoo.updates`, applied in place on the tensors by :func:`zoo.updates.apply_in_place` (plain SGD,
+a linear transform, adds each regenerated direction straight into the parameters). ``lr`` and the rule's options
+are per parameter group, so torch's lr schedulers work.
 
 Randomness: every draw derives from ``(seed, step, direction)``, so ``state_dict`` (seed, step counters and the
 update rule's tensors) resumes training bit-identically. A non-finite loss skips the step (recorded in
@@ -29,12 +34,13 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 
+from zoo.estimators.formulas import coordinate, two_point
 from zoo.torch.batched import ForwardLoss
 from zoo.torch.perturb import add_direction, derive_seed, direction, perturb, restore
-from zoo.torch.rules import apply_rule, is_plain_sgd, rule_state
-from zoo.updates import UpdateRule, make_rule
+from zoo.updates import Transform, apply_in_place, make_rule
 
 ESTIMATORS = ("spsa", "rge", "cge")
 _RULE_KEYS = ("beta", "nesterov", "b1", "b2", "eps")
@@ -126,7 +132,7 @@ class ZOOptimizer(torch.optim.Optimizer):
     def _params(self) -> list[torch.Tensor]:
         return [p for g in self.param_groups for p in g["params"]]
 
-    def _rule(self, group: dict[str, Any]) -> UpdateRule:
+    def _rule(self, group: dict[str, Any]) -> Transform:
         options = {k: group[k] for k in _RULE_KEYS if k in group}
         return make_rule(self.update_name, lr=group["lr"], **options)
 
@@ -186,9 +192,10 @@ class ZOOptimizer(torch.optim.Optimizer):
         return float(value)
 
     def _projections(self, closure, params, t) -> tuple[float, list[tuple[int, float]]]:
-        """spsa / rge: per direction seed, the directional derivative estimate ``(seed, projection)``."""
+        """spsa / rge: per direction seed, its coefficient ``c_j`` in ``g = sum_j c_j z(seed_j)`` (the two-point
+        formula of the estimate core on the measured losses)."""
         seeds = [derive_seed(self.zo["seed"], t, k) for k in range(self.n_directions)]
-        mu, out, losses = self.mu, [], []
+        mu = self.mu
         if self.estimator == "rge":
             if isinstance(closure, ForwardLoss) and closure.batched:
                 f0 = self._checked(closure.base_loss())
@@ -198,14 +205,18 @@ class ZOOptimizer(torch.optim.Optimizer):
             else:
                 f0 = self._loss(closure)
                 values = [self._perturbed_loss(closure, params, s, mu) for s in seeds]
-            out = [(s, (v - f0) / mu) for s, v in zip(seeds, values)]
-            return f0 if all(map(math.isfinite, values)) else math.nan, out
-        for s in seeds:
-            lp = self._perturbed_loss(closure, params, s, mu)
-            lm = self._perturbed_loss(closure, params, s, -mu)
-            out.append((s, (lp - lm) / (2 * mu)))
-            losses.append(0.5 * (lp + lm))
-        return sum(losses) / len(losses), out
+            row, difference = [f0, *values], "forward"
+            loss = f0 if all(map(math.isfinite, values)) else math.nan
+        else:
+            plus, minus = [], []
+            for s in seeds:
+                plus.append(self._perturbed_loss(closure, params, s, mu))
+                minus.append(self._perturbed_loss(closure, params, s, -mu))
+            row, difference = plus + minus, "central"
+            loss = sum(0.5 * (lp + lm) for lp, lm in zip(plus, minus)) / len(seeds)
+        # a non-finite loss skips the whole step (the loss reported is NaN), so every direction counts here
+        coef, _ = two_point.coefficients(np.array([row], dtype=np.float64), mu, difference)
+        return loss, list(zip(seeds, coef[0].tolist()))
 
     def _checked(self, loss: torch.Tensor) -> float:
         if loss.numel() != 1:
@@ -251,11 +262,12 @@ class ZOOptimizer(torch.optim.Optimizer):
                     idx = torch.arange(p.numel(), device=p.device)
                 plus = self._coordinate_losses(closure, p, idx, mu, batched)
                 if central:
-                    minus = self._coordinate_losses(closure, p, idx, -mu, batched)
-                    est = (plus - minus) / (2 * mu)
+                    values = torch.cat([plus, self._coordinate_losses(closure, p, idx, -mu, batched)])
                 else:
-                    est = (plus - f0) / mu
-                finite = finite and bool(torch.isfinite(est).all())
+                    values = torch.cat([plus.new_tensor([f0]), plus])
+                est, ok = coordinate.estimate(values[None], 2 * mu if central else mu, self.difference)
+                finite = finite and bool(ok[0]) and bool(torch.isfinite(values).all())
+                est = est[0]
                 g = torch.zeros_like(p)
                 g.view(-1)[idx] = est.to(p.dtype)
                 grads.append(g)
@@ -282,28 +294,46 @@ class ZOOptimizer(torch.optim.Optimizer):
 
     # ---- update --------------------------------------------------------------------------------------------
     def _update(self, params, t, grads, directions) -> None:
-        q, first = self.n_directions, 0
-        u = self.zo["updates"]
+        first = 0
         for group in self.param_groups:
             rule = self._rule(group)
             n = len(group["params"])
             keys = list(range(first, first + n))
-            if grads is None and is_plain_sgd(rule):
-                for s, proj in directions:  # MeZO-SGD: add the regenerated direction, nothing stored
-                    add_direction(group["params"], s, -rule.rate(u) * proj / q, keys)
+            states = []
+            for p in group["params"]:
+                state = self.state[p]
+                if not state:
+                    state.update(rule.init(p.data))
+                states.append(state)
+            linear = [rule.linear(state) for state in states] if grads is None else [None]
+            if all(lin is not None for lin in linear):
+                # MeZO-SGD: the step a*g adds each regenerated direction with alpha = a c_j, nothing stored
+                for state, (_, new) in zip(states, linear):
+                    state.update(new)
+                factors = [lin[0] for lin in linear]
+                if len(set(factors)) == 1:
+                    _add_directions(group["params"], keys, directions, factors[0])
+                else:
+                    for p, key, a in zip(group["params"], keys, factors):
+                        _add_directions([p], [key], directions, a)
             else:
-                for j, p in enumerate(group["params"]):
+                for j, (p, state) in enumerate(zip(group["params"], states)):
                     if grads is not None:
                         g = grads[first + j]
-                    else:
+                    else:  # g = sum_j c_j z(seed_j), regenerated into one buffer
                         g = torch.zeros_like(p)
-                        for s, proj in directions:
-                            g.add_(direction([p], s, [first + j])[0], alpha=proj / q)
-                    state = self.state[p]
-                    if not state:
-                        state.update(rule_state(rule, p))
-                    apply_rule(rule, p.data, g, state, u)
+                        _add_directions([g], [first + j], directions, 1.0)
+                    apply_in_place(rule, p.data, g, state)
             first += n
+
+
+def _add_directions(tensors, keys, directions, scale: float) -> None:
+    """``tensors += scale * sum_j c_j z(seed_j)``: the core's sum over directions in its in-place form, each
+    ``z`` regenerated from its seed in the stream of ``keys`` (never stored)."""
+    seeds = [s for s, _ in directions]
+    two_point.accumulate(
+        [c for _, c in directions], lambda j, c: add_direction(tensors, seeds[j], scale * c, keys)
+    )
 
 
 class ZOSGD(ZOOptimizer):

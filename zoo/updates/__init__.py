@@ -1,16 +1,29 @@
-"""First-order update rules fed by a zeroth-order estimate: SGD, momentum, Adam, sign, schedules."""
+"""Update rules as optax-style transforms fed by a zeroth-order estimate: SGD, momentum, Adam, sign, clipping,
+schedules; ``chain`` composes them. See :mod:`zoo.updates.base`."""
 
-from zoo.updates.adam import Adam
-from zoo.updates.base import UpdateRule, make_rule, rules
+from zoo.updates.adam import Adam, ScaleByAdam, scale_by_adam
+from zoo.updates.base import Chain, Transform, UpdateRule, apply_in_place, chain, make_rule, rules
+from zoo.updates.clip import Clip, ClipByNorm, clip, clip_by_norm
 from zoo.updates.line_search import LineSearchPhases, RankingLineSearch
-from zoo.updates.momentum import Momentum
-from zoo.updates.schedules import Constant, Cosine, ExponentialDecay, InverseSqrt, StepDecay
+from zoo.updates.momentum import Momentum, Trace, trace
+from zoo.updates.scale import (
+    Scale,
+    ScaleByLearningRate,
+    ScaleBySchedule,
+    scale,
+    scale_by_learning_rate,
+    scale_by_schedule,
+)
+from zoo.updates.schedules import Constant, Cosine, ExponentialDecay, InverseSqrt, Schedule, StepDecay
 from zoo.updates.sgd import SGD
-from zoo.updates.sign import Sign
+from zoo.updates.sign import ScaleBySign, Sign, scale_by_sign
 
 __all__ = [
     "SGD",
     "Adam",
+    "Chain",
+    "Clip",
+    "ClipByNorm",
     "Constant",
     "Cosine",
     "ExponentialDecay",
@@ -18,9 +31,27 @@ __all__ = [
     "LineSearchPhases",
     "Momentum",
     "RankingLineSearch",
+    "Scale",
+    "ScaleByAdam",
+    "ScaleByLearningRate",
+    "ScaleBySchedule",
+    "ScaleBySign",
+    "Schedule",
     "Sign",
     "StepDecay",
+    "Trace",
+    "Transform",
     "UpdateRule",
+    "apply_in_place",
+    "chain",
+    "clip",
+    "clip_by_norm",
     "make_rule",
     "rules",
+    "scale",
+    "scale_by_adam",
+    "scale_by_learning_rate",
+    "scale_by_schedule",
+    "scale_by_sign",
+    "trace",
 ]

@@ -1,16 +1,41 @@
-"""Adam (Kingma & Ba, 2015), the update ZO-AdaMM and the rge method use.
+"""Adam (Kingma & Ba, ICLR 2015), the update of ZO-AdaMM (Chen et al., NeurIPS 2019) and of the rge method.
 
-``m <- b1 m + (1-b1) g``; ``v <- b2 v + (1-b2) g^2``;
-``x <- x - lr_t * m_hat / (sqrt(v_hat) + eps)`` with ``m_hat = m / (1-b1^(t+1))``, ``v_hat = v / (1-b2^(t+1))``.
+``m <- b1 m + (1-b1) g``; ``v <- b2 v + (1-b2) g^2``; ``step = m_hat / (sqrt(v_hat) + eps)`` with
+``m_hat = m / (1-b1^(t+1))``, ``v_hat = v / (1-b2^(t+1))``, ``t`` the number of updates so far; then
+``x <- x - lr_t * step``. The one definition of Adam in zoo (numpy methods, federated clients, ``zoo.torch``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
+from zoo.core.arrays import namespace
+from zoo.updates.base import Transform, UpdateRule, register_rule
+from zoo.updates.scale import scale_by_learning_rate
 
-from zoo.updates.base import UpdateRule, register_rule
+
+@dataclasses.dataclass(frozen=True)
+class ScaleByAdam(Transform):
+    b1: float = 0.9
+    b2: float = 0.999
+    eps: float = 1e-8
+
+    def init(self, params):
+        xp = namespace(params)
+        return {"m": xp.zeros_like(params), "v": xp.zeros_like(params), "count": 0}
+
+    def update(self, g, state, params=None):
+        t = int(state["count"])
+        m = self.b1 * state["m"] + (1.0 - self.b1) * g
+        v = self.b2 * state["v"] + (1.0 - self.b2) * (g * g)
+        m_hat_scale = 1.0 / (1.0 - self.b1 ** (t + 1))
+        v_hat_scale = 1.0 / (1.0 - self.b2 ** (t + 1))
+        step = (m * m_hat_scale) / (namespace(g).sqrt(v * v_hat_scale) + self.eps)
+        return step, {"m": m, "v": v, "count": t + 1}
+
+
+def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> ScaleByAdam:
+    return ScaleByAdam(b1, b2, eps)
 
 
 @register_rule("adam")
@@ -28,13 +53,5 @@ class Adam(UpdateRule):
         if self.eps <= 0:
             raise ValueError(f"eps must be positive, got {self.eps}")
 
-    def init(self, x):
-        return {"m": np.zeros_like(x), "v": np.zeros_like(x)}
-
-    def apply(self, x, g, state, t):
-        m = self.b1 * state["m"] + (1.0 - self.b1) * g
-        v = self.b2 * state["v"] + (1.0 - self.b2) * (g * g)
-        m_hat_scale = 1.0 / (1.0 - self.b1 ** (t + 1))
-        v_hat_scale = 1.0 / (1.0 - self.b2 ** (t + 1))
-        step = (m * m_hat_scale) / (np.sqrt(v * v_hat_scale) + self.eps)
-        return x - self.rate(t) * step, {"m": m, "v": v}
+    def transforms(self):
+        return (scale_by_adam(self.b1, self.b2, self.eps), scale_by_learning_rate(self.lr))

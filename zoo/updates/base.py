@@ -1,12 +1,28 @@
-"""What every update rule shares: turn an estimate ``g`` into a step, optax-style ``init`` / ``apply``.
+"""Update rules as pure gradient transformations, in the style of optax (Babuschkin et al., "The DeepMind JAX
+Ecosystem", 2020).
 
-A rule is a small frozen dataclass. ``init(x)`` returns its state (a dict of arrays, saved in the
-optimizer's ``state_dict``); ``apply(x, g, state, t)`` returns ``(x_new, state_new)`` without writing into
-``state``. ``lr`` is a number or a schedule (any callable ``t -> lr``, see :mod:`zoo.updates.schedules`).
+A :class:`Transform` has ``init(params) -> state`` and ``update(g, state, params) -> (step, state)``; it never
+writes into ``state`` (a failed step leaves the optimizer as it was). The step is *added* to the parameters
+(``x_new = x + step``), so the learning rate is a transform of its own, ``scale_by_learning_rate(lr)``
+(``step = -lr_t g``), and :func:`chain` composes: ``chain(clip_by_norm(1.0), scale_by_adam(),
+scale_by_learning_rate(Cosine(0.1, total=300)))``. Schedules are transforms too (a schedule in a chain is the
+learning rate). A state is a dict of arrays and ints (nested for a chain), so an optimizer's ``state_dict``
+holds it as it is.
+
+One definition serves every array type: the formulas use operators and the few functions numpy and torch
+spell alike (:func:`zoo.core.arrays.namespace`). The in-place form that ``zoo.torch`` needs (state tensors and
+parameters updated where they live) is derived from the same ``update``: :func:`apply_in_place`. A transform
+whose step is a multiple of ``g`` (plain SGD) says so through :meth:`Transform.linear`, so MeZO-style SGD adds
+each regenerated direction straight into the parameters without materializing ``g``.
+
+The named rules of the ``update=`` option (``"sgd"``, ``"momentum"``, ``"adam"``, ``"sign"``) are
+:class:`UpdateRule` dataclasses (hyper-parameters, their validation, ``lr``) that stand for a chain of these
+transforms; :func:`make_rule` builds one by name.
 """
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 from collections.abc import Callable
 from typing import Any
@@ -14,10 +30,71 @@ from typing import Any
 import numpy as np
 
 LearningRate = float | Callable[[int], float]
+State = dict[str, Any]
+
+
+class Transform(abc.ABC):
+    """A gradient transformation: ``init(params) -> state``, ``update(g, state, params) -> (step, state)``."""
+
+    def init(self, params: Any) -> State:
+        return {}
+
+    @abc.abstractmethod
+    def update(self, g: Any, state: State, params: Any = None) -> tuple[Any, State]:
+        """``(step, new_state)`` from the estimate ``g``; never writes into ``state``."""
+
+    def linear(self, state: State) -> tuple[float, State] | None:
+        """``(a, new_state)`` when this update's step is ``a * g`` whatever ``g`` is, else None."""
+        return None
+
+    def apply(self, x: Any, g: Any, state: State) -> tuple[Any, State]:
+        """``(x + step, new_state)``: one functional step of the parameters ``x``."""
+        step, state = self.update(g, state, x)
+        return x + step, state
 
 
 @dataclasses.dataclass(frozen=True)
-class UpdateRule:
+class Chain(Transform):
+    """The transforms applied one after the other; the state is ``{"0": state_0, "1": state_1, ...}``."""
+
+    transforms: tuple[Transform, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_keyed", tuple((str(i), t) for i, t in enumerate(self.transforms)))
+
+    def init(self, params):
+        return {k: t.init(params) for k, t in self._keyed}
+
+    def update(self, g, state, params=None):
+        new = {}
+        for k, t in self._keyed:
+            g, new[k] = t.update(g, state[k], params)
+        return g, new
+
+    def linear(self, state):
+        a, new = 1.0, {}
+        for k, t in self._keyed:
+            lin = t.linear(state[k])
+            if lin is None:
+                return None
+            a, new[k] = a * lin[0], lin[1]
+        return a, new
+
+
+def chain(*transforms: Transform) -> Chain:
+    """Compose transforms: ``chain(a, b)(g) = b(a(g))``."""
+    for t in transforms:
+        if not isinstance(t, Transform):
+            raise TypeError(f"chain() takes zoo.updates transforms, got {type(t).__name__}")
+    return Chain(tuple(transforms))
+
+
+@dataclasses.dataclass(frozen=True)
+class UpdateRule(Transform):
+    """A named rule: hyper-parameters + ``lr`` (a number or a schedule ``t -> lr``) standing for a chain.
+
+    Subclasses define :meth:`transforms`; ``init``/``update``/``linear`` run that chain."""
+
     lr: LearningRate = 1e-3
 
     def __post_init__(self) -> None:
@@ -26,18 +103,65 @@ class UpdateRule:
             if not np.isfinite(lr) or lr <= 0:
                 raise ValueError(f"lr must be a positive finite number or a schedule, got {self.lr!r}")
 
-    def rate(self, t: int) -> float:
-        """The step size at step ``t`` (0-based)."""
-        return float(self.lr(t)) if callable(self.lr) else float(self.lr)
+    def transforms(self) -> tuple[Transform, ...]:
+        raise TypeError(
+            f"{type(self).__name__} is not an update rule: subclass UpdateRule and define transforms"
+        )
 
-    def init(self, x: np.ndarray) -> dict[str, Any]:
-        return {}
+    @property
+    def chain(self) -> Chain:
+        c = self.__dict__.get("_chain")
+        if c is None:
+            c = chain(*self.transforms())
+            object.__setattr__(self, "_chain", c)  # frozen dataclass: a cache, not a field
+        return c
 
-    def apply(
-        self, x: np.ndarray, g: np.ndarray, state: dict[str, Any], t: int
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        """``(x_new, state_new)`` from the estimate ``g`` at step ``t``; never writes into ``state``."""
-        raise TypeError(f"{type(self).__name__} is not an update rule: subclass UpdateRule and define apply")
+    def init(self, params):
+        return self.chain.init(params)
+
+    def update(self, g, state, params=None):
+        return self.chain.update(g, state, params)
+
+    def linear(self, state):
+        return self.chain.linear(state)
+
+
+def apply_in_place(transform: Transform, param: Any, g: Any, state: State) -> None:
+    """The in-place form of ``transform``: ``param += step`` and ``state`` updated where its arrays live
+    (torch tensors on their device, numpy arrays), computed by the one functional ``update``."""
+    step, new = transform.update(g, state, param)
+    _assign(state, new)
+    if hasattr(param, "add_"):
+        param.add_(step)
+    else:
+        np.add(param, step, out=param)
+
+
+def _assign(state: State, new: State) -> None:
+    for k, v in new.items():
+        old = state.get(k)
+        if isinstance(v, dict) and isinstance(old, dict):
+            _assign(old, v)
+        elif hasattr(old, "copy_"):
+            old.copy_(v)
+        elif isinstance(old, np.ndarray) and old.shape == np.shape(v):
+            old[...] = v
+        else:
+            state[k] = v
+
+
+def select(mask: np.ndarray, new: State, old: State) -> State:
+    """Row-wise choice between two states of a stacked (``(C, d)``) optimizer: arrays take ``new`` where
+    ``mask`` (C,) is True; shared scalars (the step count of clients in lock-step) take ``new``."""
+    out: State = {}
+    for k, v in new.items():
+        if isinstance(v, dict):
+            out[k] = select(mask, v, old[k])
+        elif isinstance(v, np.ndarray) and v.ndim >= 1 and v.shape[0] == mask.shape[0]:
+            out[k] = np.where(mask.reshape((-1,) + (1,) * (v.ndim - 1)), v, old[k])
+        else:
+            out[k] = v
+    return out
 
 
 _RULES: dict[str, type[UpdateRule]] = {}
@@ -55,12 +179,14 @@ def rules() -> list[str]:
     return sorted(_RULES)
 
 
-def make_rule(update: str | UpdateRule, lr: LearningRate | None = None, **kwargs: Any) -> UpdateRule:
-    """``make_rule("adam", 0.1)`` or pass an :class:`UpdateRule` instance through unchanged."""
-    if isinstance(update, UpdateRule):
+def make_rule(update: str | Transform, lr: LearningRate | None = None, **kwargs: Any) -> Transform:
+    """``make_rule("adam", 0.1)``, or pass a :class:`Transform` (a named rule, a chain) through unchanged."""
+    if isinstance(update, Transform):
         return update
     if update not in _RULES:
-        raise ValueError(f"unknown update rule {update!r}; choose one of {rules()} or pass an UpdateRule")
+        raise ValueError(
+            f"unknown update rule {update!r}; choose one of {rules()} or pass a zoo.updates transform"
+        )
     if lr is not None:
         kwargs["lr"] = lr
     return _RULES[update](**kwargs)

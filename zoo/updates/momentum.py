@@ -1,15 +1,32 @@
-"""Heavy-ball / Nesterov momentum (Polyak 1964; Sutskever et al. 2013).
+"""Heavy-ball / Nesterov momentum (Polyak 1964; Sutskever et al. 2013), optax's ``trace``.
 
-``v <- beta * v + g``; ``x <- x - lr_t * v`` (heavy ball) or ``x <- x - lr_t * (g + beta * v)`` (Nesterov).
+``v <- beta * v + g``; ``step = v`` (heavy ball) or ``g + beta * v`` (Nesterov); then ``x <- x - lr_t * step``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
+from zoo.core.arrays import namespace
+from zoo.updates.base import Transform, UpdateRule, register_rule
+from zoo.updates.scale import scale_by_learning_rate
 
-from zoo.updates.base import UpdateRule, register_rule
+
+@dataclasses.dataclass(frozen=True)
+class Trace(Transform):
+    beta: float = 0.9
+    nesterov: bool = False
+
+    def init(self, params):
+        return {"v": namespace(params).zeros_like(params)}
+
+    def update(self, g, state, params=None):
+        v = self.beta * state["v"] + g
+        return (g + self.beta * v if self.nesterov else v), {"v": v}
+
+
+def trace(beta: float = 0.9, nesterov: bool = False) -> Trace:
+    return Trace(beta, nesterov)
 
 
 @register_rule("momentum")
@@ -23,10 +40,5 @@ class Momentum(UpdateRule):
         if not 0.0 <= self.beta < 1.0:
             raise ValueError(f"beta must be in [0, 1), got {self.beta}")
 
-    def init(self, x):
-        return {"v": np.zeros_like(x)}
-
-    def apply(self, x, g, state, t):
-        v = self.beta * state["v"] + g
-        step = g + self.beta * v if self.nesterov else v
-        return x - self.rate(t) * step, {"v": v}
+    def transforms(self):
+        return (trace(self.beta, self.nesterov), scale_by_learning_rate(self.lr))

@@ -1,9 +1,33 @@
-"""Step-size schedules: callables ``t -> lr`` (``t`` is the 0-based step) usable as any rule's ``lr``."""
+"""Step-size schedules: callables ``t -> lr`` (``t`` is the 0-based update count) usable as any rule's ``lr``.
+
+A schedule is also a transform: in a :func:`~zoo.updates.chain` it is the learning rate,
+``step = -lr_t g`` (the same definition as ``scale_by_learning_rate(schedule)``), e.g.
+``chain(clip_by_norm(1.0), scale_by_adam(), Cosine(0.1, total=1000))``.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import math
+
+from zoo.updates.base import Transform
+from zoo.updates.scale import ScaleByLearningRate
+
+
+class Schedule(Transform):
+    """Base of the schedules: ``__call__(t) -> lr``; as a transform, the learning rate ``-lr_t g``."""
+
+    def __call__(self, t: int) -> float:
+        raise NotImplementedError
+
+    def init(self, params):
+        return ScaleByLearningRate(self).init(params)
+
+    def update(self, g, state, params=None):
+        return ScaleByLearningRate(self).update(g, state, params)
+
+    def linear(self, state):
+        return ScaleByLearningRate(self).linear(state)
 
 
 def _positive(name: str, value: float) -> None:
@@ -12,7 +36,7 @@ def _positive(name: str, value: float) -> None:
 
 
 @dataclasses.dataclass(frozen=True)
-class Constant:
+class Constant(Schedule):
     lr: float
 
     def __post_init__(self) -> None:
@@ -23,7 +47,7 @@ class Constant:
 
 
 @dataclasses.dataclass(frozen=True)
-class ExponentialDecay:
+class ExponentialDecay(Schedule):
     """``lr * decay ** (t / every)``."""
 
     lr: float
@@ -40,7 +64,7 @@ class ExponentialDecay:
 
 
 @dataclasses.dataclass(frozen=True)
-class InverseSqrt:
+class InverseSqrt(Schedule):
     """``lr / sqrt(1 + t / t0)``: the classic rate of stochastic ZO analyses."""
 
     lr: float
@@ -55,7 +79,7 @@ class InverseSqrt:
 
 
 @dataclasses.dataclass(frozen=True)
-class Cosine:
+class Cosine(Schedule):
     """``lr_min + (lr - lr_min) * (1 + cos(pi * min(t, total) / total)) / 2``."""
 
     lr: float
@@ -73,7 +97,7 @@ class Cosine:
 
 
 @dataclasses.dataclass(frozen=True)
-class StepDecay:
+class StepDecay(Schedule):
     """``lr * factor ** floor(t / every)``."""
 
     lr: float

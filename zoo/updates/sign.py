@@ -7,13 +7,25 @@ from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
+from zoo.core.arrays import namespace
+from zoo.updates.base import Transform, UpdateRule, register_rule
+from zoo.updates.scale import scale_by_learning_rate
 
-from zoo.updates.base import UpdateRule, register_rule
+
+@dataclasses.dataclass(frozen=True)
+class ScaleBySign(Transform):
+    """``step = sign(g)``."""
+
+    def update(self, g, state, params=None):
+        return namespace(g).sign(g), state
+
+
+def scale_by_sign() -> ScaleBySign:
+    return ScaleBySign()
 
 
 @register_rule("sign")
 @dataclasses.dataclass(frozen=True)
 class Sign(UpdateRule):
-    def apply(self, x, g, state, t):
-        return x - self.rate(t) * np.sign(g), state
+    def transforms(self):
+        return (scale_by_sign(), scale_by_learning_rate(self.lr))

@@ -8,11 +8,12 @@ Clients are processed as a stack: ``local_update`` receives ``C`` clients (all o
 shard in Ray, one in Flower) and works on arrays of shape ``(C, d)``. Client ``i`` draws its random numbers from
 its own generator, so its numbers do not depend on which other clients share its stack.
 
-The local step is zoo's RGE with zoo's update rules: Gaussian directions read from the shared noise table
-(:mod:`zoo.kernels.noise`) at offsets drawn from the client's generator, the forward estimate
-``g = (1/q) sum_j (f(x + mu u_j) - f(x)) / mu u_j`` (non-finite directions dropped, as in :class:`zoo.RGE`;
-``tests/federated`` holds this stacked form equal to ``zoo.RGE``), then ``zoo.updates`` (Adam by default) on the
-stacked iterates.
+The local step is zoo's RGE with zoo's update rules, from the one estimate core called with one row per client
+(vectorized across the stack): Gaussian directions read from the shared noise table (:mod:`zoo.kernels.noise`) at
+offsets drawn from each client's generator, the forward estimate
+``g = (1/q) sum_j (f(x + mu u_j) - f(x)) / mu u_j`` of :mod:`zoo.estimators.formulas.two_point` (non-finite
+directions dropped, as in :class:`zoo.RGE`; ``tests/federated`` holds it equal to ``zoo.RGE``), then a
+``zoo.updates`` transform (Adam by default) on the stacked iterates.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from zoo.kernels import noise as _noise
-from zoo.updates.base import make_rule
+from zoo.estimators.formulas import probes, two_point
+from zoo.updates.base import make_rule, select
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,8 +76,7 @@ class FederatedAlgorithm(abc.ABC):
     def aggregate(self, server: dict[str, Any], uploads: list[Message], weights: np.ndarray,
                   rnd: int, n_clients: int) -> dict[str, Any]:
         """Weighted average of the client iterates (weights renormalized over the clients that answered)."""
-        w = weights / weights.sum()
-        return {**server, "x": sum(wi * u["x"] for wi, u in zip(w, uploads))}
+        return {**server, "x": weighted_mean(weights, uploads, "x")}
 
     # ------------------------------------------------------------------ client side
     def init_client(self, dim: int) -> dict[str, Any]:
@@ -91,48 +91,43 @@ class FederatedAlgorithm(abc.ABC):
 
 
 # ---------------------------------------------------------------------- stacked RGE + update rule
-def table_directions(rngs: list[np.random.Generator], q: int, d: int) -> np.ndarray:
-    """``(C, q, d)`` Gaussian directions: client ``c`` reads ``q`` slices of the noise table at offsets drawn
-    from its own generator (the draws of ``zoo.RGE(noise="table")``)."""
-    table = _noise.noise_table()
-    offsets = np.stack([_noise.draw_offsets(r, q, d) for r in rngs])  # (C, q)
-    return table[offsets[:, :, None] + np.arange(d)].astype(np.float64)
-
-
 def project(X: np.ndarray, bounds: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
     return X if bounds is None else np.clip(X, bounds[0], bounds[1])
 
 
-def rge_estimate(batch: Any, x: np.ndarray, U: np.ndarray, mu: float,
-                 bounds: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Forward RGE for every client of the stack: ``g`` of shape ``(C, d)`` and ``ok`` (C,) (False: no usable
-    direction or a non-finite f(x): the step is skipped, as ``zoo.RGE`` does). Costs ``q + 1`` queries a client.
-    Clipped probes use the displacement actually queried."""
-    X = project(np.concatenate([x[:, None, :], x[:, None, :] + mu * U], axis=1), bounds)
+def probe_points(x: np.ndarray, rngs: list[np.random.Generator], q: int, mu: float,
+                 bounds: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, tuple]:
+    """The forward probe rows ``(C, q + 1, d)`` of every client (table directions at offsets drawn from each
+    client's generator, clipped into the bounds) and the ``table`` the estimate needs."""
+    offsets = probes.table_offsets(rngs, q, x.shape[1])
+    X, scales = two_point.table_points(x, offsets, mu, "forward")
+    return project(X, bounds), (offsets, scales, x.shape[1])
+
+
+def client_estimates(batch: Any, x: np.ndarray, rngs: list[np.random.Generator], q: int, mu: float,
+                     bounds: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Forward RGE for every client of the stack: ``g`` (C, d) and ``ok`` (C,) (False: no usable direction or a
+    non-finite f(x): the step is skipped, as ``zoo.RGE`` does). Costs ``q + 1`` queries a client. Clipped probes
+    use the displacement actually queried."""
+    X, table = probe_points(x, rngs, q, mu, bounds)
     values = batch(X)  # (C, q + 1)
-    if bounds is not None:
-        U = (X[:, 1:] - X[:, :1]) / mu
-    with np.errstate(invalid="ignore"):
-        diff = (values[:, 1:] - values[:, :1]) / mu
-    valid = np.isfinite(diff)
-    k = valid.sum(axis=1)
-    coef = np.where(valid, diff, 0.0) / np.maximum(k, 1)[:, None]
-    g = np.zeros_like(x)
-    for j in range(U.shape[1]):  # the order of zoo.kernels.noise.assemble, so the sums agree bit for bit
-        g += coef[:, j, None] * U[:, j]
-    ok = (k > 0) & np.isfinite(values[:, 0])
-    return g, ok
+    return two_point.estimate(values, mu, "forward", table=table, X=None if bounds is None else X)
 
 
-def stacked_steps(x: np.ndarray, rule: Any, rule_state: dict[str, np.ndarray], g: np.ndarray, ok: np.ndarray,
-                  t: int, bounds: tuple[np.ndarray, np.ndarray] | None) -> tuple[np.ndarray, dict[str, Any]]:
+def stacked_steps(x: np.ndarray, rule: Any, rule_state: dict[str, Any], g: np.ndarray, ok: np.ndarray,
+                  bounds: tuple[np.ndarray, np.ndarray] | None) -> tuple[np.ndarray, dict[str, Any]]:
     """One update-rule step for the clients where ``ok`` (others keep x and the rule state)."""
     g = np.where(ok[:, None], g, 0.0)
-    x_new, rs_new = rule.apply(x, g, rule_state, t)
+    x_new, rs_new = rule.apply(x, g, rule_state)
     good = ok & np.all(np.isfinite(x_new), axis=1)  # an exploding step never poisons the iterate
     x_out = np.where(good[:, None], project(x_new, bounds), x)
-    rs_out = {k: np.where(good[:, None], v, rule_state[k]) for k, v in rs_new.items()}
-    return x_out, rs_out
+    return x_out, select(good, rs_new, rule_state)
+
+
+def weighted_mean(weights: np.ndarray, uploads: list[Message], key: str) -> np.ndarray:
+    """``sum_i w_i u_i[key]`` with the weights renormalized: one matrix product over the stacked uploads."""
+    w = weights / weights.sum()
+    return w @ np.stack([u[key] for u in uploads])
 
 
 def new_rule(params: AlgoParams) -> Any:

@@ -17,10 +17,9 @@ import numpy as np
 from zoo.federated.algorithms.base import (
     AlgoParams,
     FederatedAlgorithm,
+    client_estimates,
     new_rule,
-    rge_estimate,
     stacked_steps,
-    table_directions,
 )
 
 
@@ -40,12 +39,11 @@ class FedZO(FederatedAlgorithm):
         rule_state = rule.init(x)
         self._estimates = np.zeros_like(x)
         for step in range(p.local_steps):
-            U = table_directions(rngs, p.q, x.shape[1])
-            g, ok = rge_estimate(batch, x, U, p.mu, bounds)
+            g, ok = client_estimates(batch, x, rngs, p.q, p.mu, bounds)
             ok &= batch.alive
             self._estimates += np.where(ok[:, None], g, 0.0) / p.local_steps
             g = self.correction(g, x, message, states, step)
-            x, rule_state = stacked_steps(x, rule, rule_state, g, ok, step, bounds)
+            x, rule_state = stacked_steps(x, rule, rule_state, g, ok, bounds)
         return self.uploads(x, message, states), states
 
     def uploads(self, x, message, states):

@@ -49,9 +49,9 @@ from zoo.federated.algorithms.base import (
     AlgoParams,
     FederatedAlgorithm,
     new_rule,
-    project,
+    probe_points,
     stacked_steps,
-    table_directions,
+    weighted_mean,
 )
 from zoo.federated.algorithms.surrogate import (
     fit_hypers,
@@ -163,9 +163,8 @@ class FZooS(FederatedAlgorithm):
         # since the last step (f(x) is queried at every step anyway), grown back by 1/shrink^(1/4) otherwise
         scale = np.array([float(s.get("scale", np.ones(1))[0]) for s in states])
         f_prev = np.full(C, np.nan)
-        for step in range(p.local_steps):
-            U = table_directions(rngs, p.n_active, d)
-            Xq = project(np.concatenate([x[:, None, :], x[:, None, :] + p.delta * U], axis=1), bounds)
+        for _ in range(p.local_steps):
+            Xq, _ = probe_points(x, rngs, p.n_active, p.delta, bounds)
             values = batch(Xq)  # (C, n_active + 1)
             ok = batch.alive & ~batch.finished
             keep = np.isfinite(values) & ok[:, None]
@@ -191,7 +190,7 @@ class FZooS(FederatedAlgorithm):
                 own = rff_fit(W, b, Z, Y, mask)
                 g += gamma * rff_gradient(W, b, message["nu"][None, :] - own, x)
             x_old = x
-            x, rule_state = stacked_steps(x, rule, rule_state, g, ok, step, bounds)
+            x, rule_state = stacked_steps(x, rule, rule_state, g, ok, bounds)
             x = x_old + scale[:, None] * (x - x_old)
         uploads = [{"x": x[c]} for c in range(C)]
         if (
@@ -210,7 +209,7 @@ class FZooS(FederatedAlgorithm):
     def aggregate(self, server, uploads, weights, rnd, n_clients):
         w = weights / weights.sum()
         out = dict(server)
-        out["x"] = sum(wi * u["x"] for wi, u in zip(w, uploads))
+        out["x"] = weighted_mean(weights, uploads, "x")
         if server["rff"][0] == 0:
             moved = np.array([float(u["moved"][0]) for u in uploads if "moved" in u])
             if len(moved):

@@ -17,7 +17,7 @@ import dataclasses
 
 import numpy as np
 
-from zoo.federated.algorithms.base import AlgoParams, rge_estimate, table_directions
+from zoo.federated.algorithms.base import AlgoParams, client_estimates, weighted_mean
 from zoo.federated.algorithms.fedzo import FedZO
 
 
@@ -52,10 +52,10 @@ class Scaffold(FedZO):
 
     def local_update(self, message, states, batch, rngs, rnd, bounds=None):
         uploads, states = super().local_update(message, states, batch, rngs, rnd, bounds)
-        C, d = len(states), message["x"].shape[0]
+        C = len(states)
         if self.params.option == 1:
             x_g = np.repeat(message["x"][None, :], C, axis=0)
-            fresh, ok = rge_estimate(batch, x_g, table_directions(rngs, self.params.q, d), self.params.mu, bounds)
+            fresh, ok = client_estimates(batch, x_g, rngs, self.params.q, self.params.mu, bounds)
         else:
             fresh, ok = self._estimates, np.ones(C, dtype=bool)
         new_states = []
@@ -66,7 +66,6 @@ class Scaffold(FedZO):
         return uploads, new_states
 
     def aggregate(self, server, uploads, weights, rnd, n_clients):
-        w = weights / weights.sum()
-        x = sum(wi * u["x"] for wi, u in zip(w, uploads))
-        dc = sum(wi * u["dc"] for wi, u in zip(w, uploads))
+        x = weighted_mean(weights, uploads, "x")
+        dc = weighted_mean(weights, uploads, "dc")
         return {"x": x, "c": server["c"] + (len(uploads) / n_clients) * dc}

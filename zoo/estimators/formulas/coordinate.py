@@ -1,0 +1,47 @@
+"""The coordinatewise gradient estimate (CGE), written once: ZOO (Chen et al., AISec 2017), DeepZero (Chen et
+al., ICLR 2024).
+
+Over a coordinate set ``S`` (|S| = k), with ``h_i`` the displacement actually queried along ``e_i`` (``mu``, or
+less where bounds clipped the probe)::
+
+    forward (k + 1 queries, rows [x, x + h_1 e_1, ...]):        g_i = (f(x + h_i e_i) - f(x)) / h_i
+    central (2k queries, rows [x + h e_i ..., x - h e_i ...]):  g_i = (f(x + h_i e_i) - f(x - h_i e_i)) / (2 h_i)
+
+(for the central form ``h`` passed here is the full width ``x+_i - x-_i``). A non-finite quotient (a non-finite
+value, or a zero displacement) zeroes its coordinate; no finite coordinate, or a non-finite ``f(x)`` in the
+forward form, makes the estimate unusable (``ok = False``). Leading batch axis ``B``; the result holds the ``k``
+estimated coordinates, the caller scatters them into ``d``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from zoo.core.arrays import is_numpy, namespace
+
+
+def estimate(values: Any, h: Any, difference: str) -> tuple[Any, Any]:
+    """``(g_S (B, k), ok (B,))`` from the probe values ``(B, n)`` and the displacements ``h`` (B, k) (or one
+    number for all)."""
+    xp = namespace(values)
+    if difference == "central":
+        k = values.shape[1] // 2
+        plus, minus = values[:, :k], values[:, k:]
+    else:
+        plus, minus = values[:, 1:], values[:, :1]
+    positive = float(h.min() if hasattr(h, "min") else h) > 0  # (a sufficient test: one reduction)
+    if positive and math.isfinite(float(values.sum())):  # the common case: nothing to drop
+        return (plus - minus) / h, xp.isfinite(values[:, 0])
+    if is_numpy(xp):
+        with np.errstate(invalid="ignore", divide="ignore"):  # inf - inf, 0 / 0: dropped below
+            g = (plus - minus) / h
+    else:
+        g = (plus - minus) / h
+    valid = xp.isfinite(g)
+    ok = valid.any(axis=1)
+    if difference != "central":
+        ok = ok & xp.isfinite(values[:, 0])
+    return xp.where(valid, g, 0.0), ok

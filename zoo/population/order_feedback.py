@@ -1,0 +1,59 @@
+"""Methods that use only the order of a batch accept rankings as well as values.
+
+CMA-ES (and every restart wrapper or portfolio around it) is invariant to monotone transformations of ``f``:
+its updates read only the order of the batch (Hansen 2016, arXiv:1604.00772, Sec. 2). So besides
+``tell(X, values)`` these methods take ``tell(X, ranking=...)`` or ``tell(X, pairs=...)``; the values path is
+unchanged (pycma's value-based termination keeps working), a ranking is turned into *order values*
+(:func:`order_values`) that the method ranks exactly as the answer does.
+
+Top-k answers: the unranked points get no weight (marked ``+inf`` here; the CMA bridge tells them as copies of
+the mean, whose zero deviation adds nothing to the mean, covariance and step-size updates). Pairs: the order of
+the Copeland scores (net wins); points in no pair get no weight. Equal order values are ties: pycma breaks them
+by position in the batch, whose order is that of independent samples, so a tie is a tie in expectation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from zoo.core.feedback import Comparisons
+from zoo.core.ranking import copeland_scores
+
+
+def order_values(c: Comparisons) -> np.ndarray:
+    """Values in the order of the answer: the rank (0 = best) of each ranked point, minus the Copeland score
+    for pairs; ``+inf`` for points the answer does not rank (no weight)."""
+    v = np.full(c.n, np.inf)
+    if c.ranking is not None:
+        v[c.ranking] = np.arange(len(c.ranking), dtype=np.float64)
+        return v
+    pairs = c.pairs
+    named = np.unique(pairs.ravel())
+    v[named] = -np.asarray(copeland_scores(c.n, pairs), dtype=np.float64)[named]
+    return v
+
+
+class AcceptsRankings:
+    """Mixin for an :class:`~zoo.core.method.Method` whose class ``feedback`` is ``"values"``: a
+    ``ranking=`` / ``pairs=`` answer reaches ``_tell`` as a :class:`~zoo.core.feedback.Comparisons`, values as
+    an array (the core's checks of both apply)."""
+
+    def tell(self, X: Any, values: Any = None, *, ranking: Any = None, pairs: Any = None) -> None:
+        if values is None and (ranking is not None or pairs is not None):
+            self.feedback = "ranking"  # this call only: the core turns the answer into Comparisons
+            try:
+                super().tell(X, ranking=ranking, pairs=pairs)
+            finally:
+                del self.feedback
+        else:
+            super().tell(X, values, ranking=ranking, pairs=pairs)
+
+
+def forward(inner: Any, X: np.ndarray, feedback: Any) -> None:
+    """Tell ``inner`` the feedback a wrapper received (values, or the ranking / pairs it came as)."""
+    if isinstance(feedback, Comparisons):
+        inner.tell(X, **feedback.as_kwargs())
+    else:
+        inner.tell(X, feedback)

@@ -1,0 +1,82 @@
+"""Scaling transforms: the learning rate (a number or a schedule) and optax's ``scale`` / ``scale_by_schedule``.
+
+- ``scale(a)``: ``step = a g``.
+- ``scale_by_schedule(s)``: ``step = s(t) g``, ``t`` the number of updates so far (kept in the state).
+- ``scale_by_learning_rate(lr)``: ``step = -lr_t g`` (descent), ``lr`` a number or a schedule ``t -> lr``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import numpy as np
+
+from zoo.updates.base import LearningRate, Transform
+
+
+@dataclasses.dataclass(frozen=True)
+class Scale(Transform):
+    factor: float
+
+    def update(self, g, state, params=None):
+        return self.factor * g, state
+
+    def linear(self, state):
+        return self.factor, state
+
+
+@dataclasses.dataclass(frozen=True)
+class ScaleBySchedule(Transform):
+    schedule: Callable[[int], float]
+
+    def init(self, params):
+        return {"count": 0}
+
+    def update(self, g, state, params=None):
+        a, new = self.linear(state)
+        return a * g, new
+
+    def linear(self, state):
+        t = int(state["count"])
+        return float(self.schedule(t)), {"count": t + 1}
+
+
+@dataclasses.dataclass(frozen=True)
+class ScaleByLearningRate(Transform):
+    """``step = -lr_t g``: the descent step, ``lr`` a positive number or a schedule ``t -> lr``."""
+
+    lr: LearningRate
+
+    def __post_init__(self) -> None:
+        constant = not callable(self.lr)
+        if constant and not (np.isfinite(float(self.lr)) and float(self.lr) > 0):
+            raise ValueError(f"lr must be a positive finite number or a schedule, got {self.lr!r}")
+        object.__setattr__(self, "_factor", -float(self.lr) if constant else None)
+
+    def init(self, params):
+        return {} if self._factor is not None else {"count": 0}  # a constant rate needs no count
+
+    def update(self, g, state, params=None):
+        if self._factor is not None:
+            return self._factor * g, state
+        a, new = self.linear(state)
+        return a * g, new
+
+    def linear(self, state):
+        if self._factor is not None:
+            return self._factor, state
+        t = int(state["count"])
+        return -float(self.lr(t)), {"count": t + 1}
+
+
+def scale(factor: float) -> Scale:
+    return Scale(float(factor))
+
+
+def scale_by_schedule(schedule: Callable[[int], float]) -> ScaleBySchedule:
+    return ScaleBySchedule(schedule)
+
+
+def scale_by_learning_rate(lr: LearningRate) -> ScaleByLearningRate:
+    return ScaleByLearningRate(lr)
