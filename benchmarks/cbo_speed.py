@@ -52,7 +52,7 @@ def zoo_us_per_particle(n: int, d: int, steps: int, seed: int, **options) -> tup
         "cbo",
         dim=d,
         seed=seed,
-        n_particles=n,
+        popsize=n,
         init_bounds=(-3.0, 3.0),
         sigma=10.1,
         alpha=30.0,

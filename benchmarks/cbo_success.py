@@ -53,7 +53,7 @@ def main() -> None:
     args = ap.parse_args()
     defaults = zoo.make("cbo", dim=args.d).params
     print(
-        f"zoo CBO defaults: N={defaults.n_particles} noise={defaults.noise} sigma={defaults.sigma} "
+        f"zoo CBO defaults: N={defaults.popsize} noise={defaults.noise} sigma={defaults.sigma} "
         f"dt={defaults.dt} lambda={defaults.lambda_} alpha={defaults.alpha} "
         f"schedule={defaults.alpha_schedule} (factor {defaults.alpha_factor}, max {defaults.alpha_max:g})"
     )

@@ -40,7 +40,7 @@ def main() -> None:
                         args.runs,
                         args.steps,
                         args.seed,
-                        n_particles=args.n,
+                        popsize=args.n,
                         sigma=sigma,
                         noise=noise,
                         alpha_schedule=schedule,

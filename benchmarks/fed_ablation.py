@@ -42,14 +42,18 @@ def main() -> int:
             hit = np.flatnonzero(h.gap() <= target)
             k = int(hit[0]) if len(hit) else None
             rows[name].append((h.gap()[-1], k, int(h.queries[k]) if k is not None else None))
-            print(f"seed {seed} {name:<26} final {h.gap()[-1]:.4g}  FedZO final {target:.4g} reached at round {k}",
-                  flush=True)
+            print(
+                f"seed {seed} {name:<26} final {h.gap()[-1]:.4g}  FedZO final {target:.4g} reached at round {k}",
+                flush=True,
+            )
     print(f"\nd={args.dim}, 5 clients, {args.rounds} rounds, {args.seeds} seeds")
     for name, r in rows.items():
         ks = [k for _, k, _ in r if k is not None]
         qs = [q for _, _, q in r if q is not None]
-        print(f"{name:<26} median final F-F* {np.median([g for g, _, _ in r]):.4g}   reached on {len(ks)}/{len(r)} "
-              f"seeds, median round {np.median(ks) if ks else '-'}, median queries {np.median(qs) if qs else '-'}")
+        print(
+            f"{name:<26} median final F-F* {np.median([g for g, _, _ in r]):.4g}   reached on {len(ks)}/{len(r)} "
+            f"seeds, median round {np.median(ks) if ks else '-'}, median queries {np.median(qs) if qs else '-'}"
+        )
     return 0
 
 

@@ -39,19 +39,29 @@ def main() -> int:
             runs[name].append(hist)
             msg = f"round {ok[0]}, {int(hist.queries[ok[0]])} queries" if ok else "no success"
             print(f"seed {seed} {name:<6} F {hist.F[0]:.3f} -> {hist.F[-1]:.3f}   {msg}", flush=True)
-    print(f"\nattack: {args.clients} clients, box eps={args.epsilon}, {args.rounds} rounds, {args.seeds} seeds")
+    print(
+        f"\nattack: {args.clients} clients, box eps={args.epsilon}, {args.rounds} rounds, {args.seeds} seeds"
+    )
     for name, hs in runs.items():
         first = [next((r["round"] for r in h.rounds if r.get("success")), None) for h in hs]
         q = [int(h.queries[k]) for h, k in zip(hs, first) if k is not None]
         rate = sum(k is not None for k in first) / len(hs)
         med = f"{int(np.median(q))}" if q else "-"
-        print(f"{name:<6} success rate {rate:.0%}   median queries to success {med}   "
-              f"(per seed: {[int(h.queries[k]) if k is not None else None for h, k in zip(hs, first)]})")
+        print(
+            f"{name:<6} success rate {rate:.0%}   median queries to success {med}   "
+            f"(per seed: {[int(h.queries[k]) if k is not None else None for h, k in zip(hs, first)]})"
+        )
     try:
         from zoo.federated.plots import federated_plot
 
-        print("plot", federated_plot({"FedZO": runs["fedzo"], "FZooS": runs["fzoos"]}, args.out,
-                                     title=f"federated attack, digits, {args.clients} clients, eps={args.epsilon}"))
+        print(
+            "plot",
+            federated_plot(
+                {"FedZO": runs["fedzo"], "FZooS": runs["fzoos"]},
+                args.out,
+                title=f"federated attack, digits, {args.clients} clients, eps={args.epsilon}",
+            ),
+        )
     except ModuleNotFoundError as exc:
         print(f"no plot ({exc})")
     return 0

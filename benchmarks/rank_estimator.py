@@ -51,7 +51,7 @@ def run(d: int, m: int, feedback: str, draws: int, seed: int, mu: float) -> floa
     if feedback == "values":
         opt = zoo.make("rge", x0=x, seed=seed, q=m - 1, mu=mu, noise="rng")
         return mean_cosine(lambda: opt.estimate_gradient(f, x), grad_f(x), draws)
-    opt = zoo.make("rank-sgd", x0=x, seed=seed, m=m, mu=mu, line_search=False)
+    opt = zoo.make("rank-sgd", x0=x, seed=seed, popsize=m, mu=mu, line_search=False)
     if feedback == "full":
         oracle = RankOracle(f, dim=d, kind="full", seed=seed)
     elif feedback == "pairs":

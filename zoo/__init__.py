@@ -22,7 +22,7 @@ from zoo.core import (
 )
 from zoo.core._deprecated import moved
 from zoo.core.evaluate import RayExecutor
-from zoo.estimators import CGE, RGE, SPSA, ZOSGD, ZOSignSGD
+from zoo.estimators import CGE, RGE, RGESGD, SPSA, ZOSignSGD
 
 __version__ = "0.1.0"  # the one version string (pyproject.toml reads it)
 
@@ -43,8 +43,8 @@ for _m in ("zoo.estimators.rank", "zoo.population"):
 __all__ = [
     "CGE",
     "RGE",
+    "RGESGD",
     "SPSA",
-    "ZOSGD",
     "BudgetExhausted",
     "Method",
     "ObjectiveError",
@@ -62,7 +62,10 @@ __all__ = [
 ]
 
 _LAZY = ("torch", "federated", "session")  # heavy extras: imported on first use, `zoo.torch.ZOSGD`
-_moved = moved(__name__, {"Estimator": "zoo.core.method:Method"})
+_moved = moved(
+    __name__,
+    {"Estimator": "zoo.core.method:Method", "ZOSGD": "zoo.estimators.two_point:RGESGD"},  # ZOSGD: zoo.torch's name
+)
 
 
 def __getattr__(name: str):

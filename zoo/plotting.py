@@ -18,6 +18,19 @@ def _pyplot():
     return plt
 
 
+def save_figure(fig: Any, path: str | Path, dpi: int = 110) -> Path:
+    """The one way zoo writes a PNG: tight layout, the folder made, the figure written and closed (so a long
+    benchmark run does not accumulate open figures). Returns the path."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path
+
+
 def have_matplotlib() -> bool:
     try:
         import matplotlib  # noqa: F401
@@ -52,9 +65,4 @@ def convergence_plot(
         ax.set_title(title)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

@@ -119,9 +119,9 @@ def test_setup_runs_before_init():
 # ---------------------------------------------------------------------------------------------- load_state_dict
 def test_load_state_dict_refuses_other_params():
     # before: a cbo state with 50 particles loaded silently into an optimizer built with 7 and asked 50 rows
-    sd = zoo.make("cbo", x0=np.zeros(3), seed=0, n_particles=50).state_dict()
-    small = zoo.make("cbo", x0=np.zeros(3), seed=0, n_particles=7)
-    with pytest.raises(ValueError, match=r"n_particles=50 \(here 7\)"):
+    sd = zoo.make("cbo", x0=np.zeros(3), seed=0, popsize=50).state_dict()
+    small = zoo.make("cbo", x0=np.zeros(3), seed=0, popsize=7)
+    with pytest.raises(ValueError, match=r"popsize=50 \(here 7\)"):
         small.load_state_dict(sd)
     assert len(small.ask()) == 7  # unchanged
 

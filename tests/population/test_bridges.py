@@ -156,7 +156,7 @@ def test_nevergrad_bad_input():
     with pytest.raises(ValueError, match="outside bounds"):
         zoo.make("ng:OnePlusOne", x0=np.full(2, 3.0), bounds=(-1, 1))
     with pytest.raises(TypeError, match="unknown option"):
-        zoo.make("ng:OnePlusOne", x0=np.zeros(2), popsize=3)
+        zoo.make("ng:OnePlusOne", x0=np.zeros(2), popsize_factor=3)
 
 
 # ----------------------------------------------------------------------------------------------- issue 10 / 16

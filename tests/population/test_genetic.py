@@ -8,7 +8,8 @@ import pytest
 import zoo
 from zoo.kernels.noise import TABLE_SIZE
 from zoo.population import genome as genome_mod
-from zoo.population.genetic import GA, RandomSearch
+from zoo.population.genetic import GA
+from zoo.population.random_search import RandomSearch
 
 rastrigin = zoo.functions.rastrigin
 

@@ -69,7 +69,7 @@ def test_wrapper_is_generic_over_inner_methods():
         bounds=(-3, 3),
         budget=4000,
         inner="cbo",
-        inner_options={"max_steps": 15, "n_particles": 20},
+        inner_options={"max_steps": 15, "popsize": 20},
     )
     seen = _drive(opt)
     assert len(seen) >= 2 and [p for _, p, *_ in seen[:3]] == [20, 40, 80][: min(3, len(seen))]

@@ -9,7 +9,6 @@ from zoo.core.feedback import Comparisons, normalize_comparisons
 from zoo.core.oracle import BudgetExhausted
 from zoo.core.rank_oracle import RankOracle
 from zoo.core.ranking import (
-    centered_rank_utilities,
     cycle_rank,
     edge_weights,
     n_ranking_edges,
@@ -32,8 +31,6 @@ def test_full_ranking_weights_are_centred_linear_ranks():
     w = rank_weights(5, np.array([2, 0, 4, 1, 3]))
     assert w.sum() == 0
     assert list(w[[2, 0, 4, 1, 3]]) == [-4, -2, 0, 2, 4]
-    u = centered_rank_utilities(np.array([3.0, 1.0, 2.0]))
-    assert list(u) == [1.0, -1.0, 0.0]
 
 
 def test_top_k_weights_follow_the_closed_form():

@@ -98,9 +98,9 @@ def test_apply_in_place_on_numpy_equals_the_functional_step():
 @pytest.mark.parametrize(
     "make, match",
     [
-        (lambda: updates.clip(0.0), "max_delta"),
-        (lambda: updates.clip_by_norm(-1.0), "max_norm"),
-        (lambda: updates.scale_by_learning_rate(0.0), "lr"),
+        (lambda: updates.clip(0.0), "bound of Clip"),
+        (lambda: updates.clip_by_norm(-1.0), "bound of ClipByNorm"),
+        (lambda: updates.scale_by_learning_rate(-1.0), "lr"),  # 0 is allowed (frozen, warm-up from 0)
         (lambda: updates.chain(updates.scale(1.0), "adam"), "transforms"),
         (lambda: updates.make_rule("adamw"), "unknown update rule"),
     ],
@@ -108,3 +108,11 @@ def test_apply_in_place_on_numpy_equals_the_functional_step():
 def test_bad_transform_arguments_are_clear_errors(make, match):
     with pytest.raises((ValueError, TypeError), match=match):
         make()
+
+
+def test_step_decay_is_the_staircase_exponential_decay():
+    s = updates.StepDecay(1.0, factor=0.5, every=10)
+    assert [s(t) for t in (0, 9, 10, 25)] == [1.0, 1.0, 0.5, 0.25]
+    assert s == updates.ExponentialDecay(1.0, 0.5, 10, staircase=True)
+    with pytest.raises(ValueError, match="decay"):
+        updates.StepDecay(1.0, factor=2.0)

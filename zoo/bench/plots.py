@@ -12,7 +12,7 @@ from zoo.bench.scoring import _hits, ecdf
 
 def ecdf_plot(results: list[dict], dim: int, path: str | Path, title: str = "") -> Path:
     """ECDF of (function, instance, target) triples solved against evaluations / d, every method, log x."""
-    from zoo.plotting import _pyplot
+    from zoo.plotting import _pyplot, save_figure
 
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
@@ -30,9 +30,4 @@ def ecdf_plot(results: list[dict], dim: int, path: str | Path, title: str = "") 
     ax.set_title(title or f"bbob, d={dim}, 51 targets 1e2..1e-8")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8, loc="upper left")
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=90)

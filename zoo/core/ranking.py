@@ -58,15 +58,6 @@ def edge_weights(n: int, pairs: np.ndarray) -> np.ndarray:
     return (np.bincount(pairs[:, 1], minlength=n) - np.bincount(pairs[:, 0], minlength=n)).astype(np.float64)
 
 
-def centered_rank_utilities(values: np.ndarray) -> np.ndarray:
-    """Rank shaping for a population with values (lower is better): :func:`rank_weights` of the ranking the
-    values imply, scaled to ``[-1, 1]`` (best -1). Ties are broken by position (stable sort)."""
-    values = np.asarray(values, dtype=np.float64)
-    n = len(values)
-    w = rank_weights(n, np.argsort(values, kind="stable"))
-    return w / max(n - 1, 1)
-
-
 def cycle_rank(n: int, pairs: np.ndarray) -> int:
     """How many independent inconsistencies (cycles) a list of "i beats j" edges holds.
 

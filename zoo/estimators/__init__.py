@@ -1,7 +1,11 @@
 """Gradient estimators: two-point random (RGE, SPSA, ZO-signSGD) and coordinatewise (CGE)."""
 
+from zoo.core._deprecated import moved
 from zoo.estimators.base import GradientMethod, GradientParams, GradientState
 from zoo.estimators.coordinate import CGE
-from zoo.estimators.two_point import RGE, SPSA, ZOSGD, ZOSignSGD
+from zoo.estimators.two_point import RGE, RGESGD, SPSA, ZOSignSGD
 
-__all__ = ["CGE", "RGE", "SPSA", "ZOSGD", "GradientMethod", "GradientParams", "GradientState", "ZOSignSGD"]
+__all__ = ["CGE", "RGE", "RGESGD", "SPSA", "GradientMethod", "GradientParams", "GradientState", "ZOSignSGD"]
+
+# the numpy ZO-SGD method was zoo.ZOSGD, the name of zoo.torch.ZOSGD (a torch optimizer): renamed RGESGD
+__getattr__ = moved(__name__, {"ZOSGD": "zoo.estimators.two_point:RGESGD"})

@@ -34,6 +34,8 @@ class GradientParams(Params):
 
     def check(self, dim: int) -> None:
         check_real(self.mu, "mu (the smoothing radius)", 0, low_open=True)
+        if not callable(self.lr):  # a rule accepts lr 0 (torch schedules reach it); a minimizer needs lr > 0
+            check_real(self.lr, "lr", 0, low_open=True)
         make_rule(self.update, self.lr)  # validates the rule name and lr
 
 

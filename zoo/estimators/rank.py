@@ -24,7 +24,7 @@ the step instead and every batch is an estimation batch.
 
 Feedback: ``tell(X, ranking=[...])`` (indices into the batch ``ask`` returned, best first, top-k allowed),
 ``tell(X, pairs=[(i, j), ...])``, or ``tell(X, values)`` (turned into the full ranking; ``zoo.minimize`` runs
-it that way). Options: ``m`` (points per estimate, 10), ``antithetic`` (False: True queries ``x +- mu xi``,
+it that way). Options: ``popsize`` (``m``, points per estimate, 10; ``m=`` is the deprecated name), ``antithetic`` (False: True queries ``x +- mu xi``,
 m even), ``mu`` (1e-3), ``line_search`` (True), ``eta`` (1.0),
 ``gamma`` (0.5), ``n_trials`` (4), ``direction`` ("unit"), ``adapt`` (True), ``update``/``lr`` (sgd, 0.01).
 """
@@ -37,20 +37,21 @@ from typing import Any
 import numpy as np
 
 from zoo.core.feedback import Comparisons, comparisons_from_values
-from zoo.core.ranking import centered_rank_utilities, edge_weights, rank_weights
+from zoo.core.ranking import edge_weights, rank_weights
 from zoo.core.registry import register
+from zoo.core.renamed import RenamedOptions
 from zoo.core.validate import check_int
 from zoo.estimators.base import GradientMethod, GradientParams, GradientState
 from zoo.estimators.formulas import probes, rank
 from zoo.updates.base import LearningRate, Transform
 from zoo.updates.line_search import LineSearchPhases, RankingLineSearch
 
-__all__ = ["RankSGD", "RankSGDParams", "RankState", "centered_rank_utilities", "edge_weights", "rank_weights"]
+__all__ = ["RankSGD", "RankSGDParams", "RankState", "edge_weights", "rank_weights"]
 
 
 @dataclasses.dataclass(frozen=True)
 class RankSGDParams(GradientParams):
-    m: int = 10
+    popsize: int = 10  # m, points compared per estimate (was m)
     antithetic: bool = False
     line_search: bool = True
     eta: float = 1.0
@@ -63,9 +64,11 @@ class RankSGDParams(GradientParams):
 
     def check(self, dim: int) -> None:
         super().check(dim)
-        check_int(self.m, "m (points compared per estimate)", 2)
-        if self.antithetic and self.m % 2:
-            raise ValueError(f"antithetic=True pairs each xi with -xi, so m must be even, got m={self.m}")
+        check_int(self.popsize, "popsize (points compared per estimate, was m)", 2)
+        if self.antithetic and self.popsize % 2:
+            raise ValueError(
+                f"antithetic=True pairs each xi with -xi, so popsize must be even, got popsize={self.popsize}"
+            )
         if self.line_search:
             self.search_rule()  # validates eta, gamma, n_trials, direction
 
@@ -83,11 +86,12 @@ class RankState(GradientState):
 
 
 @register("rank-sgd", "zo-ranksgd")
-class RankSGD(LineSearchPhases, GradientMethod):
+class RankSGD(RenamedOptions, LineSearchPhases, GradientMethod):
     """ZO-RankSGD (Tang et al. 2023): directions from rankings or comparisons + a ranking line search."""
 
     Params = RankSGDParams
     State = RankState
+    renamed_options = {"m": "popsize"}
     feedback = "ranking"
 
     def _setup(self) -> None:
@@ -100,11 +104,11 @@ class RankSGD(LineSearchPhases, GradientMethod):
         return RankState(**{f.name: getattr(base, f.name) for f in dataclasses.fields(base)}, search=search)
 
     def _batch_size(self, state: RankState) -> int:
-        return int(self.params.m)  # an estimation batch (LineSearchPhases sizes the search batches)
+        return int(self.params.popsize)  # an estimation batch (LineSearchPhases sizes the search batches)
 
     def _probe(self, x: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, dict[str, Any]]:
         # antithetic: mirrored directions xi and -xi (zoo's addition, as in ES)
-        xi = probes.rank_directions(rng, int(self.params.m), x.shape[0], self.params.antithetic)
+        xi = probes.rank_directions(rng, int(self.params.popsize), x.shape[0], self.params.antithetic)
         return probes.shifted(x[None, :], xi[None], self.params.mu)[0], {"xi": xi}
 
     def _estimate(self, state: RankState, X: np.ndarray, feedback: Comparisons) -> np.ndarray | None:

@@ -92,43 +92,30 @@ class RGE(GradientMethod):
         return g[0] if ok[0] else None
 
 
-@dataclasses.dataclass(frozen=True)
-class ZOSGDParams(RGEParams):
-    update: str = "sgd"
-    lr: float = 1e-3
+def _preset(name: str, cls_name: str, doc: str, **defaults: object) -> type[RGE]:
+    """An RGE with other defaults, registered as ``name``: its Params subclass only changes field defaults."""
+    fields = [(k, type(v), dataclasses.field(default=v)) for k, v in defaults.items()]
+    params = dataclasses.make_dataclass(f"{cls_name}Params", fields, bases=(RGEParams,), frozen=True)
+    params.__module__ = __name__
+    cls = type(cls_name, (RGE,), {"Params": params, "__doc__": doc, "__module__": __name__})
+    return register(name)(cls)
 
 
-@register("zo-sgd")
-class ZOSGD(RGE):
-    """RGE + plain SGD (Ghadimi & Lan 2013)."""
-
-    Params = ZOSGDParams
-
-
-@dataclasses.dataclass(frozen=True)
-class ZOSignSGDParams(RGEParams):
-    update: str = "sign"
-    lr: float = 1e-2
-    q: int = 10
-
-
-@register("zo-signsgd")
-class ZOSignSGD(RGE):
-    """RGE + sign descent (ZO-signSGD, Liu et al., ICLR 2019)."""
-
-    Params = ZOSignSGDParams
-
-
-@dataclasses.dataclass(frozen=True)
-class SPSAParams(RGEParams):
-    directions: str = "rademacher"
-    difference: str = "central"
-    update: str = "sgd"
-    lr: float = 1e-3
-
-
-@register("spsa")
-class SPSA(RGE):
-    """Simultaneous perturbation (Spall 1992): Rademacher directions, central differences, SGD."""
-
-    Params = SPSAParams
+RGESGD = _preset("zo-sgd", "RGESGD", "RGE + plain SGD, ZO-SGD (Ghadimi & Lan 2013).", update="sgd", lr=1e-3)
+ZOSignSGD = _preset(
+    "zo-signsgd",
+    "ZOSignSGD",
+    "RGE + sign descent (ZO-signSGD, Liu et al., ICLR 2019).",
+    update="sign",
+    lr=1e-2,
+    q=10,
+)
+SPSA = _preset(
+    "spsa",
+    "SPSA",
+    "Simultaneous perturbation (Spall 1992): Rademacher directions, central differences, SGD.",
+    directions="rademacher",
+    difference="central",
+    update="sgd",
+    lr=1e-3,
+)

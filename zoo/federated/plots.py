@@ -13,7 +13,7 @@ from zoo.federated.simulator import History
 def federated_plot(runs: Mapping[str, History | list[History]], path: str | Path, title: str = "") -> Path:
     """Two panels: F (or F - F* when known) against rounds and against cumulative client queries. A list of
     histories (seeds) is drawn as its median with the min-max band."""
-    from zoo.plotting import _pyplot
+    from zoo.plotting import _pyplot, save_figure
 
     plt = _pyplot()
     fig, (ax_r, ax_q) = plt.subplots(1, 2, figsize=(11, 4.2))
@@ -40,9 +40,4 @@ def federated_plot(runs: Mapping[str, History | list[History]], path: str | Path
         ax.legend()
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

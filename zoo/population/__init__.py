@@ -1,4 +1,4 @@
-"""Population methods on the ask/tell interface: CBO, consensus hopping, GA, restarts, cma / nevergrad bridges.
+"""Population methods on the ask/tell interface: CBO, consensus hopping, GA, random search, restarts, cma / nevergrad bridges.
 
 Each module registers its methods on import; a module not built yet is skipped."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import importlib
 
-_MODULES = ("cbo", "hopping", "genetic", "restarts", "bridges", "auto")
+_MODULES = ("cbo", "hopping", "genetic", "random_search", "restarts", "bridges", "auto")
 
 for _name in _MODULES:
     _full = f"{__name__}.{_name}"

@@ -47,6 +47,7 @@ import numpy as np
 
 from zoo.core.method import Method, Params, State
 from zoo.core.registry import register
+from zoo.core.renamed import RenamedOptions
 from zoo.core.validate import check_choice, check_int, check_real
 from zoo.kernels import cbo as _kernel
 from zoo.kernels import noise as _noise
@@ -56,7 +57,7 @@ _TABLE_BLOCK_MAX = _noise.TABLE_SIZE // 4
 
 @dataclasses.dataclass(frozen=True)
 class CBOParams(Params):
-    n_particles: int = 50
+    popsize: int = 50  # N, particles per run (was n_particles)
     n_runs: int = 1
     noise: str = "anisotropic"
     sigma: float = 11.0
@@ -79,7 +80,7 @@ class CBOParams(Params):
     use_numba: bool = True
 
     def check(self, dim: int) -> None:
-        check_int(self.n_particles, "n_particles", 2, why=" (a consensus needs at least 2 particles)")
+        check_int(self.popsize, "popsize (particles per run, was n_particles)", 2, why=" (a consensus needs at least 2 particles)")
         check_int(self.n_runs, "n_runs", 1)
         check_choice(self.noise, "noise", ("anisotropic", "isotropic"))
         for name in ("sigma", "dt", "alpha", "alpha_max", "init_scale"):
@@ -88,15 +89,15 @@ class CBOParams(Params):
         check_choice(self.alpha_schedule, "alpha_schedule", ("fixed", "multiplicative", "ess"))
         check_real(self.alpha_factor, "alpha_factor", 1)
         check_real(self.ess_target, "ess_target", 0, 1, low_open=True, high_open=True)
-        check_int(self.batch_size, "batch_size", 1, self.n_particles, none_ok=True, why=" (1..n_particles)")
+        check_int(self.batch_size, "batch_size", 1, self.popsize, none_ok=True, why=" (1..popsize)")
         check_choice(self.init, "init", ("uniform", "normal"))
         check_int(self.max_steps, "max_steps", 1, none_ok=True)
         check_real(self.tol_x, "tol_x", 0, finite=False)
         check_choice(self.noise_source, "noise_source", ("auto", "table", "rng"))
-        if self.noise_source == "table" and self.n_particles * dim > _TABLE_BLOCK_MAX:
+        if self.noise_source == "table" and self.popsize * dim > _TABLE_BLOCK_MAX:
             raise ValueError(
-                f"noise_source='table' needs n_particles * d <= {_TABLE_BLOCK_MAX}; "
-                f"got {self.n_particles * dim}: use noise_source='rng'"
+                f"noise_source='table' needs popsize * d <= {_TABLE_BLOCK_MAX}; "
+                f"got {self.popsize * dim}: use noise_source='rng'"
             )
 
 
@@ -119,10 +120,11 @@ class CBOState(State):
 
 
 @register("cbo")
-class CBO(Method):
+class CBO(RenamedOptions, Method):
     """Consensus-based optimization, M runs x N particles in one array (see the module docstring)."""
 
     Params = CBOParams
+    renamed_options = {"n_particles": "popsize"}
     State = CBOState
     requires_x0 = False
 
@@ -149,7 +151,7 @@ class CBO(Method):
 
     def _init(self, x0: np.ndarray, rng: np.random.Generator) -> CBOState:
         p = self.params
-        M, N, d = p.n_runs, p.n_particles, self.dim
+        M, N, d = p.n_runs, p.popsize, self.dim
         if p.init == "uniform":
             lo, hi = self._init_box(x0)
             X = lo + (hi - lo) * rng.random((M, N, d))
@@ -177,7 +179,7 @@ class CBO(Method):
 
     def _batch_size(self, state: CBOState) -> int:
         n_active = int(state.active.sum())
-        return n_active if state.phase == "consensus" else n_active * self.params.n_particles
+        return n_active if state.phase == "consensus" else n_active * self.params.popsize
 
     def _ask(self, state: CBOState, rng: np.random.Generator) -> np.ndarray:
         runs = self._runs(state)
@@ -198,7 +200,7 @@ class CBO(Method):
                 state, phase="particles", FX=np.empty(0), batch=np.empty((0, 0), np.int64)
             )
             return self._step(new, runs, state.FX, state.batch, fc, rng)
-        M, N = len(state.alpha), p.n_particles
+        M, N = len(state.alpha), p.popsize
         if len(runs) == M:
             F = values.reshape(M, N)
         else:

@@ -38,8 +38,7 @@ Asynchronous (``asynchronous=True``, :mod:`zoo.core.asynchronous`): steady-state
 parents are the ``T`` best points told so far, each new child mutates a random one of them at
 ``sigma_k``, ``k = 1 + told // popsize``; the first ``popsize`` points come from the initial distribution.
 
-Random search (``"random-search"``) is the special case with no parents: every batch is fresh, uniform in
-finite bounds or Gaussian around ``x0``.
+Random search (``"random-search"``, :mod:`zoo.population.random_search`) is the special case with no parents.
 """
 
 from __future__ import annotations
@@ -48,6 +47,7 @@ import dataclasses
 
 import numpy as np
 
+from zoo.core._deprecated import moved
 from zoo.core.asynchronous import SteadyState
 from zoo.core.method import Method, Params, State
 from zoo.core.registry import register
@@ -355,82 +355,10 @@ class GA(SteadyState, Method):
 
 
 # ---------------------------------------------------------------------------------------------- random search
-@dataclasses.dataclass(frozen=True)
-class RandomSearchParams(Params):
-    popsize: int = 100
-    sampling: str = "auto"  # "uniform" in finite bounds, "gaussian" around x0, "auto": uniform if it can
-    sigma: float = 1.0
-    use_numba: bool = True
-
-    def check(self, dim: int) -> None:
-        check_int(self.popsize, "popsize (batch size)", 1)
-        check_choice(self.sampling, "sampling", ("auto", "uniform", "gaussian"))
-        check_real(self.sigma, "sigma", 0, low_open=True)
-        _check_table_dim(dim)
 
 
-@dataclasses.dataclass
-class RandomSearchState(State):
-    generation: int = 0
-
-
-@register("random-search")
-class RandomSearch(SteadyState, Method):
-    """Pure random search, the GA with no parents: batches uniform in the bounds or ``x0 + sigma N(0, I)``."""
-
-    Params = RandomSearchParams
-    State = RandomSearchState
-    requires_x0 = False
-
-    def _setup(self) -> None:
-        p = self.params
-        self._uniform = p.sampling == "uniform" or (p.sampling == "auto" and _finite_box(self.bounds))
-        if self._uniform and not _finite_box(self.bounds):
-            raise ValueError("sampling='uniform' needs finite bounds=(lower, upper)")
-
-    def _init(self, x0: np.ndarray, rng: np.random.Generator) -> RandomSearchState:
-        return RandomSearchState()
-
-    def _batch_size(self, state: RandomSearchState) -> int:
-        return self.params.popsize
-
-    def _ask(self, state: RandomSearchState, rng: np.random.Generator) -> np.ndarray:
-        p = self.params
-        if self._uniform:
-            lo, hi = self.bounds
-            return lo + (hi - lo) * rng.random((p.popsize, self.dim))
-        genes = rng.integers(0, TABLE_SIZE, size=p.popsize, dtype=np.int64)
-        lo, hi = (_EMPTY, _EMPTY) if self.bounds is None else self.bounds
-        args = (
-            self.x0[None, :],
-            np.zeros(p.popsize, np.int64),
-            np.full(p.popsize, -1, np.int64),
-            np.zeros(p.popsize, np.int64),
-            _NO_MASK,
-            noise_table(),
-            genes,
-            float(p.sigma),
-            lo,
-            hi,
-        )
-        if not p.use_numba:
-            return _kernel.offspring_numpy(*args, self.bounds is not None)
-        X = np.empty((p.popsize, self.dim))
-        _kernel.offspring(*args, self.bounds is not None, X)
-        return X
-
-    def _tell(
-        self, state: RandomSearchState, X: np.ndarray, values: np.ndarray, rng: np.random.Generator
-    ) -> RandomSearchState:
-        return RandomSearchState(generation=state.generation + 1)  # the base class keeps the best point
-
-    def _ask_async(self, state: RandomSearchState, rng: np.random.Generator, n: int) -> np.ndarray:
-        p = self.params
-        if self._uniform:
-            lo, hi = self.bounds
-            return lo + (hi - lo) * rng.random((n, self.dim))
-        X = self.x0 + p.sigma * rng.standard_normal((n, self.dim))
-        return self.project(X)
-
-    def _tell_async(self, state: RandomSearchState, X: np.ndarray, values: np.ndarray) -> RandomSearchState:
-        return RandomSearchState(generation=state.generation + 1)
+# random search lived here; one algorithm per file: zoo/population/random_search.py
+__getattr__ = moved(
+    __name__,
+    {n: f"zoo.population.random_search:{n}" for n in ("RandomSearch", "RandomSearchParams", "RandomSearchState")},
+)

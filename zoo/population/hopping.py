@@ -21,13 +21,14 @@ import numpy as np
 
 from zoo.core.method import Method, Params, State
 from zoo.core.registry import register
+from zoo.core.renamed import RenamedOptions
 from zoo.core.validate import check_int, check_real
 from zoo.kernels.cbo import consensus_point
 
 
 @dataclasses.dataclass(frozen=True)
 class HoppingParams(Params):
-    n_particles: int = 50
+    popsize: int = 50  # samples per hop (was n_particles)
     sigma: float = 1.0
     sigma_factor: float = 0.995
     sigma_min: float = 1e-10
@@ -35,7 +36,7 @@ class HoppingParams(Params):
     use_numba: bool = True
 
     def check(self, dim: int) -> None:
-        check_int(self.n_particles, "n_particles", 2, why=" (a consensus needs 2 samples)")
+        check_int(self.popsize, "popsize (samples per hop, was n_particles)", 2, why=" (a consensus needs 2 samples)")
         check_real(self.sigma, "sigma", 0, low_open=True)
         check_real(self.alpha, "alpha", 0, low_open=True)
         check_real(self.sigma_factor, "sigma_factor", 0, 1, low_open=True)
@@ -50,10 +51,11 @@ class HoppingState(State):
 
 
 @register("consensus-hopping", "hopping")
-class ConsensusHopping(Method):
+class ConsensusHopping(RenamedOptions, Method):
     """Resample around the consensus with width sigma, hop to the new consensus, optionally shrink sigma."""
 
     Params = HoppingParams
+    renamed_options = {"n_particles": "popsize"}
     State = HoppingState
     requires_x0 = False
 
@@ -61,10 +63,10 @@ class ConsensusHopping(Method):
         return HoppingState(c=x0, sigma=float(self.params.sigma))
 
     def _batch_size(self, state: HoppingState) -> int:
-        return self.params.n_particles
+        return self.params.popsize
 
     def _ask(self, state: HoppingState, rng: np.random.Generator) -> np.ndarray:
-        V = state.c + state.sigma * rng.standard_normal((self.params.n_particles, self.dim))
+        V = state.c + state.sigma * rng.standard_normal((self.params.popsize, self.dim))
         return self.project(V)
 
     def _tell(

@@ -58,10 +58,11 @@ def _refuse_changed_flags(args: argparse.Namespace, session, options: dict, path
                 "drop the flag to resume, or --new to start over"
             )
     for key, value in options.items():
-        if key not in saved or saved[key] != value:
+        saved_key = "popsize" if key == "m" and "m" not in saved else key  # rank-sgd's m is now popsize
+        if saved_key not in saved or saved[saved_key] != value:
             name = f"--{key}" if key in ("m", "mu") else f"-o {key}"
             raise ValueError(
-                f"argument {name}: {path} was started with {key}={saved.get(key)!r}, got {value!r}; "
+                f"argument {name}: {path} was started with {key}={saved.get(saved_key)!r}, got {value!r}; "
                 "drop the flag to resume, or --new to start over"
             )
     if args.dim is not None and args.dim != len(meta["x0"]):

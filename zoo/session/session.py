@@ -35,7 +35,7 @@ from zoo.session.render import ColourRenderer, ImageRenderer, TextRenderer, colo
 
 FORMAT = "zoo-ranking-session/1"
 #: rank-sgd options for a person: few candidates per round, perceptible perturbations, short searches
-PERSON_DEFAULTS: dict[str, Any] = {"m": 4, "mu": 0.5, "n_trials": 3, "eta": 1.5, "direction": "unit"}
+PERSON_DEFAULTS: dict[str, Any] = {"popsize": 4, "mu": 0.5, "n_trials": 3, "eta": 1.5, "direction": "unit"}
 COLOUR_DIM = 3
 
 
@@ -107,6 +107,8 @@ class RankingSession:
         if target is not None:
             parse_hex(target)  # fail early on a malformed colour
         opts = {**PERSON_DEFAULTS, **(options or {})}
+        if "m" in opts:  # rank-sgd's old name of popsize (session files and `zoo rank --m` still say m)
+            opts["popsize"] = opts.pop("m")
         if problem in BUILTIN:
             if dim not in (None, BUILTIN[problem][0]):
                 raise ValueError(f"the {problem} problem has dim {BUILTIN[problem][0]}, got dim={dim}")

@@ -11,17 +11,23 @@ loss) that can also evaluate K perturbed parameter sets at once:
 
 K is cut into chunks so that one call stays under ``memory_limit`` bytes (perturbed tensors + activations,
 measured on the unperturbed forward). The code is device-agnostic: the same calls run on CPU and CUDA.
+
+Train-mode Dropout and BatchNorm (:mod:`zoo.torch.trainmode`): every batched call runs with
+``vmap(randomness="same")`` after the generators are reset, so each of the K sets sees the dropout masks of the
+unperturbed forward, and BatchNorm uses the minibatch statistics without touching its running statistics. A
+model that ``torch.func`` cannot batch falls back to the loop of single forwards, with a one-line warning.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
 from torch.func import functional_call, vmap
 
-from zoo.torch import fold
+from zoo.torch import fold, trainmode
 from zoo.torch.stages import Stages
 
 
@@ -145,17 +151,41 @@ class ForwardLoss:
         h = self._cache[l] if self.feature_reuse else self.inputs
         w = param.detach()
         out = torch.empty(index.numel(), dtype=torch.float64, device=w.device)
-        if not self.batched:
-            flat = param.data.view(-1)
-            for j, i in enumerate(index.tolist()):
-                old = flat[i].clone()
-                flat[i] += delta
-                try:
-                    out[j] = self._finish(module, l, {}, h) if self.feature_reuse else self()
-                finally:
-                    flat[i] = old
-            return out
+        if self.batched:
+            try:
+                return self._coordinate_batched(param, index, delta, module, name, l, h, w, out)
+            except RuntimeError as err:
+                self._fall_back(err)
+        flat = param.data.view(-1)
+        for j, i in enumerate(index.tolist()):
+            old = flat[i].clone()
+            flat[i] += delta
+            try:
+                trainmode.before_forward()
+                out[j] = self._finish(module, l, {}, h) if self.feature_reuse else self()
+            finally:
+                flat[i] = old
+        return out
 
+    def _fall_back(self, err: RuntimeError) -> None:
+        """torch.func could not batch this model: warn once, loop over single forwards from now on."""
+        if "vmap" not in str(err) and "functorch" not in str(err) and "batch" not in str(err).lower():
+            raise err
+        self.batched = False
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        warnings.warn(
+            f"ForwardLoss: torch.func cannot batch this model ({first[:160]}); looping", stacklevel=4
+        )
+
+    @staticmethod
+    def _vmap(fn: Callable) -> Callable:
+        def call(*args: torch.Tensor) -> torch.Tensor:
+            trainmode.before_forward()
+            return vmap(fn, randomness="same")(*args)
+
+        return call
+
+    def _coordinate_batched(self, param, index, delta, module, name, l, h, w, out) -> torch.Tensor:
         if self.fold and self.feature_reuse:
             opened = _opening_layer(module, name)
             if opened is not None and fold.supports(opened[0], opened[1], h):
@@ -170,7 +200,7 @@ class ForwardLoss:
             k = idx.numel()
             wk = w.unsqueeze(0).repeat(k, *([1] * w.dim()))
             wk.view(k, -1)[torch.arange(k, device=w.device), idx] += delta
-            out[start : start + k] = vmap(one)(wk)
+            out[start : start + k] = self._vmap(one)(wk)
         return out
 
     def _folded(self, opened, l, h, index, delta, out) -> torch.Tensor:
@@ -196,7 +226,9 @@ class ForwardLoss:
         step = self._chunk(y.numel() * y.element_size(), l)
         for start in range(0, index.numel(), step):
             idx = index[start : start + step]
-            out[start : start + idx.numel()] = vmap(tail)(fold.fold_outputs(layer, pname, h, y, idx, delta))
+            out[start : start + idx.numel()] = self._vmap(tail)(
+                fold.fold_outputs(layer, pname, h, y, idx, delta)
+            )
         return out
 
     def _channel_path(self, layer, pname, rest, nxt, l, h, y, index, delta, out) -> torch.Tensor:
@@ -218,7 +250,7 @@ class ForwardLoss:
         for start in range(0, index.numel(), step):
             idx = index[start : start + step]
             v = fold.channel_path_outputs(layer, pname, h, y, rest, z, next_layer, next_out, idx, delta)
-            out[start : start + idx.numel()] = vmap(tail)(v)
+            out[start : start + idx.numel()] = self._vmap(tail)(v)
         return out
 
     def direction_losses(
@@ -230,17 +262,25 @@ class ForwardLoss:
         names = [self.name_of(p) for p in params]
         K = deltas[0].shape[0]
         out = torch.empty(K, dtype=torch.float64, device=deltas[0].device)
-        if not self.batched:
-            for k in range(K):
-                saved = [p.data.clone() for p in params]
-                try:
-                    for p, d in zip(params, deltas):
-                        p.data.add_(d[k])
-                    out[k] = self()
-                finally:
-                    for p, s in zip(params, saved):
-                        p.data.copy_(s)
-            return out
+        if self.batched:
+            try:
+                return self._directions_batched(params, deltas, names, out)
+            except RuntimeError as err:
+                self._fall_back(err)
+        for k in range(K):
+            saved = [p.data.clone() for p in params]
+            try:
+                for p, d in zip(params, deltas):
+                    p.data.add_(d[k])
+                trainmode.before_forward()
+                out[k] = self()
+            finally:
+                for p, s in zip(params, saved):
+                    p.data.copy_(s)
+        return out
+
+    def _directions_batched(self, params, deltas, names, out) -> torch.Tensor:
+        K = deltas[0].shape[0]
 
         def one(*ws: torch.Tensor) -> torch.Tensor:
             return self.loss_fn(
@@ -252,9 +292,10 @@ class ForwardLoss:
         for start in range(0, K, step):
             ws = [p.detach().unsqueeze(0) + d[start : start + step] for p, d in zip(params, deltas)]
             if ws[0].shape[0] == 1:  # one set: a plain functional call, no vmap overhead
+                trainmode.before_forward()
                 out[start] = one(*(w[0] for w in ws))
             else:
-                out[start : start + ws[0].shape[0]] = vmap(one)(*ws)
+                out[start : start + ws[0].shape[0]] = self._vmap(one)(*ws)
         return out
 
 

@@ -41,7 +41,7 @@ class DeepZero(ZOOptimizer):
         **kwargs: Any,
     ) -> None:
         if update == "momentum":
-            kwargs.setdefault("beta", momentum)
+            kwargs.setdefault("momentum", momentum)
         super().__init__(
             params,
             lr,

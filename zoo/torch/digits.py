@@ -100,11 +100,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 
 def plot_history(histories: dict[str, History], path: str, title: str = "") -> str:
     """Test accuracy and training loss per epoch, one line per run; writes a PNG and returns its path."""
-    import matplotlib
+    from zoo.plotting import _pyplot, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
     for label, h in histories.items():
         ax1.plot(h.epoch, [100 * a for a in h.test_acc], label=label)
@@ -114,10 +112,7 @@ def plot_history(histories: dict[str, History], path: str, title: str = "") -> s
     ax1.legend()
     ax1.grid(alpha=0.3)
     ax2.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return str(path)
+    return str(save_figure(fig, path))
 
 
 def make_optimizer(model: nn.Module, method: str, **options: Any) -> torch.optim.Optimizer:

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import torch
 
+from zoo.estimators.formulas import two_point
 from zoo.torch.batched import ForwardLoss
 from zoo.torch.perturb import derive_seed, direction, perturb, restore
 
@@ -36,10 +38,15 @@ def _rge(closure, params, seeds, mu) -> tuple[list[torch.Tensor], int]:
                 values.append(float(closure()))
             finally:
                 restore(params, s, mu, patches)
+    # the forward two-point formula of the estimate core, summed in place over the regenerated directions
+    coef, _ = two_point.coefficients(np.array([[f0, *values]], dtype=np.float64), mu, "forward")
     g = [torch.zeros_like(p) for p in params]
-    for z, v in zip(zs, values):
-        for gi, zi in zip(g, z):
-            gi.add_(zi, alpha=(v - f0) / (mu * len(seeds)))
+
+    def add(j: int, c: float) -> None:
+        for gi, zi in zip(g, zs[j]):
+            gi.add_(zi, alpha=c)
+
+    two_point.accumulate(coef[0], add)
     return g, len(seeds) + 1
 
 

@@ -30,7 +30,10 @@ restoring the parameters; an exception in the closure propagates after restoring
 
 from __future__ import annotations
 
+import copy
 import math
+import numbers
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -38,13 +41,44 @@ import numpy as np
 import torch
 
 from zoo.estimators.formulas import coordinate, two_point
+from zoo.torch import trainmode
 from zoo.torch.batched import ForwardLoss
-from zoo.torch.perturb import add_direction, derive_seed, direction, perturb, restore
-from zoo.updates import Transform, apply_in_place, make_rule
+from zoo.torch.groups import (
+    RULE_KEYS,
+    check_group,
+    closure_help,
+    default_directions,
+    default_lr,
+    mute_backward,
+    rule_options,
+    torch_option_names,
+)
+from zoo.torch.perturb import (
+    CHUNK,
+    add_direction,
+    derive_seed,
+    direction,
+    direction_chunks,
+    flip,
+    perturb,
+    restore,
+    restore_and_add,
+)
+from zoo.updates import (
+    Transform,
+    UpdateRule,
+    add_decayed_weights,
+    apply_in_chunks,
+    apply_in_place,
+    chain,
+    make_rule,
+)
 
 ESTIMATORS = ("spsa", "rge", "cge")
-_RULE_KEYS = ("beta", "nesterov", "b1", "b2", "eps")
 _MASK_KEY = 1 << 20  # separates the mask streams from the direction streams in derive_seed
+# mu is at least this many units of the parameters' dtype resolution (finfo.eps): below it a perturbation of a
+# weight of size ~1 rounds away in fp16 / bf16 and the estimate is rounding noise (or exactly 0)
+MU_RESOLUTION = 8
 
 
 class ZOOptimizer(torch.optim.Optimizer):
@@ -53,37 +87,46 @@ class ZOOptimizer(torch.optim.Optimizer):
     def __init__(
         self,
         params: Iterable[torch.Tensor] | Iterable[dict[str, Any]],
-        lr: float = 1e-3,
+        lr: float | None = None,
         *,
         update: str = "sgd",
         estimator: str = "spsa",
         mu: float | None = None,
-        n_directions: int = 1,
+        n_directions: int | None = None,
         difference: str = "forward",
         sparsity: float | Sequence[float] = 0.0,
         mask_every: int = 100,
         seed: int = 0,
-        **rule_options: Any,
+        weight_decay: float = 0.0,
+        **options: Any,
     ) -> None:
         if estimator not in ESTIMATORS:
             raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
+        self._mu_given = mu is not None
         mu = (5e-3 if estimator == "cge" else 1e-3) if mu is None else float(mu)
         if not (math.isfinite(mu) and mu > 0):
             raise ValueError(f"mu must be a positive finite number, got {mu}")
+        n_directions = default_directions(estimator, update) if n_directions is None else n_directions
         if int(n_directions) != n_directions or n_directions < 1:
             raise ValueError(f"n_directions must be an int >= 1, got {n_directions}")
         if difference not in ("forward", "central"):
             raise ValueError(f"difference must be 'forward' or 'central', got {difference!r}")
         if int(mask_every) != mask_every or mask_every < 1:
             raise ValueError(f"mask_every must be an int >= 1, got {mask_every}")
-        unknown = set(rule_options) - set(_RULE_KEYS)
-        if unknown:
-            raise TypeError(
-                f"unknown option(s) {sorted(unknown)}; update-rule options are {list(_RULE_KEYS)}"
-            )
+        lr = default_lr(estimator, update) if lr is None else lr
         self.update_name, self.estimator, self.mu = update, estimator, mu
         self.n_directions, self.difference, self.mask_every = int(n_directions), difference, int(mask_every)
-        super().__init__(params, dict(lr=lr, **rule_options))
+        unknown = sorted(set(options) - set(RULE_KEYS.get(update if isinstance(update, str) else "", ())))
+        if unknown:
+            known = [k for k in torch_option_names() if k in unknown]
+            if not known:
+                raise TypeError(
+                    f"unknown option(s) {unknown}; options of update={update!r}: "
+                    f"{list(RULE_KEYS.get(update, ()))} and lr, weight_decay"
+                )
+        defaults = dict(lr=lr, weight_decay=weight_decay, **options)
+        check_group(defaults, update, where="option")
+        super().__init__(params, defaults)
         for group in self.param_groups:
             self._rule(group)  # validates lr and the rule's options now, not at the first step
         self.zo: dict[str, Any] = {
@@ -115,26 +158,58 @@ class ZOOptimizer(torch.optim.Optimizer):
                 raise ValueError(
                     "parameters must be contiguous (they are perturbed in place through a flat view)"
                 )
+        check_group(param_group, self.update_name, where="group option")
         super().add_param_group(param_group)
 
     def set_sparsity(self, sparsity: float | Sequence[float]) -> None:
         """Gradient sparsity for cge: one share in [0, 1) for every tensor, or one per tensor (group order)."""
-        n = len(self._params())
-        ratios = [sparsity] * n if isinstance(sparsity, (int, float)) else list(sparsity)
+        n = len(self._all_params())
+        if isinstance(sparsity, torch.Tensor):
+            sparsity = sparsity.tolist()
+        ratios = (
+            [sparsity] * n if np.ndim(sparsity) == 0 else list(np.asarray(sparsity, dtype=object).ravel())
+        )
         if len(ratios) != n:
             raise ValueError(f"sparsity needs one value per parameter tensor ({n}), got {len(ratios)}")
         for r in ratios:
-            if not (isinstance(r, (int, float)) and 0.0 <= float(r) < 1.0):
+            ok = isinstance(r, numbers.Real) and not isinstance(r, (bool, np.bool_))
+            if not (ok and 0.0 <= float(r) < 1.0):
                 raise ValueError(f"sparsity must be in [0, 1) (the share of coordinates left out), got {r!r}")
         self.zo["sparsity"] = [float(r) for r in ratios]
         self._masks = None
 
-    def _params(self) -> list[torch.Tensor]:
+    def _all_params(self) -> list[torch.Tensor]:
         return [p for g in self.param_groups for p in g["params"]]
 
+    def _params(self) -> list[torch.Tensor]:
+        """The trainable parameters (``requires_grad=False`` ones are neither perturbed nor updated)."""
+        return [p for g in self.param_groups for p in g["params"] if p.requires_grad]
+
+    def _keys(self) -> list[int]:
+        """The direction stream of each trainable parameter: its index among all of them (frozen ones included),
+        so that freezing a tensor does not change the directions the others draw."""
+        return [i for i, p in enumerate(self._all_params()) if p.requires_grad]
+
     def _rule(self, group: dict[str, Any]) -> Transform:
-        options = {k: group[k] for k in _RULE_KEYS if k in group}
-        return make_rule(self.update_name, lr=group["lr"], **options)
+        check_group(group, self.update_name, where="group option")
+        name, options = rule_options(self.update_name, group)
+        return make_rule(name, lr=group["lr"], **options)
+
+    def mu_for(self, params: Sequence[torch.Tensor]) -> float:
+        """mu, raised to ``MU_RESOLUTION`` units of the coarsest parameter dtype's resolution (fp16, bf16)."""
+        if not params:
+            return self.mu
+        floor = MU_RESOLUTION * max(torch.finfo(p.dtype).eps for p in params)
+        if floor <= self.mu:
+            return self.mu
+        if self._mu_given and not getattr(self, "_mu_warned", False):
+            self._mu_warned = True
+            warnings.warn(
+                f"mu={self.mu:g} is below the resolution of {max((p.dtype for p in params), key=_eps)}: using "
+                f"mu={floor:g} ({MU_RESOLUTION} x finfo.eps)",
+                stacklevel=3,
+            )
+        return floor
 
     # ---- state -------------------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -163,25 +238,58 @@ class ZOOptimizer(torch.optim.Optimizer):
     # ---- the step ------------------------------------------------------------------------------------------
     @torch.no_grad()
     def step(self, closure: Callable[[], torch.Tensor] | None = None) -> torch.Tensor:  # type: ignore[override]
+        """One step from ``closure()`` (the minibatch loss), e.g. ``opt.step(lambda: loss_fn(model(x), y))``.
+
+        If the step raises, the parameters and the optimizer's state are those from before it, bit for bit.
+        """
         if closure is None:
-            raise ValueError("a zeroth-order optimizer needs step(closure), closure() returning the loss")
+            raise TypeError(closure_help())
+        for group in self.param_groups:
+            self._rule(group)  # every group is checked before any parameter moves
+        saved = copy.deepcopy(self.zo)
+        try:
+            return self._step(closure)
+        except BaseException:
+            self.zo = saved
+            raise
+
+    def _step(self, closure: Callable[[], torch.Tensor]) -> torch.Tensor:
         t = self.zo["step"]
-        self.zo["step"] = t + 1  # a skipped or failed step still consumes its seeds: resuming stays aligned
+        self.zo["step"] = t + 1  # a skipped step still consumes its seeds: resuming stays aligned
         params = self._params()
-        if self.estimator == "cge":
-            loss, grads = self._cge(closure, params, t)
-            directions = None
-        else:
-            loss, directions = self._projections(closure, params, t)
-            grads = None
-        if not math.isfinite(loss):
-            self.zo["skipped_steps"].append(t)
-            return torch.tensor(loss)
-        self._update(params, t, grads, directions)
+        device = params[0].device if params else None
+        # MeZO with one direction and one group: the last restore and the SGD update share one pass over z
+        self._defer = self.estimator == "spsa" and self.n_directions == 1 and len(self.param_groups) == 1
+        self._pending = None
+        try:
+            with trainmode.EstimateScope(device), mute_backward():
+                if self.estimator == "cge":
+                    loss, grads = self._cge(closure, params, t)
+                    directions = None
+                else:
+                    loss, directions = self._projections(closure, params, t)
+                    grads = None
+            if not math.isfinite(loss):
+                self.zo["skipped_steps"].append(t)
+                return torch.tensor(loss)
+            self._update(params, t, grads, directions)
+        finally:
+            self._restore_pending()
         self.zo["updates"] += 1
         return torch.tensor(loss)
 
-    def _loss(self, closure: Callable[[], torch.Tensor]) -> float:
+    def _restore_pending(self, alpha: float = 0.0) -> None:
+        """Undo the deferred ``-mu`` perturbation (exactly), adding ``alpha z`` in the same pass."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            params, seed, scale, patches, keys = pending
+            if alpha:
+                restore_and_add(params, seed, scale, patches, alpha, keys)
+            else:
+                restore(params, seed, scale, patches, keys)
+
+    def _loss(self, closure: Callable[[], torch.Tensor], phase: str = trainmode.FREEZE) -> float:
+        trainmode.before_forward(phase)
         out = closure()
         value = out if isinstance(out, torch.Tensor) else torch.as_tensor(out)
         if value.numel() != 1:
@@ -195,28 +303,49 @@ class ZOOptimizer(torch.optim.Optimizer):
         """spsa / rge: per direction seed, its coefficient ``c_j`` in ``g = sum_j c_j z(seed_j)`` (the two-point
         formula of the estimate core on the measured losses)."""
         seeds = [derive_seed(self.zo["seed"], t, k) for k in range(self.n_directions)]
-        mu = self.mu
+        mu, keys = self.mu_for(params), self._keys()
         if self.estimator == "rge":
             if isinstance(closure, ForwardLoss) and closure.batched:
+                trainmode.before_forward(trainmode.UPDATE)
                 f0 = self._checked(closure.base_loss())
-                deltas = [torch.stack(zs).mul_(mu) for zs in zip(*(direction(params, s) for s in seeds))]
+                deltas = [
+                    torch.stack(zs).mul_(mu) for zs in zip(*(direction(params, s, keys) for s in seeds))
+                ]
                 values = closure.direction_losses(params, deltas).tolist()
                 self.zo["queries"] += len(values)
             else:
-                f0 = self._loss(closure)
-                values = [self._perturbed_loss(closure, params, s, mu) for s in seeds]
+                f0 = self._loss(closure, trainmode.UPDATE)
+                values = [self._perturbed_loss(closure, params, s, mu, keys) for s in seeds]
             row, difference = [f0, *values], "forward"
             loss = f0 if all(map(math.isfinite, values)) else math.nan
         else:
             plus, minus = [], []
-            for s in seeds:
-                plus.append(self._perturbed_loss(closure, params, s, mu))
-                minus.append(self._perturbed_loss(closure, params, s, -mu))
+            for k, s in enumerate(seeds):
+                phase = trainmode.RECORD if k == 0 else trainmode.FREEZE  # BatchNorm: the first pair's mean
+                lp, lm = self._pair(closure, params, s, mu, keys, phase)
+                plus.append(lp)
+                minus.append(lm)
             row, difference = plus + minus, "central"
             loss = sum(0.5 * (lp + lm) for lp, lm in zip(plus, minus)) / len(seeds)
         # a non-finite loss skips the whole step (the loss reported is NaN), so every direction counts here
         coef, _ = two_point.coefficients(np.array([row], dtype=np.float64), mu, difference)
         return loss, list(zip(seeds, coef[0].tolist()))
+
+    def _pair(self, closure, params, seed: int, mu: float, keys, phase) -> tuple[float, float]:
+        """``L(theta + mu z)``, ``L(theta - mu z)``: perturb, flip to ``-mu`` in one pass, restore exactly."""
+        patches, scale = perturb(params, seed, mu, keys), mu
+        done = False
+        try:
+            lp = self._loss(closure, phase)
+            patches, scale = flip(params, seed, mu, patches, keys), -mu
+            lm = self._loss(closure, phase)
+            done = True
+        finally:
+            if done and self._defer:  # restored by _update's pass (or by _step's finally)
+                self._pending = (params, seed, scale, patches, keys)
+            else:
+                restore(params, seed, scale, patches, keys)
+        return lp, lm
 
     def _checked(self, loss: torch.Tensor) -> float:
         if loss.numel() != 1:
@@ -226,12 +355,14 @@ class ZOOptimizer(torch.optim.Optimizer):
         self.zo["queries"] += 1
         return float(loss)
 
-    def _perturbed_loss(self, closure, params, seed: int, scale: float) -> float:
-        patches = perturb(params, seed, scale)
+    def _perturbed_loss(
+        self, closure, params, seed: int, scale: float, keys, phase=trainmode.FREEZE
+    ) -> float:
+        patches = perturb(params, seed, scale, keys)
         try:
-            return self._loss(closure)
+            return self._loss(closure, phase)
         finally:
-            restore(params, seed, scale, patches)
+            restore(params, seed, scale, patches, keys)
 
     # ---- cge ----------------------------------------------------------------------------------------------
     def masks(self, t: int | None = None) -> list[torch.Tensor | None]:
@@ -240,7 +371,7 @@ class ZOOptimizer(torch.optim.Optimizer):
         draw = t // self.mask_every
         if self._masks is None or self._masks[0] != draw:
             masks: list[torch.Tensor | None] = []
-            for i, (p, r) in enumerate(zip(self._params(), self.zo["sparsity"])):
+            for i, (p, r) in enumerate(zip(self._all_params(), self.zo["sparsity"])):
                 if r == 0.0:
                     masks.append(None)
                     continue
@@ -253,11 +384,16 @@ class ZOOptimizer(torch.optim.Optimizer):
 
     def _cge(self, closure, params, t) -> tuple[float, list[torch.Tensor]]:
         batched = isinstance(closure, ForwardLoss)
-        f0 = self._checked(closure.base_loss()) if batched else self._loss(closure)
-        mu, central, grads = self.mu, self.difference == "central", []
+        if batched:
+            trainmode.before_forward(trainmode.UPDATE)
+            f0 = self._checked(closure.base_loss())
+        else:
+            f0 = self._loss(closure, trainmode.UPDATE)
+        mu, central, grads = self.mu_for(params), self.difference == "central", []
         finite = math.isfinite(f0)
+        masks = self.masks(t)
         try:
-            for p, idx in zip(params, self.masks(t)):
+            for p, idx in zip(params, (masks[k] for k in self._keys())):
                 if idx is None:
                     idx = torch.arange(p.numel(), device=p.device)
                 plus = self._coordinate_losses(closure, p, idx, mu, batched)
@@ -294,16 +430,20 @@ class ZOOptimizer(torch.optim.Optimizer):
 
     # ---- update --------------------------------------------------------------------------------------------
     def _update(self, params, t, grads, directions) -> None:
-        first = 0
+        first, j_active = 0, 0
         for group in self.param_groups:
-            rule = self._rule(group)
+            rule = self._group_rule(group)
             n = len(group["params"])
-            keys = list(range(first, first + n))
+            active = [(first + j, p) for j, p in enumerate(group["params"]) if p.requires_grad]
+            first += n
+            if not active:
+                continue
+            keys, ps = [k for k, _ in active], [p for _, p in active]
             states = []
-            for p in group["params"]:
+            for p in ps:
                 state = self.state[p]
-                if not state:
-                    state.update(rule.init(p.data))
+                if not state:  # fp16 / bf16 parameters: the state in float32 (torch's fused optimizers do so)
+                    state.update(rule.init(p.data.to(_work_dtype(p.dtype))))
                 states.append(state)
             linear = [rule.linear(state) for state in states] if grads is None else [None]
             if all(lin is not None for lin in linear):
@@ -311,20 +451,73 @@ class ZOOptimizer(torch.optim.Optimizer):
                 for state, (_, new) in zip(states, linear):
                     state.update(new)
                 factors = [lin[0] for lin in linear]
-                if len(set(factors)) == 1:
-                    _add_directions(group["params"], keys, directions, factors[0])
+                if self._pending is not None and len(set(factors)) == 1 and len(directions) == 1:
+                    self._restore_pending(factors[0] * directions[0][1])  # restore + MeZO step, one pass
+                elif len(set(factors)) == 1:
+                    self._restore_pending()
+                    if factors[0] != 0.0:
+                        _add_directions(ps, keys, directions, factors[0])
                 else:
-                    for p, key, a in zip(group["params"], keys, factors):
+                    self._restore_pending()
+                    for p, key, a in zip(ps, keys, factors):
                         _add_directions([p], [key], directions, a)
-            else:
-                for j, (p, state) in enumerate(zip(group["params"], states)):
-                    if grads is not None:
-                        g = grads[first + j]
-                    else:  # g = sum_j c_j z(seed_j), regenerated into one buffer
-                        g = torch.zeros_like(p)
-                        _add_directions([g], [first + j], directions, 1.0)
-                    apply_in_place(rule, p.data, g, state)
-            first += n
+                continue
+            self._restore_pending()
+            for key, p, state in zip(keys, ps, states):
+                if grads is not None:
+                    g, j_active = grads[j_active], j_active + 1
+                if not rule.elementwise:  # a transform over the whole vector: the full g of this tensor
+                    if grads is None:
+                        g = torch.zeros_like(p, dtype=_work_dtype(p.dtype))
+                        _add_directions([g], [key], directions, 1.0)
+                    work = p.data.to(_work_dtype(p.dtype))
+                    apply_in_place(rule, work, g.to(work.dtype), state)
+                    if work is not p.data:
+                        p.data.copy_(work)
+                    continue
+                # elementwise rule (sgd with momentum, adam, sign): chunk by chunk, g of each chunk
+                # regenerated from the seeds, never a full-size g or temporary
+                chunks = (
+                    _grad_chunks(p, key, directions)
+                    if grads is None
+                    else _dense_chunks(g.view(-1), _work_dtype(p.dtype))
+                )
+                apply_in_chunks(rule, p.data, chunks, state, _work_dtype(p.dtype))
+
+    def _group_rule(self, group: dict[str, Any]) -> Transform:
+        """The group's rule with decoupled weight decay (:func:`zoo.updates.add_decayed_weights`) before the
+        learning rate: ``p <- p - lr (step + wd p)`` (AdamW; MeZO's form with SGD)."""
+        rule = self._rule(group)
+        wd = float(group.get("weight_decay", 0.0))
+        if wd == 0.0 or not isinstance(rule, UpdateRule):
+            return rule
+        *body, lr = rule.transforms()
+        return chain(*body, add_decayed_weights(wd), lr)
+
+
+def _work_dtype(dtype: torch.dtype) -> torch.dtype:
+    return torch.float32 if dtype in (torch.float16, torch.bfloat16) else dtype
+
+
+def _grad_chunks(p: torch.Tensor, key: int, directions):
+    """``(start, g chunk)`` of ``g = sum_j c_j z(seed_j)`` for one tensor: the q direction streams walked in
+    lock step, one chunk of each at a time (the core's in-place sum over one chunk buffer)."""
+    work = _work_dtype(p.dtype)
+    streams = [direction_chunks(p, s, key) for s, _ in directions]
+    coefs = [c for _, c in directions]
+    buf = None
+    for parts in zip(*streams) if streams else ():
+        start, n = parts[0][0], parts[0][1].numel()
+        if buf is None:
+            buf = torch.empty(n, dtype=work, device=p.device)
+        g = buf[:n].zero_()
+        two_point.accumulate(coefs, lambda j, c, g=g, parts=parts: g.add_(parts[j][1], alpha=c))
+        yield start, g
+
+
+def _dense_chunks(g: torch.Tensor, dtype: torch.dtype):
+    for start in range(0, g.numel(), CHUNK):
+        yield start, g[start : start + CHUNK].to(dtype)
 
 
 def _add_directions(tensors, keys, directions, scale: float) -> None:
@@ -336,19 +529,24 @@ def _add_directions(tensors, keys, directions, scale: float) -> None:
     )
 
 
-class ZOSGD(ZOOptimizer):
-    """ZO estimate + SGD (``momentum > 0``: heavy ball, or Nesterov)."""
+def _eps(dtype: torch.dtype) -> float:
+    return torch.finfo(dtype).eps
 
-    def __init__(self, params, lr: float = 1e-3, *, momentum: float = 0.0, nesterov: bool = False, **kwargs):
-        if momentum:
-            kwargs.update(update="momentum", beta=momentum, nesterov=nesterov)
-        else:
-            kwargs.setdefault("update", "sgd")
-        super().__init__(params, lr, **kwargs)
+
+class ZOSGD(ZOOptimizer):
+    """ZO estimate + SGD; a group's ``momentum > 0`` makes it heavy ball (``nesterov=True``: Nesterov), as in
+    ``torch.optim.SGD``, so that OneCycleLR / CyclicLR can cycle ``momentum``."""
+
+    def __init__(
+        self, params, lr: float | None = None, *, momentum: float = 0.0, nesterov: bool = False, **kw
+    ):
+        kw.setdefault("update", "sgd")
+        super().__init__(params, lr, momentum=momentum, nesterov=nesterov, **kw)
 
 
 class ZOAdam(ZOOptimizer):
-    """ZO estimate + Adam (Kingma & Ba, 2015): ZO-AdaMM with spsa/rge, MeZO-Adam with spsa."""
+    """ZO estimate + Adam (Kingma & Ba, 2015): ZO-AdaMM with spsa/rge, MeZO-Adam with spsa; ``weight_decay``
+    is decoupled (AdamW). ``betas`` and ``eps`` are group options, as in ``torch.optim.Adam``."""
 
-    def __init__(self, params, lr: float = 1e-3, *, betas=(0.9, 0.999), eps: float = 1e-8, **kwargs):
-        super().__init__(params, lr, update="adam", b1=betas[0], b2=betas[1], eps=eps, **kwargs)
+    def __init__(self, params, lr: float | None = None, *, betas=(0.9, 0.999), eps: float = 1e-8, **kw):
+        super().__init__(params, lr, update="adam", betas=tuple(betas), eps=eps, **kw)

@@ -66,6 +66,12 @@ def _direction_chunks(
             yield i, chunk, start, z
 
 
+def direction_chunks(p: torch.Tensor, seed: int, key: int) -> Iterator[tuple[int, torch.Tensor]]:
+    """``(start, z chunk)`` of one tensor's direction, the chunk a view valid until the next one is drawn."""
+    for _, _, start, z in _direction_chunks([p], seed, [key]):
+        yield start, z
+
+
 def direction(
     params: Sequence[torch.Tensor], seed: int, keys: Sequence[int] | None = None
 ) -> list[torch.Tensor]:
@@ -77,38 +83,94 @@ def direction(
     return out
 
 
-def perturb(params: Sequence[torch.Tensor], seed: int, scale: float) -> list[Patch]:
-    """In place ``p <- p + scale z(seed)``; returns the patches :func:`restore` needs to return exactly."""
-    patches: list[Patch] = []
-    scratch: dict[tuple, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
-    for i, chunk, start, z in _direction_chunks(params, seed):
+def _walk(
+    params: Sequence[torch.Tensor],
+    seed: int,
+    keys: Sequence[int] | None,
+    *,
+    undo: float = 0.0,
+    patches: Sequence[Patch] = (),
+    add: float = 0.0,
+    shift: float = 0.0,
+) -> list[Patch]:
+    """One pass over ``z(seed)``, chunk by chunk, doing in this order what is asked:
+
+    1. ``undo``: ``p <- p - undo z``, then the chunk's ``patches`` written back (undoes a ``shift`` exactly);
+    2. ``add``: ``p <- p + add z`` (an SGD update);
+    3. ``shift``: ``p <- p + shift z``, noting the elements whose round trip would not return (the new patches).
+
+    Fusing them regenerates ``z`` once instead of once per operation (randn dominates a MeZO step's cost);
+    the numbers are those of the separate operations, bit for bit.
+    """
+    out: list[Patch] = []
+    scratch: dict[tuple, tuple[torch.Tensor, ...]] = {}
+    size = min(CHUNK, max(p.numel() for p in params)) if params else 0
+    j = 0
+    for i, chunk, start, z in _direction_chunks(params, seed, keys):
         key = (chunk.dtype, chunk.device)
         if key not in scratch:  # sized for the largest chunk of the call, reused for every chunk
-            size = min(CHUNK, max(p.numel() for p in params))
-            scratch[key] = (
-                torch.empty(size, dtype=z.dtype, device=z.device),
-                torch.empty(size, dtype=z.dtype, device=z.device),
+            scratch[key] = tuple(torch.empty(size, dtype=z.dtype, device=z.device) for _ in range(2)) + (
                 torch.empty(size, dtype=torch.bool, device=z.device),
             )
         n = z.numel()
         new, back, bad = (t[:n] for t in scratch[key])
-        a = z.mul_(scale)
-        torch.add(chunk, a, out=new)
-        torch.sub(new, a, out=back)
-        torch.ne(back, chunk, out=bad)
-        idx = torch.nonzero(bad).squeeze(1)
-        if idx.numel():
-            patches.append((i, start, idx.to(torch.int16), chunk[idx]))
-        chunk.copy_(new)
-    return patches
+        if undo:  # the same fused op as the round-trip check of ``shift`` below: exact by construction
+            chunk.sub_(z, alpha=undo)
+            while j < len(patches) and patches[j][0] == i and patches[j][1] == start:
+                chunk[patches[j][2].long()] = patches[j][3]
+                j += 1
+        if add:
+            chunk.add_(z, alpha=add)
+        if shift:
+            torch.add(chunk, z, alpha=shift, out=new)
+            torch.sub(new, z, alpha=shift, out=back)
+            torch.ne(back, chunk, out=bad)
+            idx = torch.nonzero(bad).squeeze(1)
+            if idx.numel():
+                out.append((i, start, idx.to(torch.int16), chunk[idx]))
+            chunk.copy_(new)
+    return out
 
 
-def restore(params: Sequence[torch.Tensor], seed: int, scale: float, patches: list[Patch]) -> None:
+def perturb(
+    params: Sequence[torch.Tensor], seed: int, scale: float, keys: Sequence[int] | None = None
+) -> list[Patch]:
+    """In place ``p <- p + scale z(seed)``; returns the patches :func:`restore` needs to return exactly."""
+    return _walk(params, seed, keys, shift=scale)
+
+
+def restore(
+    params: Sequence[torch.Tensor],
+    seed: int,
+    scale: float,
+    patches: list[Patch],
+    keys: Sequence[int] | None = None,
+) -> None:
     """Undo :func:`perturb` bit for bit: ``p <- p - scale z(seed)``, then write back the patched elements."""
-    for _, chunk, _, z in _direction_chunks(params, seed):
-        chunk.sub_(z.mul_(scale))
-    for i, start, idx, values in patches:
-        params[i].data.view(-1)[start + idx.long()] = values
+    _walk(params, seed, keys, undo=scale, patches=patches)
+
+
+def flip(
+    params: Sequence[torch.Tensor],
+    seed: int,
+    scale: float,
+    patches: list[Patch],
+    keys: Sequence[int] | None = None,
+) -> list[Patch]:
+    """From ``theta + scale z`` to ``theta - scale z`` in one pass (restore, then perturb by ``-scale``)."""
+    return _walk(params, seed, keys, undo=scale, patches=patches, shift=-scale)
+
+
+def restore_and_add(
+    params: Sequence[torch.Tensor],
+    seed: int,
+    scale: float,
+    patches: list[Patch],
+    alpha: float,
+    keys: Sequence[int] | None = None,
+) -> None:
+    """Restore from ``theta + scale z`` exactly, then ``theta <- theta + alpha z``, in one pass."""
+    _walk(params, seed, keys, undo=scale, patches=patches, add=alpha)
 
 
 def add_direction(

@@ -2,8 +2,18 @@
 schedules; ``chain`` composes them. See :mod:`zoo.updates.base`."""
 
 from zoo.updates.adam import Adam, ScaleByAdam, scale_by_adam
-from zoo.updates.base import Chain, Transform, UpdateRule, apply_in_place, chain, make_rule, rules
+from zoo.updates.base import (
+    Chain,
+    Transform,
+    UpdateRule,
+    apply_in_chunks,
+    apply_in_place,
+    chain,
+    make_rule,
+    rules,
+)
 from zoo.updates.clip import Clip, ClipByNorm, clip, clip_by_norm
+from zoo.updates.decay import AddDecayedWeights, add_decayed_weights
 from zoo.updates.line_search import LineSearchPhases, RankingLineSearch
 from zoo.updates.momentum import Momentum, Trace, trace
 from zoo.updates.scale import (
@@ -20,6 +30,7 @@ from zoo.updates.sign import ScaleBySign, Sign, scale_by_sign
 
 __all__ = [
     "SGD",
+    "AddDecayedWeights",
     "Adam",
     "Chain",
     "Clip",
@@ -42,6 +53,8 @@ __all__ = [
     "Trace",
     "Transform",
     "UpdateRule",
+    "add_decayed_weights",
+    "apply_in_chunks",
     "apply_in_place",
     "chain",
     "clip",

@@ -36,6 +36,10 @@ State = dict[str, Any]
 class Transform(abc.ABC):
     """A gradient transformation: ``init(params) -> state``, ``update(g, state, params) -> (step, state)``."""
 
+    # each element of the step depends on that element of g, the state and the parameters alone (so the
+    # update can run chunk by chunk, :func:`apply_in_chunks`); a transform over a whole vector says False
+    elementwise: bool = True
+
     def init(self, params: Any) -> State:
         return {}
 
@@ -61,6 +65,10 @@ class Chain(Transform):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_keyed", tuple((str(i), t) for i, t in enumerate(self.transforms)))
+
+    @property
+    def elementwise(self) -> bool:  # type: ignore[override]
+        return all(t.elementwise for t in self.transforms)
 
     def init(self, params):
         return {k: t.init(params) for k, t in self._keyed}
@@ -100,8 +108,8 @@ class UpdateRule(Transform):
     def __post_init__(self) -> None:
         if not callable(self.lr):
             lr = float(self.lr)
-            if not np.isfinite(lr) or lr <= 0:
-                raise ValueError(f"lr must be a positive finite number or a schedule, got {self.lr!r}")
+            if not np.isfinite(lr) or lr < 0:  # 0 is allowed: warm-up from 0, schedules ending at 0, frozen
+                raise ValueError(f"lr must be a finite number >= 0 or a schedule, got {self.lr!r}")
 
     def transforms(self) -> tuple[Transform, ...]:
         raise TypeError(
@@ -119,6 +127,10 @@ class UpdateRule(Transform):
     def init(self, params):
         return self.chain.init(params)
 
+    @property
+    def elementwise(self) -> bool:  # type: ignore[override]
+        return self.chain.elementwise
+
     def update(self, g, state, params=None):
         return self.chain.update(g, state, params)
 
@@ -135,6 +147,56 @@ def apply_in_place(transform: Transform, param: Any, g: Any, state: State) -> No
         param.add_(step)
     else:
         np.add(param, step, out=param)
+
+
+def apply_in_chunks(
+    transform: Transform,
+    param: Any,
+    g_chunks: Any,
+    state: State,
+    compute_dtype: Any = None,
+) -> None:
+    """:func:`apply_in_place` on a flat torch parameter chunk by chunk, for an elementwise transform (every
+    rule of this package but clipping by norm): ``g_chunks`` yields ``(start, g_chunk)``; each chunk of the
+    parameter and of the state arrays shaped like it is updated from its chunk of ``g`` alone, so neither the
+    full ``g`` nor full-size temporaries exist (ZO-Adam's memory is then the parameters, ``m`` and ``v``).
+    Counters in the state (``count``) advance once. ``compute_dtype`` (float32 for fp16 / bf16 parameters,
+    whose state is kept in float32 as torch's fused optimizers do): the chunk is updated in that dtype and
+    written back rounded."""
+    flat = param.view(-1)
+    n = flat.numel()
+    last: State | None = None
+    for start, g in g_chunks:
+        end = start + g.numel()
+        view = _slice(state, start, end, n)
+        chunk = flat[start:end]
+        work = chunk if compute_dtype is None or chunk.dtype == compute_dtype else chunk.to(compute_dtype)
+        apply_in_place(transform, work, g, view)
+        if work is not chunk:
+            chunk.copy_(work)
+        last = view
+    if last is not None:
+        _scalars(state, last)
+
+
+def _slice(state: State, start: int, end: int, n: int) -> State:
+    out: State = {}
+    for k, v in state.items():
+        if isinstance(v, dict):
+            out[k] = _slice(v, start, end, n)
+        elif hasattr(v, "view") and v.numel() == n and n > 0:
+            out[k] = v.view(-1)[start:end]
+        else:
+            out[k] = v
+    return out
+
+
+def _scalars(state: State, view: State) -> None:
+    for k, v in view.items():
+        if isinstance(v, dict):
+            _scalars(state[k], v)
+        elif not hasattr(v, "view"):
+            state[k] = v
 
 
 def _assign(state: State, new: State) -> None:

@@ -8,45 +8,38 @@ the rule sees it, e.g. ``chain(clip_by_norm(1.0), scale_by_adam(), scale_by_lear
 from __future__ import annotations
 
 import dataclasses
-import math
 
 from zoo.core.arrays import namespace
+from zoo.core.validate import check_real
 from zoo.updates.base import Transform
 
 
-def _positive(name: str, v: float) -> None:
-    if not (math.isfinite(v) and v > 0):
-        raise ValueError(f"{name} must be a positive finite number, got {v!r}")
-
-
 @dataclasses.dataclass(frozen=True)
-class Clip(Transform):
-    max_delta: float
+class _Clipping(Transform):
+    bound: float
 
     def __post_init__(self) -> None:
-        _positive("max_delta", self.max_delta)
+        check_real(self.bound, f"the bound of {type(self).__name__}", 0, low_open=True)
 
+
+class Clip(_Clipping):
     def update(self, g, state, params=None):
-        return namespace(g).clip(g, -self.max_delta, self.max_delta), state
+        return namespace(g).clip(g, -self.bound, self.bound), state
 
 
-@dataclasses.dataclass(frozen=True)
-class ClipByNorm(Transform):
-    max_norm: float
-
-    def __post_init__(self) -> None:
-        _positive("max_norm", self.max_norm)
+class ClipByNorm(_Clipping):
+    elementwise = False  # the norm is over the whole vector
 
     def update(self, g, state, params=None):
         xp = namespace(g)
-        norm = xp.sqrt((g * g).sum(axis=-1, keepdims=True) if g.ndim else g * g)
-        factor = xp.where(norm > self.max_norm, self.max_norm / xp.where(norm > 0, norm, 1.0), 1.0)
+        norm = xp.sqrt((g * g).sum(axis=-1, keepdims=True))
+        factor = xp.where(norm > self.bound, self.bound / xp.where(norm > 0, norm, 1.0), 1.0)
         return g * factor, state
 
 
 def clip(max_delta: float) -> Clip:
-    return Clip(float(max_delta))
+    return Clip(max_delta)
 
 
 def clip_by_norm(max_norm: float) -> ClipByNorm:
-    return ClipByNorm(float(max_norm))
+    return ClipByNorm(max_norm)

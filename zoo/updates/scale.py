@@ -44,14 +44,16 @@ class ScaleBySchedule(Transform):
 
 @dataclasses.dataclass(frozen=True)
 class ScaleByLearningRate(Transform):
-    """``step = -lr_t g``: the descent step, ``lr`` a positive number or a schedule ``t -> lr``."""
+    """``step = -lr_t g``: the descent step, ``lr`` a number >= 0 or a schedule ``t -> lr``."""
 
     lr: LearningRate
 
     def __post_init__(self) -> None:
         constant = not callable(self.lr)
-        if constant and not (np.isfinite(float(self.lr)) and float(self.lr) > 0):
-            raise ValueError(f"lr must be a positive finite number or a schedule, got {self.lr!r}")
+        if constant and not (
+            np.isfinite(float(self.lr)) and float(self.lr) >= 0
+        ):  # 0: a frozen or warm-up step
+            raise ValueError(f"lr must be a finite number >= 0 or a schedule, got {self.lr!r}")
         object.__setattr__(self, "_factor", -float(self.lr) if constant else None)
 
     def init(self, params):

@@ -48,11 +48,12 @@ class Constant(Schedule):
 
 @dataclasses.dataclass(frozen=True)
 class ExponentialDecay(Schedule):
-    """``lr * decay ** (t / every)``."""
+    """``lr * decay ** (t / every)``; ``staircase=True``: ``lr * decay ** floor(t / every)`` (optax's names)."""
 
     lr: float
     decay: float = 0.99
     every: int = 1
+    staircase: bool = False
 
     def __post_init__(self) -> None:
         _positive("lr", self.lr)
@@ -60,7 +61,7 @@ class ExponentialDecay(Schedule):
             raise ValueError(f"decay must be in (0, 1], got {self.decay}")
 
     def __call__(self, t: int) -> float:
-        return self.lr * self.decay ** (t / self.every)
+        return self.lr * self.decay ** ((t // self.every) if self.staircase else (t / self.every))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,16 +97,6 @@ class Cosine(Schedule):
         return self.lr_min + (self.lr - self.lr_min) * 0.5 * (1.0 + math.cos(math.pi * frac))
 
 
-@dataclasses.dataclass(frozen=True)
-class StepDecay(Schedule):
-    """``lr * factor ** floor(t / every)``."""
-
-    lr: float
-    factor: float = 0.5
-    every: int = 100
-
-    def __post_init__(self) -> None:
-        _positive("lr", self.lr)
-
-    def __call__(self, t: int) -> float:
-        return self.lr * self.factor ** (t // self.every)
+def StepDecay(lr: float, factor: float = 0.5, every: int = 100) -> ExponentialDecay:  # noqa: N802 - a schedule
+    """``lr * factor ** floor(t / every)``: :class:`ExponentialDecay` with ``staircase=True``."""
+    return ExponentialDecay(lr, factor, every, staircase=True)

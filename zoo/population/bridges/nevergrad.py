@@ -22,6 +22,7 @@ import numpy as np
 
 from zoo.core.method import Params
 from zoo.core.registry import register_prefix
+from zoo.core.renamed import RenamedOptions
 from zoo.core.validate import check_count, check_int
 from zoo.population.bridges.replay import ReplayBridge, ReplayState
 
@@ -31,23 +32,24 @@ _NUMPY_SCALAR_ERROR = "only 0-dimensional arrays can be converted to Python scal
 
 @dataclasses.dataclass(frozen=True)
 class NevergradParams(Params):
-    """``num_workers``: candidates per ask (nevergrad's parallelism, the batch size);
+    """``popsize`` (was ``num_workers``): candidates per ask (nevergrad's parallelism, the batch size);
     ``ng_budget``: the budget nevergrad plans for (None: zoo's budget, else 1000*d; NGOpt picks its
     sub-optimizer from it)."""
 
-    num_workers: int = 1
+    popsize: int = 1
     ng_budget: int | None = None
     space: Any = None  # a zoo space spec (set by minimize(space=...)): nevergrad's own parametrization of it
 
     def check(self, dim: int) -> None:
-        check_int(self.num_workers, "num_workers (the batch size)", 1)
+        check_int(self.popsize, "popsize (candidates per ask, was num_workers)", 1)
         check_count(self.ng_budget, "ng_budget", none_ok=True)
 
 
-class NevergradBridge(ReplayBridge):
+class NevergradBridge(RenamedOptions, ReplayBridge):
     """Base of the ``ng:<Name>`` classes; ``optimizer_name`` is set by :func:`nevergrad_method`."""
 
     Params = NevergradParams
+    renamed_options = {"num_workers": "popsize"}
     optimizer_name: str = ""
 
     def _new_backend(self, library_seed: int) -> Any:
@@ -67,11 +69,11 @@ class NevergradBridge(ReplayBridge):
         budget = self.params.ng_budget or self.budget or 1000 * self.dim
         opt_cls = ng.optimizers.registry[self.optimizer_name]
         self._candidates: list = []
-        return opt_cls(parametrization=param, budget=int(budget), num_workers=int(self.params.num_workers))
+        return opt_cls(parametrization=param, budget=int(budget), num_workers=int(self.params.popsize))
 
     def _backend_ask(self) -> np.ndarray:
         try:
-            self._candidates = [self._backend.ask() for _ in range(self.params.num_workers)]
+            self._candidates = [self._backend.ask() for _ in range(self.params.popsize)]
         except Exception as exc:
             raise self._library_error(exc) from exc
         if self._space is not None:
@@ -105,7 +107,7 @@ class NevergradBridge(ReplayBridge):
         return RuntimeError(msg)
 
     def _batch_size(self, state: ReplayState) -> int:
-        return self.params.num_workers
+        return self.params.popsize
 
 
 def _ng_value(v: Any) -> Any:

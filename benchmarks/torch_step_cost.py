@@ -1,0 +1,197 @@
+"""Step time and peak memory, side by side: zoo spsa vs a plain in-place MeZO step vs backprop, vs inference.
+
+Models: a 4 x Linear(1024, 1024) MLP (ReLU between; weights dominate the memory), the suite's small
+transformer (zoo/torch/suite.py; d_model 128, 4 heads, 32 tokens) and ``gpt2``: a Hugging Face GPT-2
+classifier from a small config (zoo/torch/hf.py; 4 layers, width 256, random weights). Modes:
+
+- ``mezo``: the MeZO step as the paper's code writes it (Malladi et al. 2023, Algorithm 1): reseed, add
+  ``mu z`` in place, forward, ``-2 mu z``, forward, ``+mu z``, then reseed and add ``-lr g z``;
+- ``zoo_sgd``: ``zoo.torch.ZOSGD(estimator="spsa")`` (bit-exact restore of the parameters after each forward);
+- ``zoo_adam``: ``zoo.torch.ZOAdam(estimator="spsa")`` (m and v: 2 parameter copies);
+- ``backprop``: ``torch.optim.SGD``, zero_grad / forward / backward / step; ``inference``: one forward.
+
+Time: median over ``--repeats`` steps, the modes interleaved in one process (each repeat runs every mode once,
+so machine load hits them alike). Memory: each mode in a fresh subprocess, peak RSS growth over the process
+before the model existed (VmHWM after ``clear_refs``, as benchmarks/torch_memory.py). Linux only. Targets
+(issue 11): zoo spsa time <= 1.1 x MeZO's; ZOSGD <= 1.2 x inference memory; ZOAdam <= 3.2 x. Exits non-zero
+when one is missed.
+
+    .venv/bin/python benchmarks/torch_step_cost.py --model mlp
+    .venv/bin/python benchmarks/torch_step_cost.py --model transformer
+    .venv/bin/python benchmarks/torch_step_cost.py --model gpt2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+
+MODES = ("inference", "mezo", "zoo_sgd", "zoo_adam", "backprop")
+
+
+def build(model: str, tiny: bool = False):
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    if model == "mlp":
+        w = 64 if tiny else 1024
+        layers: list[nn.Module] = []
+        for i in range(4):
+            layers += [nn.Linear(w, w)] + ([nn.ReLU()] if i < 3 else [])
+        net = nn.Sequential(*layers)
+        x, y = torch.randn(64, w), torch.randint(0, w, (64,))
+    elif model == "gpt2":
+        from zoo.torch.hf import tiny_gpt2
+
+        net = tiny_gpt2(vocab=64, length=32, width=32 if tiny else 256, layers=1 if tiny else 4, classes=4)
+        g = torch.Generator().manual_seed(0)
+        x, y = torch.randint(0, 64, (64, 32), generator=g), torch.randint(0, 4, (64,), generator=g)
+    else:
+        from zoo.torch.suite import TinyTransformer
+
+        d = 16 if tiny else 128
+        net = TinyTransformer(vocab=64, length=32, d=d, heads=4, classes=4)
+        g = torch.Generator().manual_seed(0)
+        x, y = torch.randint(0, 64, (64, 32), generator=g), torch.randint(0, 4, (64,), generator=g)
+    return net, x, y
+
+
+def stepper(mode: str, net, x, y):
+    """A function running one step of ``mode``."""
+    import torch
+    from torch.nn import functional as F
+
+    import zoo.torch as zt
+
+    loss = lambda: F.cross_entropy(net(x), y)  # noqa: E731
+    params = [p for p in net.parameters() if p.requires_grad]
+    if mode == "inference":
+
+        def run():
+            with torch.no_grad():
+                return float(loss())
+
+        return run
+    if mode == "mezo":
+        mu, lr, state = 1e-3, 1e-6, {"t": 0}
+        gen = torch.Generator()
+
+        def shift(seed: int, scale: float) -> None:
+            gen.manual_seed(seed)
+            for p in params:
+                p.data.add_(torch.randn(p.shape, generator=gen, dtype=p.dtype), alpha=scale)
+
+        @torch.no_grad()
+        def run():
+            seed = 1000 + state["t"]
+            state["t"] += 1
+            shift(seed, mu)
+            lp = float(loss())
+            shift(seed, -2 * mu)
+            lm = float(loss())
+            shift(seed, mu)
+            shift(seed, -lr * (lp - lm) / (2 * mu))
+            return 0.5 * (lp + lm)
+
+        return run
+    if mode in ("zoo_sgd", "zoo_adam"):
+        cls = zt.ZOSGD if mode == "zoo_sgd" else zt.ZOAdam
+        opt = cls(net.parameters(), lr=1e-6, estimator="spsa", n_directions=1, seed=0)  # as MeZO: q = 1
+        return lambda: float(opt.step(loss))
+    opt = torch.optim.SGD(net.parameters(), lr=1e-6)
+
+    def run():
+        opt.zero_grad(set_to_none=True)
+        out = loss()
+        out.backward()
+        opt.step()
+        return float(out)
+
+    return run
+
+
+def _status(key: str) -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"{key} not in /proc/self/status")
+
+
+def child(mode: str, model: str) -> dict:
+    import torch
+
+    torch.set_num_threads(1)
+    run = stepper(mode, *build(model, tiny=True))
+    run(), run()  # libraries, kernels and allocator pools loaded on a tiny copy
+    base = _status("VmRSS")
+    with open("/proc/self/clear_refs", "w") as fh:
+        fh.write("5")
+    net, x, y = build(model)
+    weights = sum(p.numel() * p.element_size() for p in net.parameters())
+    run = stepper(mode, net, x, y)
+    run(), run()
+    return {"mode": mode, "peak": _status("VmHWM") - base, "weights": weights}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", choices=("mlp", "transformer", "gpt2"), default="mlp")
+    ap.add_argument("--repeats", type=int, default=15)
+    ap.add_argument("--child", choices=MODES, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child, args.model)))
+        return
+    import torch
+
+    torch.set_num_threads(1)
+    net, x, y = build(args.model)
+    runs = {m: stepper(m, net, x, y) for m in MODES}
+    times: dict[str, list[float]] = {m: [] for m in MODES}
+    for m in MODES:
+        runs[m]()  # warm-up
+    for r in range(args.repeats):
+        for m in MODES:
+            t0 = time.perf_counter()
+            runs[m]()
+            times[m].append(time.perf_counter() - t0)
+        print(f"repeat {r + 1}/{args.repeats}", file=sys.stderr, flush=True)
+    med = {m: statistics.median(v) for m, v in times.items()}
+    mem = {}
+    for m in MODES:
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", m, "--model", args.model],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        mem[m] = json.loads(out.stdout.strip().splitlines()[-1])
+    d = sum(p.numel() for p in net.parameters())
+    print(
+        f"{args.model}: d = {d:,} parameters, batch {x.shape[0]}, float32, 1 thread; median of {args.repeats} steps"
+    )
+    inf = mem["inference"]["peak"]
+    for m in MODES:
+        print(
+            f"  {m:<10} {1e3 * med[m]:9.2f} ms/step  x{med[m] / med['mezo']:.2f} MeZO   "
+            f"peak {mem[m]['peak'] / 2**20:7.1f} MiB  x{mem[m]['peak'] / inf:.2f} inference"
+        )
+    checks = {
+        "zoo spsa time / MeZO <= 1.1": med["zoo_sgd"] / med["mezo"] <= 1.1,
+        "ZOSGD memory / inference <= 1.2": mem["zoo_sgd"]["peak"] / inf <= 1.2,
+        "ZOAdam memory / inference <= 3.2": mem["zoo_adam"]["peak"] / inf <= 3.2,
+    }
+    for name, ok in checks.items():
+        print(f"{name}: {'MET' if ok else 'NOT MET'}")
+    if not all(checks.values()):
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,289 @@
+"""zoo.torch as a drop-in for torch.optim: schedulers and group keys, lr 0, weight decay, frozen parameters,
+low precision, train-mode Dropout / BatchNorm, torch-style closures; every failed step leaves no trace."""
+
+import copy
+import io
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+from torch import nn  # noqa: E402
+from torch.nn import functional as F  # noqa: E402
+
+import zoo.torch as zt  # noqa: E402
+
+torch.set_num_threads(1)
+
+
+def _mlp(seed=0, dtype=torch.float32, layers=()):
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(6, 8), *layers, nn.Tanh(), nn.Linear(8, 3)).to(dtype)
+
+
+def _batch(seed=1, dtype=torch.float32, n=16):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(n, 6, generator=g, dtype=dtype), torch.randint(0, 3, (n,), generator=g)
+
+
+def _snap(model, opt):
+    buf = io.BytesIO()
+    torch.save(opt.state_dict(), buf)
+    return [p.detach().clone() for p in model.state_dict().values()], buf.getvalue()
+
+
+def _unchanged(model, opt, snap):
+    params, state = snap
+    now = _snap(model, opt)
+    return all(torch.equal(a, b) for a, b in zip(params, now[0])) and state == now[1]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda ps: zt.ZOAdam(ps, estimator="spsa"),
+        lambda ps: zt.ZOSGD(ps, lr=1e-2, momentum=0.9, estimator="rge", n_directions=2),
+    ],
+)
+@pytest.mark.parametrize("which", ["onecycle", "cyclic", "cosine0"])
+def test_torch_schedulers_drive_the_zoo_optimizers(make, which):
+    model, (x, y) = _mlp(), _batch()
+    opt = make(model.parameters())
+    sched = {
+        "onecycle": lambda: torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=1e-2, total_steps=6),
+        "cyclic": lambda: torch.optim.lr_scheduler.CyclicLR(opt, 1e-4, 1e-2, step_size_up=2),
+        "cosine0": lambda: torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=4, eta_min=0.0),
+    }[which]()
+    key = "betas" if "betas" in opt.defaults else "momentum"
+    seen_lr, seen_m = set(), set()
+    for _ in range(4):
+        opt.step(lambda: F.cross_entropy(model(x), y))
+        sched.step()
+        g = opt.param_groups[0]
+        seen_lr.add(round(g["lr"], 12))
+        seen_m.add(str(g[key]))
+    assert len(seen_lr) > 2
+    if which != "cosine0":
+        assert len(seen_m) > 1  # the scheduler cycled momentum / betas[0], and the rule follows it
+    else:
+        assert 0.0 in seen_lr  # lr 0 at the end of the cosine: allowed, the step moves nothing
+        before = [p.detach().clone() for p in model.parameters()]
+        assert opt.param_groups[0]["lr"] == 0.0
+        opt.step(lambda: F.cross_entropy(model(x), y))
+        if isinstance(opt, zt.ZOSGD):  # momentum's velocity still moves the weights: compare zero lr only
+            assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+
+
+def test_lr_zero_group_is_frozen_and_others_train():
+    model, (x, y) = _mlp(), _batch()
+    opt = zt.ZOAdam([{"params": model[0].parameters(), "lr": 0.0}, {"params": model[2].parameters()}])
+    before = [p.detach().clone() for p in model.parameters()]
+    opt.step(lambda: F.cross_entropy(model(x), y))
+    now = list(model.parameters())
+    assert torch.equal(now[0], before[0]) and torch.equal(now[1], before[1])
+    assert not torch.equal(now[2], before[2])
+
+
+def test_requires_grad_false_is_left_alone_and_keeps_the_others_streams():
+    (x, y) = _batch()
+    runs = []
+    for freeze in (False, True):
+        model = _mlp()
+        model[0].bias.requires_grad_(not freeze)
+        opt = zt.ZOSGD(model.parameters(), lr=0.1, estimator="spsa", seed=3)
+        b0 = model[0].bias.detach().clone()
+        opt.step(lambda m=model: F.cross_entropy(m(x), y))
+        if freeze:
+            assert torch.equal(model[0].bias, b0)
+        runs.append(model)
+    assert not torch.equal(runs[0][2].weight, _mlp()[2].weight)  # trained
+    assert not torch.equal(runs[1][2].weight, _mlp()[2].weight)
+
+
+@pytest.mark.parametrize(
+    "group,match",
+    [
+        ({"amsgrad": True}, "amsgrad"),
+        ({"dampening": 0.1}, "dampening"),
+        ({"betas": (0.9, 0.99)}, "betas"),  # a torch option of Adam on an SGD optimizer
+        ({"lr": -1.0}, "lr"),
+        ({"weight_decay": -0.1}, "weight_decay"),
+        ({"momentum": 1.5}, "momentum"),
+    ],
+)
+def test_unknown_or_bad_group_option_raises_and_moves_nothing(group, match):
+    model, (x, y) = _mlp(), _batch()
+    with pytest.raises(ValueError, match=match):
+        zt.ZOSGD([{"params": model[0].parameters()}, {"params": model[2].parameters(), **group}], lr=0.1)
+    opt = zt.ZOSGD([{"params": model[0].parameters()}, {"params": model[2].parameters()}], lr=0.1)
+    opt.step(lambda: F.cross_entropy(model(x), y))
+    opt.param_groups[1].update(group)  # set after construction: the next step raises before anything moves
+    snap = _snap(model, opt)
+    with pytest.raises(ValueError, match=match):
+        opt.step(lambda: F.cross_entropy(model(x), y))
+    assert _unchanged(model, opt, snap)
+
+
+@pytest.mark.parametrize("estimator", ["spsa", "cge"])
+def test_a_closure_that_raises_leaves_params_and_state_bit_identical(estimator):
+    model, (x, y) = _mlp(), _batch()
+    opt = zt.ZOAdam(model.parameters(), estimator=estimator, sparsity=0.5 if estimator == "cge" else 0.0)
+    opt.step(lambda: F.cross_entropy(model(x), y))
+    snap = _snap(model, opt)
+    calls = []
+
+    def failing():
+        calls.append(1)
+        if len(calls) == 2:  # the second forward of the step
+            raise RuntimeError("data loader died")
+        return F.cross_entropy(model(x), y)
+
+    with pytest.raises(RuntimeError, match="data loader"):
+        opt.step(failing)
+    assert _unchanged(model, opt, snap)
+
+
+def test_torch_style_closure_with_backward_equals_the_one_liner():
+    (x, y) = _batch()
+    out = []
+    for style in ("lambda", "torch"):
+        model = _mlp()
+        opt = zt.ZOAdam(model.parameters(), estimator="spsa", seed=1)
+
+        def closure(model=model, opt=opt):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            return loss
+
+        opt.step(closure if style == "torch" else (lambda m=model: F.cross_entropy(m(x), y)))
+        out.append([p.detach().clone() for p in model.parameters()])
+    assert all(torch.equal(a, b) for a, b in zip(*out))
+    z = torch.ones(2, requires_grad=True)  # backward outside a step is torch's own again
+    (z * 2).sum().backward()
+    assert torch.equal(z.grad, torch.full((2,), 2.0))
+
+
+def test_sparsity_as_numpy_scalar_or_array():
+    model = _mlp()
+    a = zt.ZOSGD(model.parameters(), estimator="cge", sparsity=np.float32(0.5))
+    b = zt.ZOSGD(model.parameters(), estimator="cge", sparsity=0.5)
+    assert all((m is None and n is None) or torch.equal(m, n) for m, n in zip(a.masks(0), b.masks(0)))
+    c = zt.ZOSGD(model.parameters(), estimator="cge", sparsity=np.full(4, 0.5))
+    assert c.zo["sparsity"] == [0.5] * 4
+    with pytest.raises(ValueError, match="sparsity"):
+        zt.ZOSGD(model.parameters(), estimator="cge", sparsity=np.bool_(True))
+
+
+def test_weight_decay_is_decoupled():
+    (x, y) = _batch()
+    res = []
+    for wd in (0.0, 0.1):
+        model = _mlp()
+        opt = zt.ZOSGD(model.parameters(), lr=0.05, estimator="spsa", seed=2, weight_decay=wd)
+        opt.step(lambda m=model: F.cross_entropy(m(x), y))
+        res.append([p.detach().clone() for p in model.parameters()])
+    for p0, a, b in zip(_mlp().parameters(), *res):  # p(1 - lr wd) - lr g  vs  p - lr g
+        assert torch.allclose(b - a, -0.05 * 0.1 * p0.detach(), atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float64])
+@pytest.mark.parametrize("estimator", ["spsa", "rge", "cge"])
+def test_low_precision_trains_without_nan(dtype, estimator):
+    model, (x, y) = _mlp(dtype=dtype), _batch(dtype=dtype)
+    opt = zt.ZOAdam(model.parameters(), lr=1e-2, estimator=estimator, n_directions=4)
+    start = [p.detach().clone() for p in model.parameters()]
+    first = float(F.cross_entropy(model(x).float(), y))
+    for _ in range(15):
+        opt.step(lambda: F.cross_entropy(model(x).float(), y))
+    moved = [not torch.equal(a, b) for a, b in zip(start, model.parameters())]
+    assert all(bool(torch.isfinite(p).all()) for p in model.parameters())
+    assert all(moved)
+    assert float(F.cross_entropy(model(x).float(), y)) < first
+    if dtype in (torch.float16, torch.bfloat16):
+        assert opt.mu_for(list(model.parameters())) >= 8 * torch.finfo(dtype).eps
+        state = opt.state[next(model.parameters())]
+        assert all(v.dtype == torch.float32 for v in state.values() if isinstance(v, torch.Tensor))
+
+
+# ---- train-mode Dropout and BatchNorm ----------------------------------------------------------------------
+def _dropbn(seed=0, dtype=torch.float64):
+    return _mlp(seed, dtype, layers=(nn.BatchNorm1d(8), nn.Dropout(0.2)))
+
+
+def test_central_cge_with_dropout_and_batchnorm_matches_autograd_with_the_masks_fixed():
+    model, (x, y) = _dropbn(), _batch(dtype=torch.float64, n=32)
+    model.train()
+    state = torch.get_rng_state()
+    loss = F.cross_entropy(model(x), y)
+    ref = torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, list(model.parameters()))])
+    torch.set_rng_state(state)  # the step starts from the same generator state: the same masks
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm1d):
+            m.reset_running_stats()
+    snap = [p.detach().clone() for p in model.parameters()]
+    opt = zt.ZOSGD(model.parameters(), lr=1.0, estimator="cge", difference="central", mu=1e-5)
+    opt.step(zt.ForwardLoss(model, F.cross_entropy, x, y, feature_reuse=True))
+    est = torch.cat([(s - p.detach()).reshape(-1) for p, s in zip(model.parameters(), snap)])
+    cos = float(est @ ref / (est.norm() * ref.norm()))
+    assert cos >= 0.999
+    bn = model[1]
+    assert int(bn.num_batches_tracked) == 1  # the running stats moved once, from the unperturbed forward
+
+
+@pytest.mark.parametrize("estimator,q", [("spsa", 2), ("rge", 8), ("cge", 1)])
+def test_batchnorm_running_stats_update_once_per_step(estimator, q):
+    model, (x, y) = _dropbn(dtype=torch.float32), _batch(n=32)
+    ref = copy.deepcopy(model)
+    ref.train()
+    with torch.no_grad():
+        ref(x)  # one unperturbed forward: the expected running statistics
+    opt = zt.ZOSGD(model.parameters(), lr=0.0, estimator=estimator, n_directions=q, sparsity=0.5)
+    opt.step(zt.ForwardLoss(model, F.cross_entropy, x, y))
+    assert int(model[1].num_batches_tracked) == 1
+    tol = 1e-6 if estimator != "spsa" else 1e-4  # spsa: the mean of the +mu / -mu statistics, O(mu^2)
+    assert torch.allclose(model[1].running_mean, ref[1].running_mean, atol=tol)
+    assert torch.allclose(model[1].running_var, ref[1].running_var, atol=tol)
+
+
+def test_batched_rge_with_dropout_equals_the_loop_and_keeps_the_masks():
+    (x, y) = _batch(n=32)
+    out = []
+    for batched in (True, False):
+        model = _dropbn(dtype=torch.float32)
+        torch.manual_seed(5)
+        opt = zt.ZOSGD(model.parameters(), lr=0.1, estimator="rge", n_directions=8, seed=4)
+        opt.step(zt.ForwardLoss(model, F.cross_entropy, x, y, batched=batched))
+        out.append([p.detach().clone() for p in model.parameters()])
+    assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(*out))
+
+
+def test_spsa_with_dropout_sees_one_mask_per_estimate():
+    model, (x, y) = _mlp(layers=(nn.Dropout(0.5),)), _batch()
+    model.train()
+    masks = []
+    model[1].register_forward_hook(lambda m, i, o: masks.append((o != 0).clone()))
+    opt = zt.ZOSGD(model.parameters(), lr=0.01, estimator="spsa", n_directions=3)
+    opt.step(lambda: F.cross_entropy(model(x), y))
+    assert len(masks) == 6 and all(torch.equal(m, masks[0]) for m in masks)
+    opt.step(lambda: F.cross_entropy(model(x), y))
+    assert not torch.equal(masks[6], masks[0])  # the next step draws fresh masks
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_fused_passes_equal_the_separate_operations_bit_for_bit(dtype):
+    from zoo.torch.perturb import add_direction, flip, perturb, restore, restore_and_add
+
+    torch.manual_seed(0)
+    fused = [(torch.randn(300, 170) * 0.05).to(dtype), torch.randn(7).to(dtype)]
+    plain = [p.clone() for p in fused]
+    patches = perturb(fused, 9, 1e-3)
+    ref = perturb(plain, 9, 1e-3)
+    patches = flip(fused, 9, 1e-3, patches)
+    restore(plain, 9, 1e-3, ref)
+    ref = perturb(plain, 9, -1e-3)
+    assert all(torch.equal(a, b) for a, b in zip(fused, plain))
+    restore_and_add(fused, 9, -1e-3, patches, 0.25)
+    restore(plain, 9, -1e-3, ref)
+    add_direction(plain, 9, 0.25)
+    assert all(torch.equal(a, b) for a, b in zip(fused, plain))
