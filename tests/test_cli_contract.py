@@ -69,18 +69,26 @@ ROWS = [
     (["bench", "bbob", "--budget-per-dim", "-1", "--quiet"], "--budget-per-dim"),
     (["bench", "bbob", "--jobs", "x"], "argument --jobs"),
     # zoo rank (owner: web)
-    pytest.param(["rank", "--session", "."], "--session", marks=_owner("web", "rank --session on a folder")),
-    pytest.param(
-        ["rank", "--session", "missing/dir/s.npz", "--auto", "#ff8800", "--rounds", "1"],
-        "--session",
-        marks=_owner("web", "rank --session in a missing folder"),
-    ),
+    (["rank", "--session", "."], "--session"),
+    (["rank", "--session", "missing/dir/s.npz", "--auto", "#ff8800", "--rounds", "1"], "--session"),
     (["rank", "--new", "--problem", "nomod:f", "--dim", "2", "--rounds", "1"], "No module named 'nomod'"),
-    pytest.param(
+    (
         ["rank", "--new", "--x0", "1,2", "--auto", "#ff8800", "--rounds", "1"],
-        "--x0",
-        marks=_owner("web", "rank --x0 1,2 writes a broken session"),
+        "argument --x0: x0 has 2 number(s)",
     ),
+    (["rank", "--new", "--x0", "1,a,2", "--rounds", "1"], "argument --x0"),
+    (["rank", "--new", "--x0", "1,nan,2", "--rounds", "1"], "argument --x0"),
+    (["rank", "--new", "--auto", "orange", "--rounds", "1"], "#RRGGBB"),
+    (["rank", "--new", "--problem", "zoo.functions:sphere", "--dim", "2", "--auto", "#ff8800"], "--auto"),
+    (["rank", "--new", "--problem", "zoo.session.render:parse_hex", "--dim", "2"], "the function raised"),
+    (["rank", "--web", "--auto", "#ff8800"], "argument --auto"),
+    (
+        ["rank", "--web", "--problem", "zoo.session.render:colour_of", "--dim", "3"],
+        "the web page shows images",
+    ),
+    (["rank", "--web", "--port", "-1"], "argument --port"),
+    (["rank", "--rounds", "0"], "argument --rounds"),
+    (["rank", "--m", "0"], "argument --m"),
     (["rank", "--rounds", "x"], "argument --rounds"),
 ]
 

@@ -20,11 +20,12 @@ PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 FENCE = re.compile(r"^```python\s*$")
 MARK = re.compile(r"^<!--\s*fragment:\s*(.+?)\s*-->\s*$")
 
-# page:line of each block marked as a fragment (update together with the marker in the page)
+# page and marker text of each block marked as a fragment (update together with the marker in the page);
+# keyed by the marker's words, not its line, so an edit elsewhere on the page does not break the list
 FRAGMENTS = {
-    "README.md:93",  # zoo.torch in one line: needs the reader's model and closure (docs/torch.md runs it)
-    "docs/ranking-session.md:93",  # the interactive loop reads the terminal
-    "docs/expensive-black-boxes.md:38",  # needs a Ray cluster
+    ("README.md", "needs your model and closure; docs/torch.md runs the whole loop"),
+    ("docs/ranking-session.md", "interactive (s.run reads your answers from the terminal)"),
+    ("docs/expensive-black-boxes.md", "needs a Ray cluster (and your simulator and x0)"),
 }
 
 
@@ -37,7 +38,8 @@ def _blocks(page: Path) -> list[tuple[str, str, bool]]:
             while lines[j].strip() != "```":
                 j += 1
             name = f"{page.relative_to(ROOT)}:{i + 1}"
-            fragment = i > 0 and bool(MARK.match(lines[i - 1]))
+            mark = MARK.match(lines[i - 1]) if i > 0 else None
+            fragment = (str(page.relative_to(ROOT)), mark.group(1)) if mark else None
             out.append((name, "\n".join(lines[i + 1 : j]), fragment))
             i = j
         i += 1
@@ -49,7 +51,7 @@ RUN_PAGES = sorted({name.rsplit(":", 1)[0] for name, _, frag in ALL if not frag}
 
 
 def test_the_fragments_are_the_listed_ones():
-    assert {name for name, _, frag in ALL if frag} == FRAGMENTS
+    assert {frag for _, _, frag in ALL if frag} == FRAGMENTS
 
 
 @pytest.mark.parametrize("name", sorted(n for n, _, f in ALL))

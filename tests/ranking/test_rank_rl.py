@@ -56,7 +56,11 @@ def test_example_solves_cartpole_from_rankings():
 
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run(
-        [sys.executable, str(root / "examples/rank_rl.py")], capture_output=True, text=True, timeout=300, cwd=root
+        [sys.executable, str(root / "examples/rank_rl.py")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=root,
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert "solved after" in out.stdout

@@ -20,23 +20,36 @@ from __future__ import annotations
 import numpy as np
 
 
-def rank_weights(n: int, ranking: np.ndarray) -> np.ndarray:
+def rank_weights(n: int, ranking: np.ndarray, groups: np.ndarray | None = None) -> np.ndarray:
     """Per-point weights of a top-k ranking (indices into ``n`` points, best first).
 
     Rank ``r`` (0-based) gets ``2r - n + 1``; each unranked point gets ``+k``. For ``k = n`` these are the
     centred linear rank weights of rank-shaped ES (sum zero, best point ``-(n-1)``, worst ``n-1``). Equal to
     :func:`edge_weights` of the edges the ranking implies (tests hold them equal).
+
+    Ties: ``groups[r]`` labels the tie group of rank ``r`` (non-decreasing). Tied points share one rank, the
+    mean of their positions: a group at positions ``a..b-1`` gets ``a + b - n`` each, which is again losses
+    minus wins when tied points are not compared with each other (no edge inside a group).
     """
     ranking = np.asarray(ranking, dtype=np.int64)
     k = len(ranking)
     w = np.full(n, float(k))
-    w[ranking] = 2.0 * np.arange(k) - n + 1.0
+    per_rank = 2.0 * np.arange(k) - n + 1.0
+    if groups is not None and k:
+        groups = np.asarray(groups, dtype=np.int64)
+        per_rank = (np.bincount(groups, weights=per_rank) / np.bincount(groups))[groups]
+    w[ranking] = per_rank
     return w
 
 
-def n_ranking_edges(n: int, k: int) -> int:
-    """``|E| = k(k-1)/2 + k(n-k)``: the comparisons a top-k ranking of ``n`` points implies."""
-    return k * (k - 1) // 2 + k * (n - k)
+def n_ranking_edges(n: int, k: int, groups: np.ndarray | None = None) -> int:
+    """``|E| = k(k-1)/2 + k(n-k)``: the comparisons a top-k ranking of ``n`` points implies; minus
+    ``s(s-1)/2`` for each group of ``s`` tied points (they are not compared with each other)."""
+    tied = 0
+    if groups is not None and k:
+        sizes = np.bincount(np.asarray(groups, dtype=np.int64))
+        tied = int((sizes * (sizes - 1) // 2).sum())
+    return k * (k - 1) // 2 + k * (n - k) - tied
 
 
 def edge_weights(n: int, pairs: np.ndarray) -> np.ndarray:

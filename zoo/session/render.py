@@ -25,6 +25,14 @@ import numpy as np
 
 def write_png(path: str | Path, image: Any) -> Path:
     """Write ``image`` ((H, W) grey or (H, W, 3) RGB; floats in [0, 1] or uint8) as an 8-bit PNG."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(png_bytes(image))
+    return path
+
+
+def png_bytes(image: Any) -> bytes:
+    """``image`` ((H, W) grey or (H, W, 3) RGB; floats in [0, 1] or uint8) encoded as an 8-bit PNG."""
     a = np.asarray(image)
     if a.ndim == 2:
         a = np.repeat(a[:, :, None], 3, axis=2)
@@ -44,10 +52,7 @@ def write_png(path: str | Path, image: Any) -> Path:
 
     png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
     png += chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b"")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(png)
-    return path
+    return png
 
 
 class TextRenderer:
@@ -116,6 +121,14 @@ class ImageRenderer:
         self.folder = Path(folder)
 
     def __call__(self, X: np.ndarray, context: dict[str, Any]) -> str:
+        if (
+            context.get("phase") == "pick"
+        ):  # its own file: a round's folder holds that round's candidates only
+            path = write_png(
+                self.folder / f"pick-after-round-{int(context.get('round', 0)):04d}.png",
+                _as_rgb(self.draw(X[0])),
+            )
+            return f"  {path}"
         sub = self.folder / f"round-{int(context.get('round', 0)):04d}"
         images = [_as_rgb(self.draw(x)) for x in X]
         lines = [f"  images in {sub}/ (open them to compare)"]

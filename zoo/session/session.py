@@ -16,6 +16,7 @@ after each round, so the session can be interrupted at any prompt (``q``, Ctrl-D
 
 from __future__ import annotations
 
+import datetime
 import importlib
 import importlib.util
 import json
@@ -28,7 +29,8 @@ import numpy as np
 
 import zoo
 from zoo.core import checkpoint
-from zoo.session.answers import AnswerError, parse_answer
+from zoo.session.answers import AnswerError, validate_answer
+from zoo.session.problems import BUILTIN
 from zoo.session.render import ColourRenderer, ImageRenderer, TextRenderer, colour_of, parse_hex
 
 FORMAT = "zoo-ranking-session/1"
@@ -49,11 +51,19 @@ def load_callable(spec: str) -> Callable[..., Any]:
         loader_spec = importlib.util.spec_from_file_location(path.stem, path)
         assert loader_spec is not None and loader_spec.loader is not None
         module = importlib.util.module_from_spec(loader_spec)
-        loader_spec.loader.exec_module(module)
+        try:
+            loader_spec.loader.exec_module(module)
+        except Exception as exc:
+            raise ValueError(f"{spec!r}: importing {mod_name} raised {type(exc).__name__}: {exc}") from exc
     else:
         if "" not in sys.path:
             sys.path.insert(0, "")  # let a person name a module in the current folder
-        module = importlib.import_module(mod_name)
+        try:
+            module = importlib.import_module(mod_name)
+        except ImportError:
+            raise
+        except Exception as exc:
+            raise ValueError(f"{spec!r}: importing {mod_name} raised {type(exc).__name__}: {exc}") from exc
     fn = getattr(module, fn_name, None)
     if not callable(fn):
         raise ValueError(f"{spec!r}: {mod_name} has no function {fn_name!r}")
@@ -91,18 +101,18 @@ class RankingSession:
         ansi: bool = True,
         renderer: Callable[[np.ndarray, dict[str, Any]], str] | None = None,
     ) -> RankingSession:
-        """A new session. ``problem``: ``"colour"`` (find a colour you have in mind; 3 numbers mapped to RGB)
-        or ``"module:function"`` whose ``function(x)`` returns a text (shown as is) or an image array
+        """A new session. ``problem``: ``"colour"`` (find a colour you have in mind; 3 numbers mapped to RGB),
+        ``"shape"`` (a parametric shape, :mod:`zoo.session.problems`) or ``"module:function"`` whose ``function(x)`` returns a text (shown as is) or an image array
         (written as PNG); ``renderer`` (Python API) overrides how candidates are shown."""
         if target is not None:
             parse_hex(target)  # fail early on a malformed colour
         opts = {**PERSON_DEFAULTS, **(options or {})}
         if "m" in opts:  # rank-sgd's old name of popsize (session files and `zoo rank --m` still say m)
             opts["popsize"] = opts.pop("m")
-        if problem == "colour":
-            if dim not in (None, COLOUR_DIM):
-                raise ValueError(f"the colour problem has dim {COLOUR_DIM} (R, G, B), got dim={dim}")
-            dim = COLOUR_DIM
+        if problem in BUILTIN:
+            if dim not in (None, BUILTIN[problem][0]):
+                raise ValueError(f"the {problem} problem has dim {BUILTIN[problem][0]}, got dim={dim}")
+            dim = BUILTIN[problem][0]
         elif renderer is None:
             load_callable(problem)  # validate now rather than at the first round
         if x0 is None:
@@ -110,6 +120,11 @@ class RankingSession:
                 raise ValueError("give dim= (or x0=) for a problem other than 'colour'")
             x0 = np.zeros(int(dim))
         x0 = np.asarray(x0, dtype=np.float64)
+        if x0.ndim != 1 or not len(x0) or not np.isfinite(x0).all():
+            raise ValueError(f"x0 must be a non-empty list of finite numbers, got {x0.tolist()}")
+        if dim is not None and len(x0) != dim:
+            what = f"the {problem} problem" if problem in BUILTIN else f"dim={dim}"
+            raise ValueError(f"x0 has {len(x0)} number(s) but {what} needs {dim}")
         opt = zoo.make("rank-sgd", x0=x0, seed=seed, **opts)
         meta = {
             "format": FORMAT,
@@ -122,6 +137,7 @@ class RankingSession:
             "ansi": bool(ansi),
             "round": 0,
             "answers": [],
+            "log": [],
         }
         session = cls(path, opt, renderer or _renderer_for(meta), meta)
         session.save()
@@ -139,11 +155,10 @@ class RankingSession:
         meta = data.get("session", {})
         if meta.get("format") != FORMAT:
             raise ValueError(f"{path} is not a zoo ranking session (format {meta.get('format')!r})")
-        opt = zoo.make(
-            "rank-sgd", x0=np.asarray(meta["x0"]), seed=int(meta["seed"]), **json.loads(meta["options"])
-        )
+        opt = _fresh_optimizer(meta)
         opt.load_state_dict(data["optimizer"])
         meta["answers"] = list(meta.get("answers") or [])
+        meta["log"] = list(meta.get("log") or [])
         return cls(path, opt, renderer or _renderer_for(meta), meta)
 
     def save(self) -> Path:
@@ -173,21 +188,53 @@ class RankingSession:
             else "step size: [1] is the current pick, the others are steps of decreasing length"
         )
         head = f"Round {self.round + 1} ({what})"
-        body = self.renderer(X, {"round": self.round + 1, "phase": phase, "folder": self.path.parent})
+        body = self._render(X, {"round": self.round + 1, "phase": phase, "folder": self.path.parent})
         return f"{head}\n{body}"
 
-    def answer(self, answer: str | dict[str, Any]) -> None:
+    def _render(self, X: np.ndarray, context: dict[str, Any]) -> str:
+        try:
+            return self.renderer(X, context)
+        except Exception as exc:  # the person's own problem function: name it, keep the saved session
+            raise ValueError(
+                f"problem {self.meta['problem']!r} failed to show a candidate: {type(exc).__name__}: {exc} "
+                f"(the session is saved after round {self.round})"
+            ) from exc
+
+    def answer(self, answer: str | dict[str, Any], *, source: str = "terminal") -> None:
         """Tell this round's answer (text as typed, or ``{"ranking": [...]}`` / ``{"pairs": [...]}`` with
-        0-based indices) and save. A malformed answer raises ``ValueError`` and changes nothing."""
+        0-based indices, ties as in :func:`zoo.session.answers.validate_answer`) and save, logging the time
+        and ``source``. A malformed answer raises :class:`AnswerError` (a ``ValueError``), changes nothing."""
         X = self.candidates()
-        feedback = parse_answer(answer, len(X)) if isinstance(answer, str) else dict(answer)
-        self.opt.tell(X, **feedback)
-        self.meta["answers"].append(answer if isinstance(answer, str) else json.dumps(_plain_json(feedback)))
+        comparisons = validate_answer(answer, len(X))
+        self.opt.tell(X, **comparisons.as_kwargs())
+        stored = answer if isinstance(answer, str) else json.dumps(_plain_json(comparisons.as_kwargs()))
+        self.meta["answers"].append(stored)
         self.meta["round"] = self.round + 1
+        self._log("answer", source, answer=stored)
         self.save()
 
+    def undo(self, *, source: str = "terminal") -> None:
+        """Take back the last answer: the optimizer is rebuilt from the session's seed and the answers before
+        it are told again (ask/tell are deterministic, so this is the state before that answer, bit for bit)."""
+        if not self.meta["answers"]:
+            raise AnswerError("there is no answer to undo: no round has been answered yet")
+        keep = self.meta["answers"][:-1]
+        opt = _fresh_optimizer(self.meta)
+        for stored in keep:
+            X = opt.ask()
+            opt.tell(X, **validate_answer(_stored_answer(stored), len(X)).as_kwargs())
+        self.opt = opt
+        self.meta["answers"] = keep
+        self.meta["round"] = len(keep)
+        self._log("undo", source)
+        self.save()
+
+    def _log(self, event: str, source: str, **extra: Any) -> None:
+        now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
+        self.meta["log"].append({"event": event, "round": self.round, "time": now, "source": source, **extra})
+
     def describe_pick(self) -> str:
-        return self.renderer(
+        return self._render(
             self.pick[None, :], {"round": self.round, "phase": "pick", "folder": self.path.parent}
         )
 
@@ -256,16 +303,42 @@ def colour_auto_answer(target: str) -> Callable[[np.ndarray], str]:
     return answer
 
 
+def _fresh_optimizer(meta: dict[str, Any]) -> zoo.Method:
+    """The session's rank-sgd as it was before the first answer."""
+    return zoo.make(
+        "rank-sgd", x0=np.asarray(meta["x0"]), seed=int(meta["seed"]), **json.loads(meta["options"])
+    )
+
+
+def _stored_answer(stored: str) -> str | dict[str, Any]:
+    """An answer as the session file keeps it: the typed text, or JSON (a text answer never starts with '{')."""
+    return json.loads(stored) if stored.startswith("{") else stored
+
+
 def _renderer_for(meta: dict[str, Any]) -> Callable[[np.ndarray, dict[str, Any]], str]:
     if meta["problem"] == "colour":
         target = parse_hex(meta["target"]) if meta.get("target") else None
         return ColourRenderer(target, ansi=bool(meta.get("ansi", True)))
+    if meta["problem"] in BUILTIN:
+        return ImageRenderer(BUILTIN[meta["problem"]][1], meta["image_dir"])
     fn = load_callable(meta["problem"])
-    sample = fn(np.asarray(meta["x0"], dtype=np.float64))
+    try:
+        sample = fn(np.asarray(meta["x0"], dtype=np.float64))
+    except Exception as exc:
+        raise ValueError(
+            f"problem {meta['problem']!r}: the function raised {type(exc).__name__}: {exc} (at x0)"
+        ) from exc
     if isinstance(sample, np.ndarray) and sample.ndim in (2, 3):
         return ImageRenderer(fn, meta["image_dir"])
     return TextRenderer(fn)
 
 
-def _plain_json(feedback: dict[str, Any]) -> dict[str, Any]:
-    return {k: np.asarray(v).tolist() for k, v in feedback.items()}
+def _plain_json(obj: Any) -> Any:
+    """Numpy arrays and integers as plain lists and ints (ties keep their nested lists and '=' markers)."""
+    if isinstance(obj, dict):
+        return {k: _plain_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, np.ndarray)):
+        return [_plain_json(v) for v in obj]
+    if isinstance(obj, np.integer):
+        return int(obj)
+    return obj
