@@ -22,7 +22,7 @@ MARK = re.compile(r"^<!--\s*fragment:\s*(.+?)\s*-->\s*$")
 
 # page:line of each block marked as a fragment (update together with the marker in the page)
 FRAGMENTS = {
-    "README.md:91",  # zoo.torch in one line: needs the reader's model and closure (docs/torch.md runs it)
+    "README.md:93",  # zoo.torch in one line: needs the reader's model and closure (docs/torch.md runs it)
     "docs/ranking-session.md:142",  # the interactive loop reads the terminal
     "docs/expensive-black-boxes.md:38",  # needs a Ray cluster
 }

@@ -29,6 +29,7 @@ PLUGINS = (
     "zoo.session.cli",
     "zoo.torch.cli",
     "zoo.federated.cli",
+    "zoo.synth.cli",
 )
 
 

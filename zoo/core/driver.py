@@ -198,15 +198,19 @@ def minimize(
 def _result(opt: Method, problem: Problem, reasons: dict[str, Any], hist: dict[str, list]) -> Result:
     x_best, f_best = opt.best
     found = math.isfinite(f_best)
-    status = status_of(reasons, found)
+    extra = dict(opt.outcome())  # e.g. a run that ended worse than it started, the step control's record
+    failure = extra.pop("failure", None) if found else None
+    note = extra.pop("note", None)
+    status = 6 if failure else status_of(reasons, found)
     res = Result(
+        **extra,
         x=x_best,
         fun=f_best,
         nfev=opt.n_queries,
         nit=opt.nit,
         success=status == 0,
         status=status,
-        message=_message(reasons, found),
+        message="; ".join(m for m in (_message(reasons, found), failure, note) if m),
         stop=reasons,
         n_nonfinite=opt.n_nonfinite,
         history={

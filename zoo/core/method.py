@@ -150,6 +150,14 @@ class Method(abc.ABC):
         """Method-specific stopping reasons (e.g. a collapsed population)."""
         return {}
 
+    def outcome(self) -> dict[str, Any]:
+        """What the method says about its run, for ``zoo.minimize``'s result: an optional ``"failure"`` (a
+        sentence; the result then has ``success=False``, ``status=6`` and the sentence in ``message``, e.g. a
+        run that ends worse than it started), an optional ``"note"`` (a sentence added to ``message``, status
+        unchanged) and any further entries, recorded in the result under their names (e.g. ``step_control``).
+        Default: nothing to say."""
+        return {}
+
     # ------------------------------------------------------------------ public
     def ask(self) -> np.ndarray:
         """The next batch of points to evaluate, shape ``(n, d)``, read-only."""

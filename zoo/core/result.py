@@ -14,6 +14,8 @@ status meaning                                                                  
 3      the time limit ``max_time`` is reached                                        False
 4      no finite objective value was found                                           False
 5      ``constraints=``: no feasible point was found                                 False
+6      the method reports a failure (``Method.outcome``), e.g. its run ended worse   False
+       than it started; the sentence is in ``message``
 99     the callback asked to stop (scipy's code for a callback raising StopIteration) False
 ====== ============================================================================= =========
 """
@@ -46,6 +48,7 @@ STATUS = {
     3: "max_time",
     4: "no finite value",
     5: "infeasible",
+    6: "worse than the start",
     99: "callback",
 }
 
