@@ -7,6 +7,7 @@ A schedule is also a transform: in a :func:`~zoo.updates.chain` it is the learni
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import math
 
@@ -17,8 +18,9 @@ from zoo.updates.scale import ScaleByLearningRate
 class Schedule(Transform):
     """Base of the schedules: ``__call__(t) -> lr``; as a transform, the learning rate ``-lr_t g``."""
 
+    @abc.abstractmethod
     def __call__(self, t: int) -> float:
-        raise NotImplementedError
+        """The learning rate at update ``t``."""
 
     def init(self, params):
         return ScaleByLearningRate(self).init(params)
