@@ -37,6 +37,9 @@ ROWS = [
     (["minimize", "sphere", "-o", "q=0"], "q (number of directions)"),
     (["minimize", "sphere", "--x0", "abc"], "--x0 must be"),
     (["minimize", "sphere", "--x0", "inf"], "--x0 must be finite"),
+    (["minimize", "sphere", "--workers", "0"], "argument --workers"),
+    (["minimize", "sphere", "--timeout", "-1"], "--timeout"),
+    (["minimize", "sphere", "--space", "missing.json"], "--space"),
     # zoo demo
     (["demo", "--only", "nope"], "nope"),
     # zoo train
@@ -57,6 +60,10 @@ ROWS = [
     (["federate", "quadratic", "--local-steps", "0"], "argument --local-steps"),
     (["federate", "quadratic", "--dim", "0"], "argument --dim"),
     (["federate", "attack", "--epsilon", "-1"], "argument --epsilon"),
+    (["federate", "quadratic", "--heterogeneity", "-1"], "argument --heterogeneity"),
+    (["federate", "quadratic", "--problem-seed", "x"], "argument --problem-seed"),
+    (["federate", "quadratic", "--resume"], "--resume needs --history"),
+    (["synth", "missing.csv", "--queries", "bogus"], "unknown query kind 'bogus'"),
     (["federate", "quadratic", "--engine", "nope"], "argument --engine"),
     (["federate", "quadratic", "--algo", "nope", "--rounds", "1", "--plot", "none"], "nope"),
     (
