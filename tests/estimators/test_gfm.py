@@ -93,6 +93,33 @@ def test_normalized_step_has_length_delta():
     assert np.isclose(np.linalg.norm(opt.x - x), 0.3)
 
 
+def test_norm_test_grows_the_refresh_on_noisy_estimates():
+    # at x = 0 the l1 loss of one data point has slopes of size ||a_i|| whatever the mean gradient: noise
+    rng = np.random.default_rng(0)
+    data = rng.standard_normal((300, 10))
+    y = data @ rng.standard_normal(10)
+    F = zoo.Stochastic(lambda X, xi: np.abs(np.einsum("nd,nd->n", X, data[xi]) - y[xi]), samples=300,
+                       vectorized=True)  # fmt: skip
+    opt = zoo.make("gfm+", x0=np.zeros(10), seed=0)
+    sizes = []
+    for _ in range(40):
+        X = opt.ask()
+        sizes.append(len(X))
+        opt.tell(X, F.evaluate(X, opt.samples))
+    assert opt.state.refresh_n > 10 and max(sizes) > 2 * 10  # a later refresh is larger than the first
+    clean = zoo.make("gfm+", x0=np.full(5, 3.0), seed=0)
+    _tell(clean)  # a smooth function far from its minimum: the refresh passes, b' stays d
+    assert clean.state.refresh_n == 5
+
+
+def test_adaptive_length_grows_while_steps_succeed():
+    opt = zoo.make("gfm+", x0=np.full(5, 3.0), seed=0)
+    first = opt.state.length
+    for _ in range(4):
+        _tell(opt)
+    assert opt.state.length > first and quad(opt.x)[0] < quad(np.full(5, 3.0))[0]
+
+
 @pytest.mark.parametrize(
     ("name", "options", "match"),
     [
@@ -105,6 +132,7 @@ def test_normalized_step_has_length_delta():
         ("gfm", {"lr": "fast"}, "lr"),
         ("gfm", {"lr": -0.1}, "lr"),
         ("gfm", {"steps": 0}, "steps"),
+        ("gfm", {"lr": "adaptive"}, "gfm\\+"),
     ],
 )
 def test_bad_options_name_what_was_expected(name, options, match):

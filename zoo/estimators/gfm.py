@@ -8,15 +8,18 @@ difference)::
     g_t = (1/b) sum_j d / (2 delta) * (F(x_t + delta w_j; xi_j) - F(x_t - delta w_j; xi_j)) * w_j
     x_{t+1} = x_t - eta g_t
 
-``2b`` queries per step (the paper: ``b = 1``). Step (``lr=None``): the paper's constant step for a horizon of
-``T`` steps, with a batch of ``b`` (whose variance is ``b`` times smaller)::
+``2b`` queries per step (the paper: ``b = 1``). Step: ``lr=None`` (``"normalized"``) moves a length ``delta``
+along ``-g_t / ||g_t||``, the Goldstein descent step (Zhang, Lin, Jegelka, Sra & Jadbabaie, ICML 2020), which
+needs neither ``L`` nor a horizon; ``lr="paper"`` is the paper's constant step for a horizon of ``T`` steps,
+with a batch of ``b`` (whose variance is ``b`` times smaller)::
 
     eta = (1/10) * sqrt(delta * (Delta + delta L) * b / (d^(3/2) L^3 T))
 
 ``L`` and ``Delta`` estimated online (:mod:`zoo.estimators.goldstein`), ``T`` = ``steps`` or the steps the budget
 allows (``budget / (2b)``, else ``max_iter``, else 1000). With it GFM reaches a ``(delta, epsilon)``-Goldstein
 stationary point (in expectation, at a random iterate) within ``O(L^4 d^(3/2) eps^-4 + Delta L^3 d^(3/2)
-delta^-1 eps^-4)`` queries. ``lr=`` a number or a schedule ``lr(t)`` replaces it.
+delta^-1 eps^-4)`` queries. On the benchmarks of issue 15 it barely moves in 20,000 queries (its ``eta`` is
+set by the worst case), hence the default. ``lr=`` a number or a schedule ``lr(t)`` is a plain SGD rate.
 
 History: ``res.history["stationarity"]``, the norm of a running mean of the estimates over the last ``~d / b``
 steps (one estimate's norm is about ``sqrt(d)`` times the gradient's: noise); ``res.iterate`` is the last
@@ -43,6 +46,11 @@ class GFMParams(GoldsteinParams):
 
     def check(self, dim: int) -> None:
         super().check(dim)
+        if self.lr == "adaptive":
+            raise ValueError(
+                "lr='adaptive' judges each step by paired queries at two consecutive iterates, which gfm does "
+                "not make; use gfm+ or lr='normalized' / 'paper' / a number"
+            )
         check_int(self.batch, "batch (direction-sample pairs per step)", 1)
         if self.steps is not None:
             check_int(self.steps, "steps (the horizon T of the step size)", 1)
@@ -60,6 +68,7 @@ class GFM(GoldsteinMethod):
 
     Params = GFMParams
     State = GFMState
+    default_lr = "normalized"
 
     def _init(self, x0, rng):
         p = self.params

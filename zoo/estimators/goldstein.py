@@ -44,16 +44,17 @@ from zoo.updates.step_control import length_scale
 @dataclasses.dataclass(frozen=True)
 class GoldsteinParams(Params):
     delta: float | None = None  # the smoothing radius (Goldstein delta); None: 0.01 * s * sqrt(d)
-    lr: LearningRate | None = None  # None: the paper's step with L (and Delta) estimated online
+    lr: LearningRate | str | None = None  # None: the method's default step (see gfm.py, gfm_plus.py)
     gap: float | None = None  # Delta = f(x0) - inf f, when known (GFM's step)
 
     def check(self, dim: int) -> None:
         if self.delta is not None:
             check_real(self.delta, "delta (the smoothing radius, > 0)", 0, low_open=True)
         if isinstance(self.lr, str):
-            if self.lr not in ("paper", "normalized"):
+            if self.lr not in ("paper", "normalized", "adaptive"):
                 raise ValueError(
-                    f"lr must be None, 'paper', 'normalized', a number > 0 or a schedule, got {self.lr!r}"
+                    "lr must be None, 'paper', 'normalized', 'adaptive' (gfm+), a number > 0 or a schedule, "
+                    f"got {self.lr!r}"
                 )
         elif self.lr is not None and not callable(self.lr):
             check_real(self.lr, "lr", 0, low_open=True)
@@ -72,6 +73,7 @@ class GoldsteinState(State):
     gap: float = math.nan  # Delta_hat, from the first batch
     stationarity: float = math.nan  # the estimated ||grad f_delta(x_t)||
     n_skipped: int = 0
+    length: float = math.nan  # lr="adaptive" (gfm+): the step length
 
 
 class GoldsteinMethod(Method):
@@ -90,7 +92,11 @@ class GoldsteinMethod(Method):
         self.mu = self.delta / math.sqrt(self.dim)  # the core's radius for sphere directions of norm sqrt(d)
 
     def _init(self, x0: np.ndarray, rng: np.random.Generator) -> GoldsteinState:
-        return GoldsteinState(x=x0, t=0, v=np.zeros_like(x0), probe={})
+        return GoldsteinState(x=x0, t=0, v=np.zeros_like(x0), probe={}, length=self._first_length())
+
+    def _first_length(self) -> float:
+        """The first step length of ``lr="adaptive"``: the step-size control's ``0.1 s sqrt(d)``."""
+        return 0.1 * length_scale(self.x0, self.bounds) * math.sqrt(self.dim)
 
     # ------------------------------------------------------------------ probes
     def _pairs(self, centres: list[np.ndarray], b: int, rng: np.random.Generator) -> tuple[np.ndarray, dict]:
@@ -144,13 +150,17 @@ class GoldsteinMethod(Method):
             return float(self.params.gap)
         return max(abs(state.gap) if math.isfinite(state.gap) else 0.0, self.delta * self.lipschitz(state))
 
+    #: the step of ``lr=None``
+    default_lr: str = "paper"
+
     def _lr(self, state: GoldsteinState, v: np.ndarray) -> float:
-        lr = self.params.lr
-        if lr is None or lr == "paper":
+        lr = self.default_lr if self.params.lr is None else self.params.lr
+        if lr == "paper":
             return self._paper_lr(state)
-        if lr == "normalized":  # a step of length delta: the Goldstein descent step
+        if lr in ("normalized", "adaptive"):  # a step of a given length along -v / ||v||
             n = float(np.linalg.norm(v))
-            return self.delta / n if n > 0.0 and math.isfinite(n) else 0.0
+            length = self.delta if lr == "normalized" else state.length
+            return length / n if n > 0.0 and math.isfinite(n) else 0.0
         return float(lr(state.t)) if callable(lr) else float(lr)
 
     @abc.abstractmethod
