@@ -57,7 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--budget", type=int, default=3000)
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--problems", default="", help="comma-separated problem names (default: all three)")
-    ap.add_argument("--feedback", default="", help="comma-separated feedback kinds (default: full,top-1,noisy)")
+    ap.add_argument(
+        "--feedback", default="", help="comma-separated feedback kinds (default: full,top-1,noisy)"
+    )
     args = ap.parse_args(argv)
     problems = {k: v for k, v in PROBLEMS.items() if not args.problems or k in args.problems.split(",")}
     feedback = {k: v for k, v in FEEDBACK.items() if not args.feedback or k in args.feedback.split(",")}
