@@ -155,7 +155,14 @@ class SuccessStep(Transform):
             "n_steps": 0,
             "n_success": 0,
             "n_undone": 0,
+            "jump": False,
         }
+
+    def jump(self, state: State) -> State:
+        """Accept a move the method makes on its own after this step (the perturbation of a saddle-escaping
+        method): the next centre value becomes the reference unjudged (only a non-finite one is undone), and
+        the length is kept."""
+        return {**state, "jump": True}
 
     def probe_radius(self, state: State, params: Any) -> float:
         """``mu`` for the estimate at ``params``: ``mu_ratio * r / sqrt(d)``, the noise floor, and the rounding
@@ -192,7 +199,13 @@ class SuccessStep(Transform):
             s["f_ref"] = s["f_first"] = s["f_best"] = value
             s["x_ref"] = params + zero
         else:
-            if s["recheck"] and math.isfinite(value) and not (value < s["f_ref"] and not exact):
+            jumped, s["jump"] = bool(s.get("jump", False)), False
+            if (
+                s["recheck"]
+                and not jumped
+                and math.isfinite(value)
+                and not (value < s["f_ref"] and not exact)
+            ):
                 # the same centre again: a re-measurement, not a trial (a central method's lower pair mean,
                 # after mu shrank with r, is judged as before: a success, so the length regrows)
                 n = int(s.get("n_ref", 1))
@@ -204,13 +217,13 @@ class SuccessStep(Transform):
                 s["recheck"] = False
             else:
                 s["recheck"] = False
-                if not math.isfinite(value) or value > self._limit(s):
+                if not math.isfinite(value) or (value > self._limit(s) and not jumped):
                     return self._undo(s, params)
-                if value < s["f_ref"]:
+                if value < s["f_ref"] and not jumped:
                     self._success(s)
                 s["f_ref"] = value
                 s["n_ref"] = 1
-                s["f_best"] = min(s["f_best"], value)
+                s["f_best"] = value if jumped else min(s["f_best"], value)  # "much worse" judged from here
                 s["x_ref"] = params + zero
         self._noise_floor(s, params, probe_values)
         if g is None or not bool(xp.isfinite(g).all()):
