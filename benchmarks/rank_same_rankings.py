@@ -20,7 +20,7 @@ import time
 import numpy as np
 
 import zoo
-from zoo.core.oracle import RankOracle
+from zoo.core.rank_oracle import RankOracle
 from zoo.functions.classic import ellipsoid_np, levy_np, rosenbrock_np
 
 PROBLEMS = {
