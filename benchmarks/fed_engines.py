@@ -44,7 +44,9 @@ def start_ray(tries: int, pause: float = 10.0) -> None:
             print(f"  (local Ray started in {time.perf_counter() - t0:.0f} s, attempt {k})", flush=True)
             return
         except Exception as exc:  # noqa: BLE001 - the raylet's fixed 30 s wait under load: try again
-            print(f"  (Ray start attempt {k} failed after {time.perf_counter() - t0:.0f} s: {exc})", flush=True)
+            print(
+                f"  (Ray start attempt {k} failed after {time.perf_counter() - t0:.0f} s: {exc})", flush=True
+            )
             ray.shutdown()
             time.sleep(pause)
     raise RuntimeError(f"Ray did not start in {tries} attempts")
@@ -56,7 +58,9 @@ def overhead(engine: str, clients: int, dim: int, rounds: int, tries: int) -> No
     start_ray(tries)
     t0 = time.perf_counter()
     if engine == "ray":
-        remote = np.median(round_times(p, "fedzo", rounds, engine="ray", engine_options={"actors": clients})[1:])
+        remote = np.median(
+            round_times(p, "fedzo", rounds, engine="ray", engine_options={"actors": clients})[1:]
+        )
     else:
         h = Simulator(p, make_algorithm("fedzo"), engine="flower", seed=0, evaluate=None).run(rounds)
         remote = np.median([r["seconds"] for r in h.rounds[2:]])
@@ -87,7 +91,9 @@ def main() -> int:
             f"\n#### per-round overhead vs the local engine: FedZO, d={args.dim}, 10 local steps, median of rounds "
             f"2-{args.rounds}\n"
         )
-        print("| engine | clients | local round | engine round | overhead per round | whole run incl. start-up |")
+        print(
+            "| engine | clients | local round | engine round | overhead per round | whole run incl. start-up |"
+        )
         print("|---|---|---|---|---|---|")
         for engine in remote:
             for n in (4, 16):

@@ -28,7 +28,15 @@ NAMES = ["good", "good", "raises", "returns NaN", "hangs past the timeout", "wro
 
 def fault_table(engine: str) -> None:
     """Run one faulty round on ``engine`` and print its table (a Ray already running is used, not restarted)."""
-    clients = [faulty.good, faulty.good, faulty.raises, faulty.nan, faulty.hangs, faulty.wrong_shape, faulty.good]
+    clients = [
+        faulty.good,
+        faulty.good,
+        faulty.raises,
+        faulty.nan,
+        faulty.hangs,
+        faulty.wrong_shape,
+        faulty.good,
+    ]
     p = FederatedProblem(clients, dim=faulty.D)
     if engine != "local":
         import ray
@@ -49,7 +57,9 @@ def fault_table(engine: str) -> None:
     total = time.perf_counter() - t0
     r = h.rounds[1]
     faults = dict(r["faults"])
-    print(f"\n#### engine {engine}: round wall time {r['seconds']:.2f} s (whole run incl. start-up {total:.0f} s)\n")
+    print(
+        f"\n#### engine {engine}: round wall time {r['seconds']:.2f} s (whole run incl. start-up {total:.0f} s)\n"
+    )
     print("| client | recorded as | queries counted | its own time |\n|---|---|---|---|")
     for i, name in enumerate(NAMES):
         print(

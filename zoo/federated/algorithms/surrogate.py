@@ -88,6 +88,15 @@ def _solve(L: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.linalg.solve(L.transpose(0, 2, 1), z)[..., 0]
 
 
+def spd_solve(K: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``K^-1 y`` for a stack of symmetric positive definite ``K`` (C, n, n): one batched LU solve (numpy has no
+    batched triangular solve, so Cholesky + two solves would cost three factorizations); jitter if singular."""
+    try:
+        return np.linalg.solve(K, y[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        return _solve(_cholesky(K), y)
+
+
 def fit_hypers(D2: np.ndarray, yn: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per client, the (lengthscale multiple, noise) of the grids with the largest log marginal likelihood
     ``-1/2 y^T K^-1 y - sum log diag(L)`` on the filled rows (the padding adds 0 to both terms)."""
@@ -97,8 +106,9 @@ def fit_hypers(D2: np.ndarray, yn: np.ndarray, mask: np.ndarray) -> tuple[np.nda
     mult, noise = np.ones(C), np.full(C, NOISE_GRID[0])
     for a in LENGTH_GRID:
         for s2 in NOISE_GRID:
-            L = _cholesky(_kernel(D2, mask, a * med, np.full(C, s2)))
-            alpha = _solve(L, yn)
+            K = _kernel(D2, mask, a * med, np.full(C, s2))
+            L = _cholesky(K)
+            alpha = spd_solve(K, yn)
             logdet = np.log(np.diagonal(L, axis1=1, axis2=2)).sum(axis=1)
             ll = -0.5 * np.einsum("cw,cw->c", yn, alpha) - logdet
             better = ll > best
@@ -111,14 +121,23 @@ def fit_hypers(D2: np.ndarray, yn: np.ndarray, mask: np.ndarray) -> tuple[np.nda
 
 
 def gp_mean_gradient(
-    x: np.ndarray, Z: np.ndarray, y: np.ndarray, mask: np.ndarray, mult: np.ndarray, noise: np.ndarray
+    x: np.ndarray,
+    Z: np.ndarray,
+    y: np.ndarray,
+    mask: np.ndarray,
+    mult: np.ndarray,
+    noise: np.ndarray,
+    D2: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Gradient at ``x`` (C, d) of each client's GP posterior mean on its window ``(Z, y)`` (C, W, d), (C, W),
-    with lengthscale ``mult`` x the window's median pairwise distance. Returns ``(grad (C, d), lengthscale)``."""
-    D2 = sq_dists(Z, Z)
+    with lengthscale ``mult`` x the window's median pairwise distance. ``D2``: the window's squared distances if
+    the caller keeps them up to date (FZooS: only the new rows change per step). Returns
+    ``(grad (C, d), lengthscale)``."""
+    if D2 is None:
+        D2 = sq_dists(Z, Z)
     ls = mult * median_distance(D2, mask)
     yn, _, s = standardize(y, mask)
-    alpha = _solve(_cholesky(_kernel(D2, mask, ls, noise)), yn)
+    alpha = spd_solve(_kernel(D2, mask, ls, noise), yn)
     diff = Z - x[:, None, :]
     kx = np.where(mask, np.exp(-0.5 * np.einsum("cwd,cwd->cw", diff, diff) / ls[:, None] ** 2), 0.0)
     grad = np.einsum("cw,cwd->cd", alpha * kx, diff) * (s / ls**2)[:, None]
