@@ -38,17 +38,14 @@ from zoo.session import RankingSession  # noqa: E402
 PROBLEM = "landscape"
 
 
-@pytest.fixture
-def browser():
+def chromium():
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
         options.add_argument(arg)
     options.add_argument("--window-size=1000,900")
     options.add_argument("--force-device-scale-factor=1")
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
-    yield driver
-    driver.quit()
+    return webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
 
 
 class Page:
@@ -108,11 +105,19 @@ def as_answer(order: list[list[int]]) -> dict:
     return {"ranking": [g if len(g) > 1 else g[0] for g in order]}
 
 
-def test_a_person_ranks_pictures_in_the_browser(tmp_path, web_server, browser):
+def test_a_person_ranks_pictures_in_the_browser(tmp_path, web_server):
+    web_server.launch("--session", "w.npz", "--problem", PROBLEM)  # the server and the browser start together
+    browser = chromium()
+    try:
+        person_ranks_pictures(tmp_path, web_server, Page(browser))
+    finally:
+        browser.quit()
+
+
+def person_ranks_pictures(tmp_path, web_server, page):
     path = tmp_path / "w.npz"
-    url = web_server.start("--session", "w.npz", "--problem", PROBLEM)
+    url = web_server.url()
     base = url.split("/?token=")[0]
-    page = Page(browser)
     answers: list[dict] = []  # what the person answered, undone answer left out
 
     def answer(expected_order, answered):
