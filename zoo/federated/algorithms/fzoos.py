@@ -69,7 +69,9 @@ from zoo.federated.algorithms.base import (
 )
 from zoo.federated.algorithms.surrogate import (
     fit_hypers,
-    gp_mean_gradient,
+    gp_gradient,
+    kernel_matrix,
+    median_distance,
     rff_basis,
     rff_fit,
     rff_gradient,
@@ -206,6 +208,9 @@ class FZooS(FederatedAlgorithm):
         # those rows and columns of the squared distances are recomputed
         head = 0
         D2 = sq_dists(Z, Z)
+        K = ls = (
+            None  # the kernel matrix and lengthscales: rebuilt while the window fills, then updated by rows
+        )
         for step in range(p.local_steps):
             Xq, _ = probe_points(x, rngs, p.n_active, p.delta, bounds)
             values = batch(Xq)  # (C, n_active + 1)
@@ -233,8 +238,18 @@ class FZooS(FederatedAlgorithm):
             if mult is None:  # the GP's hyper-parameters: once a round, from each client's own window
                 yn, _, _ = standardize(Y, mask)
                 mult, noise = fit_hypers(D2, yn, mask)
+            if K is None or not mask.all():  # the median heuristic on the current window
+                ls = mult * median_distance(D2, mask)
+                K = kernel_matrix(D2, mask, ls, noise)
+            else:  # full window, lengthscale fixed for the round: only the new rows and columns change
+                Kr = np.exp(fresh * (-0.5 / ls[:, None, None] ** 2))
+                K[:, rows, :] = Kr
+                K[:, :, rows] = Kr.transpose(0, 2, 1)
+                K[:, rows, rows] += noise[:, None]
             ok &= mask.sum(axis=1) >= 2
-            g, _ = gp_mean_gradient(x, Z, Y, mask, mult, noise, D2)
+            # the step's first probe is x itself (inside the bounds): its distances to the window are computed
+            dx2 = fresh[:, 0] if np.array_equal(Xq[:, 0], x) else sq_dists(x[:, None, :], Z)[:, 0]
+            g = gp_gradient(x, Z, Y, mask, K, ls, dx2)
             if correct:
                 W, b = basis
                 if own is None:
