@@ -102,6 +102,8 @@ class ValueOracle:
         rest = X[len(done) :]
         try:
             out = self.fun(rest)
+        except ObjectiveError:
+            raise  # already names what failed (e.g. the sample of a stochastic objective)
         except Exception as exc:
             raise ObjectiveError(
                 f"the objective raised {type(exc).__name__}: {exc} (on a batch of {len(rest)} points; see .x)",
