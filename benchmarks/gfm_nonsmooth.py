@@ -241,6 +241,10 @@ def plot(curves, names, path):
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(2, len(names), figsize=(4.2 * len(names), 6.5))
+    fig.suptitle(
+        "rge and zo-sgd (defaults) diverge on these stochastic objectives: their curves leave the top",
+        fontsize=9,
+    )
     for j, name in enumerate(names):
         for method in METHODS:
             runs = curves.get((name, method), [])
@@ -252,10 +256,15 @@ def plot(curves, names, path):
                 Y = np.array([r[key][:m] for r in runs])
                 Y = np.where(np.isfinite(Y), Y, np.nan)
                 axes[i, j].plot(q, np.nanmedian(Y, axis=0), label=method)
-        axes[0, j].set_title(f"{name}: full loss (median of seeds)")
-        axes[1, j].set_title("Goldstein measure G(x)")
-        for i in range(2):
+        axes[0, j].set_title(f"{name}: full loss (median of seeds)", fontsize=9)
+        axes[1, j].set_title(f"{name}: Goldstein measure G(x)", fontsize=9)
+        for i, key in ((0, 1), (1, 2)):
+            # the y range of the methods that stay within 3x of the start: a diverged run is off the top
+            first = curves[(name, "gfm")][0][key][0]
+            finite = [v for (nm, m), runs in curves.items() if nm == name for r in runs for v in r[key]
+                      if np.isfinite(v) and v <= 3 * first]  # fmt: skip
             axes[i, j].set_yscale("log")
+            axes[i, j].set_ylim(0.8 * min(finite), 3 * first)
             axes[i, j].set_xlabel("queries")
         axes[0, j].legend(fontsize=8)
     zoo.plotting.save_figure(fig, path)
