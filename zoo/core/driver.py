@@ -158,11 +158,15 @@ def minimize(
                 break
             X = opt.ask()
             done = opt.pending_values  # answers kept from an interrupted attempt at this batch
-            answered = len(done)
+            answered, spent = len(done), problem.nfev
             try:
                 values = oracle(X, done, on_done=per_eval)
-            except ObjectiveError as err:
-                err.optimizer = opt
+            except BaseException as err:
+                # queries the objective was given but that left no answer (a call that raised) are spent:
+                # the optimizer counts them, so the budget holds across the documented resume
+                opt.count_failed(problem.nfev - spent - (len(done) - answered))
+                if isinstance(err, ObjectiveError):
+                    err.optimizer = opt
                 raise
             finally:
                 if bar is not None and per_eval is None:
@@ -213,6 +217,7 @@ def _result(opt: Method, problem: Problem, reasons: dict[str, Any], hist: dict[s
         message="; ".join(m for m in (_message(reasons, found), failure, note) if m),
         stop=reasons,
         n_nonfinite=opt.n_nonfinite,
+        n_failed=opt.n_failed,
         history={
             "nfev": np.array(hist["nfev"], dtype=np.int64),
             "fun": np.array(hist["fun"], dtype=np.float64),
