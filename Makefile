@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup lint docs clean
+.PHONY: demo test setup lint docs clean browser
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -15,7 +15,16 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -e ".[all,dev]"
 	touch $(STAMP)
 
-setup: $(STAMP)
+# the browser test (tests/ranking/test_browser.py) drives Debian's chromium through its chromedriver, with
+# Selenium from the dev extra; nothing is downloaded at test time. Installed only when missing; sudo if not root.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+browser:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  echo "installing chromium and chromium-driver (apt-get) for the browser test"; \
+	  $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver; \
+	fi
+
+setup: $(STAMP) browser
 
 demo: $(STAMP)
 	$(VENV)/bin/zoo demo
@@ -26,7 +35,7 @@ lint: $(STAMP)
 docs: $(STAMP)
 	$(VENV)/bin/mkdocs build --strict --site-dir site
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(VENV)/bin/ruff check zoo tests benchmarks examples
 	$(PY) -m pytest tests
 	$(VENV)/bin/mkdocs build --strict --site-dir site

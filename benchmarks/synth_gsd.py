@@ -112,8 +112,17 @@ def _alive(pidfile: Path) -> bool:
     if not pidfile.exists():
         return False
     try:
-        os.kill(int(pidfile.read_text()), 0)
-    except (OSError, ValueError):
+        pid = int(pidfile.read_text())
+    except ValueError:
+        return False
+    try:  # reap it if it is our own child: a finished child stays a zombie that os.kill still finds
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:  # not our child (started by an earlier, interrupted run)
+        pass
+    try:
+        os.kill(pid, 0)
+    except OSError:
         return False
     return True
 

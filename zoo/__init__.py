@@ -22,7 +22,8 @@ from zoo.core import (
 )
 from zoo.core._deprecated import moved
 from zoo.core.evaluate import RayExecutor
-from zoo.estimators import CGE, RGE, RGESGD, SPSA, ZOSignSGD
+from zoo.core.stochastic import Stochastic, StochasticWarning
+from zoo.estimators import CGE, GFM, RGE, RGESGD, SPSA, GFMPlus, ZOSignSGD
 
 __version__ = "0.1.0"  # the one version string (pyproject.toml reads it)
 
@@ -42,6 +43,8 @@ for _m in ("zoo.estimators.rank", "zoo.population"):
 
 __all__ = [
     "CGE",
+    "GFM",
+    "GFMPlus",
     "RGE",
     "RGESGD",
     "SPSA",
@@ -50,6 +53,8 @@ __all__ = [
     "ObjectiveError",
     "RayExecutor",
     "Result",
+    "Stochastic",
+    "StochasticWarning",
     "ZOSignSGD",
     "functions",
     "get",
@@ -64,7 +69,10 @@ __all__ = [
 _LAZY = ("torch", "federated", "session")  # heavy extras: imported on first use, `zoo.torch.ZOSGD`
 _moved = moved(
     __name__,
-    {"Estimator": "zoo.core.method:Method", "ZOSGD": "zoo.estimators.two_point:RGESGD"},  # ZOSGD: zoo.torch's name
+    {
+        "Estimator": "zoo.core.method:Method",
+        "ZOSGD": "zoo.estimators.two_point:RGESGD",
+    },  # ZOSGD: zoo.torch's name
 )
 
 

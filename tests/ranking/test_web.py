@@ -153,45 +153,10 @@ def test_the_shape_problem_and_a_users_image_problem_render_pngs(tmp_path):
         create_app(text)
 
 
-def test_the_server_restarts_where_it_stopped(tmp_path):
+def test_the_server_restarts_where_it_stopped(tmp_path, web_server):
     """A real server (uvicorn on a free port): answer, kill it, start it again, the round continues."""
     import json
-    import subprocess
-    import sys
     import urllib.request
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[2]
-    # `zoo rank` without the other plugins' parsers (zoo.torch's imports torch: slow to start)
-    runner = (
-        "import argparse, sys; sys.path.insert(0, {root!r}); from zoo.session.cli import add_cli; "
-        "p = argparse.ArgumentParser(prog='zoo'); add_cli(p.add_subparsers()); "
-        "a = p.parse_args(sys.argv[1:]); sys.exit(a.func(a))"
-    )
-
-    def start():
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                runner.format(root=str(root)),
-                "rank",
-                "--web",
-                "--port",
-                "0",
-                "--session",
-                "w.npz",
-            ],
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for line in proc.stdout:
-            if line.startswith("open http"):
-                return proc, line.split()[1]
-        proc.kill()
-        raise AssertionError(proc.stderr.read())
 
     def call(url, path, body=None):
         base, token = url.split("/?token=")
@@ -202,25 +167,37 @@ def test_the_server_restarts_where_it_stopped(tmp_path):
         with urllib.request.urlopen(req, timeout=30) as r:
             return json.loads(r.read())
 
-    proc, url = start()
-    try:
-        assert call(url, "/api/state")["round"] == 1
-        call(url, "/api/answer", {"round": 1, "ranking": [2, [0, 1]]})
-        call(url, "/api/answer", {"round": 2, "ranking": [1]})
-    finally:
-        proc.kill()
-        proc.wait(timeout=30)
+    url = web_server.start("--session", "w.npz")
+    assert call(url, "/api/state")["round"] == 1
+    call(url, "/api/answer", {"round": 1, "ranking": [2, [0, 1]]})
+    call(url, "/api/answer", {"round": 2, "ranking": [1]})
+    web_server.kill()
     reference = RankingSession.create(tmp_path / "ref.npz", ansi=False)
     reference.answer({"ranking": [2, [0, 1]]})
     reference.answer({"ranking": [1]})
-    proc, url2 = start()
-    try:
-        assert url2 != url  # a new token each start
-        state = call(url2, "/api/state")
-        assert state["round"] == 3 and len(state["progress"]) == 3
-        resumed = RankingSession.load(tmp_path / "w.npz")
-        assert np.array_equal(resumed.candidates(), reference.candidates())
-        assert np.array_equal(resumed.pick, reference.pick)
-    finally:
-        proc.kill()
-        proc.wait(timeout=30)
+    url2 = web_server.start("--session", "w.npz")
+    assert url2 != url  # a new token each start
+    state = call(url2, "/api/state")
+    assert state["round"] == 3 and len(state["progress"]) == 3
+    resumed = RankingSession.load(tmp_path / "w.npz")
+    assert np.array_equal(resumed.candidates(), reference.candidates())
+    assert np.array_equal(resumed.pick, reference.pick)
+
+
+def test_a_problem_that_fails_to_draw_a_candidate_is_a_clear_error_not_a_crash(tmp_path):
+    module = tmp_path / "fragile.py"
+    module.write_text(
+        "import numpy as np\n"
+        "def draw(x):\n"
+        "    if np.any(x != 0):\n"
+        "        raise RuntimeError('only the start can be drawn')\n"
+        "    return np.zeros((4, 4))\n"
+    )
+    s = RankingSession.create(tmp_path / "f.npz", problem=f"{module}:draw", dim=2)
+    before = (tmp_path / "f.npz").read_bytes()
+    client = TestClient(create_app(s, token=TOKEN))
+    r = client.get(f"/api/candidate/1/0.png?token={TOKEN}")
+    assert r.status_code == 500 and "failed to draw candidate 1 of round 1" in r.json()["error"]
+    assert "only the start can be drawn" in r.json()["error"]
+    assert client.get(f"/api/pick/0.png?token={TOKEN}").status_code == 200  # the server goes on
+    assert (tmp_path / "f.npz").read_bytes() == before

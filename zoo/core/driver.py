@@ -24,6 +24,7 @@ from zoo.core.method import Method
 from zoo.core.oracle import ObjectiveError
 from zoo.core.problem import Problem
 from zoo.core.result import Result, status_of
+from zoo.core.stochastic import Stochastic
 from zoo.core.validate import as_point, check_count, split_bounds
 from zoo.progress import progress_bar
 
@@ -85,6 +86,17 @@ def minimize(
     """
     if options is not None and not isinstance(options, dict):
         raise TypeError(f"options must be a dict of method options, got {type(options).__name__}")
+    stochastic = fun if isinstance(fun, Stochastic) else None
+    holder: list[Method] = []
+    if stochastic is not None:
+        _check_stochastic(
+            args=args, space=space, constraints=constraints, workers=workers, executor=executor,
+            timeout=timeout, asynchronous=asynchronous, log=log, vectorized=vectorized,
+        )  # fmt: skip
+        mode = on_error or "raise"
+        stochastic.start()
+        fun = lambda X: stochastic.evaluate(X, holder[0].samples, mode)  # noqa: E731 - the batch of opt.ask()
+        vectorized, on_error = True, "raise"
     problem = Problem(
         fun, args=args, space=space, constraints=constraints, vectorized=vectorized, workers=workers,
         executor=executor, timeout=timeout, log=log, on_error=on_error,
@@ -126,6 +138,10 @@ def minimize(
     every = check_count(checkpoint_every, "checkpoint_every")
     if isinstance(method, Method) and space is not None:
         problem.setup(type(opt), None, None, {})  # the encoding of the method (its x0 and box are set)
+    holder.append(opt)
+    budget_given = opt.budget
+    if stochastic is not None:
+        _reserve(opt, stochastic, budget_given)  # the sample checks' queries stay inside the budget
     problem.start(opt.dim, opt.budget, opt.n_queries)  # a resumed optimizer has spent part of the budget
     oracle = problem
     callback = _scipy_callback(callback, problem)
@@ -144,6 +160,7 @@ def minimize(
     hist_nfev: list[int] = []
     hist_best: list[float] = []
     hist_batch: list[float] = []
+    hist_extra: dict[str, list[float]] = {}
     bar = progress_bar(opt.budget, opt.n_queries, unit="queries") if progress else None
     per_eval = bar_update(bar, problem) if bar is not None and problem.evaluator is not None else None
     t0 = time.perf_counter()
@@ -172,6 +189,11 @@ def minimize(
                 if bar is not None and per_eval is None:
                     bar.update(len(done) - answered)
             opt.tell(X, values)
+            if stochastic is not None:
+                _reserve(opt, stochastic, budget_given)
+                problem.budget_left(opt.budget)
+            for key, v in opt.record().items():
+                hist_extra.setdefault(key, [math.nan] * len(hist_nfev)).append(float(v))
             f_best = opt.best[1]
             hist_nfev.append(opt.nfev)
             hist_best.append(f_best)
@@ -196,7 +218,37 @@ def minimize(
         problem.close()
     if checkpoint is not None:
         _checkpoint.save(checkpoint, opt.state_dict())
-    return _result(opt, problem, reasons, {"nfev": hist_nfev, "fun": hist_best, "batch_min": hist_batch})
+    res = _result(
+        opt, problem, reasons, {"nfev": hist_nfev, "fun": hist_best, "batch_min": hist_batch, **hist_extra}
+    )
+    if stochastic is not None:
+        opt.budget = budget_given
+        res["nfev"] = opt.n_queries + stochastic.check_queries
+        res["stochastic"] = stochastic.report
+        res["faults"] = res.get("faults", []) + stochastic.faults
+        res["n_faults"] = len(res["faults"])
+    return res
+
+
+def _check_stochastic(**given: Any) -> None:
+    """A :class:`zoo.Stochastic` objective is evaluated in this process by its own batch function."""
+    bad = [k for k in ("space", "constraints", "executor", "timeout", "log") if given[k] is not None]
+    bad += [k for k in ("asynchronous", "vectorized") if given[k]]
+    if given["workers"] != 1:
+        bad.append("workers")
+    if given["args"] not in ((), None):
+        bad.append("args")
+    if bad:
+        raise TypeError(
+            f"a zoo.Stochastic objective is evaluated in process by zoo.Stochastic itself; {', '.join(bad)} "
+            "cannot be combined with it (give vectorized= to zoo.Stochastic, and bind extra arguments in fun)"
+        )
+
+
+def _reserve(opt: Method, stochastic: Stochastic, budget: int | None) -> None:
+    """The optimizer's budget less the sample checks' queries, spent and still possible."""
+    if budget is not None:
+        opt.budget = max(budget - stochastic.check_queries - stochastic.pending_checks, 0)
 
 
 def _result(opt: Method, problem: Problem, reasons: dict[str, Any], hist: dict[str, list]) -> Result:
@@ -220,8 +272,7 @@ def _result(opt: Method, problem: Problem, reasons: dict[str, Any], hist: dict[s
         n_failed=opt.n_failed,
         history={
             "nfev": np.array(hist["nfev"], dtype=np.int64),
-            "fun": np.array(hist["fun"], dtype=np.float64),
-            "batch_min": np.array(hist["batch_min"], dtype=np.float64),
+            **{k: np.array(v, dtype=np.float64) for k, v in hist.items() if k != "nfev"},
         },
         method=opt.name,
         seed=opt.seed,

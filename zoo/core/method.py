@@ -34,6 +34,7 @@ import numpy as np
 
 from zoo.core.feedback import Comparisons, comparisons_from_values, normalize_comparisons
 from zoo.core.serialize import copy_tree, plain, state_to_dict, tree_diff
+from zoo.core.stochastic import sample_seeds
 from zoo.core.validate import as_bounds, as_point, as_values, check_count, check_int, split_bounds
 
 _COMMON_KEYS = ("seed", "bounds", "budget", "max_iter", "f_target", "dim")
@@ -153,6 +154,17 @@ class Method(abc.ABC):
         """Method-specific stopping reasons (e.g. a collapsed population)."""
         return {}
 
+    def _samples(self, state: State, n: int) -> np.ndarray:
+        """Sample seeds of the pending batch for a stochastic objective (:mod:`zoo.core.stochastic`), one per
+        row. Default: one shared sample per batch, fresh each batch (common random numbers within a batch);
+        a method that pairs rows with samples of its own records them in ``_ask`` and returns them here."""
+        return sample_seeds(self.seed, self.nit, n)
+
+    def record(self) -> dict[str, float]:
+        """Per-step figures for ``res.history`` beside ``nfev`` and ``fun`` (e.g. a stationarity measure);
+        called by ``minimize`` after each tell. Default: none."""
+        return {}
+
     def outcome(self) -> dict[str, Any]:
         """What the method says about its run, for ``zoo.minimize``'s result: an optional ``"failure"`` (a
         sentence; the result then has ``success=False``, ``status=6`` and the sentence in ``message``, e.g. a
@@ -268,6 +280,16 @@ class Method(abc.ABC):
     def pending(self) -> np.ndarray | None:
         """The batch asked but not yet told, or None."""
         return self._pending
+
+    @property
+    def samples(self) -> np.ndarray | None:
+        """The sample seeds of the pending batch (int64, one per row; rows that must share a sample share a
+        seed), or None: for an objective ``F(x; xi)``, :class:`zoo.Stochastic` maps them to samples."""
+        if self._pending is None:
+            return None
+        out = np.asarray(self._samples(self.state, len(self._pending)), dtype=np.int64)
+        out.flags.writeable = False
+        return out
 
     @property
     def n_queries(self) -> int:

@@ -107,8 +107,11 @@ class ValueOracle:
         rest = X[len(done) :]
         try:
             out = self.fun(rest)
-        except Exception as exc:
+        except ObjectiveError:
             self.nfev += len(rest)  # the batch was given to the objective: its queries are spent
+            raise  # already names what failed (e.g. the sample of a stochastic objective)
+        except Exception as exc:
+            self.nfev += len(rest)
             raise ObjectiveError(
                 f"the objective raised {type(exc).__name__}: {exc} (on a batch of {len(rest)} points; see .x)",
                 rest,

@@ -171,6 +171,12 @@ class Problem:
                     task, workers=self.workers, executor=self.executor, timeout=self.timeout
                 )
 
+    def budget_left(self, budget: int | None) -> None:
+        """A new budget (``minimize`` releases the part kept for a stochastic objective's checks)."""
+        self.budget = budget
+        if self._oracle is not None:
+            self._oracle.budget = budget
+
     @property
     def capacity(self) -> int:
         return self._evaluator.capacity if self._evaluator is not None else 1

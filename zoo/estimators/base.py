@@ -34,6 +34,7 @@ import numpy as np
 
 from zoo.core.method import Method, Params, State
 from zoo.core.validate import check_real
+from zoo.estimators.perturbation import maybe_perturb
 from zoo.updates.base import LearningRate, Transform, make_rule
 from zoo.updates.step_control import SuccessStep, length_scale
 
@@ -62,6 +63,14 @@ class GradientState(State):
     g: np.ndarray
     n_skipped: int = 0
     start_moved: bool = False
+    # the perturbation option of the two-point methods (zoo.estimators.perturbation)
+    g_max: float = 0.0
+    t_perturbed: int = -1
+    n_perturbed: int = 0
+
+
+def _perturb_fields(state: GradientState) -> dict[str, Any]:
+    return {"g_max": state.g_max, "t_perturbed": state.t_perturbed, "n_perturbed": state.n_perturbed}
 
 
 class GradientMethod(Method):
@@ -140,7 +149,22 @@ class GradientMethod(Method):
             x_new = state.x + step
             if not np.isfinite(x_new).all():
                 x_new = state.x
-            elif self.bounds is not None:
+            if getattr(self.params, "perturbation", None) is not None and g is not None:
+                zeta, fields = maybe_perturb(
+                    self.params,
+                    state.t,
+                    g,
+                    _perturb_fields(state),
+                    rule_state["r"],
+                    self.dim,
+                    self.params.q,
+                    rng,
+                )
+                if zeta is not None:  # kept whatever the next value: the descent steps grow its useful part
+                    x_new = x_new + zeta
+                    rule_state = self.rule.jump(rule_state)
+                state = dataclasses.replace(state, **fields)
+            if self.bounds is not None:
                 x_new = self.project(x_new)
         return dataclasses.replace(
             state,
@@ -181,6 +205,8 @@ class GradientMethod(Method):
             "f_first": float(s["f_first"]),
             "f_last": float(s["f_ref"]),
         }
+        if getattr(self.params, "perturbation", None) is not None:
+            info["n_perturbed"] = int(self.state.n_perturbed)
         out: dict[str, Any] = {"step_control": info}
         notes = []
         if self.state.start_moved:

@@ -21,6 +21,10 @@ Step and radius: by default (``lr=None``, ``mu=None``) the success-based step-si
 :mod:`zoo.estimators.base` (:class:`zoo.updates.SuccessStep`): the rule's direction, a length adapted from the
 centre values, ``mu`` following the length. ``lr=`` / ``mu=`` numbers fix them (the step then stays guarded).
 
+Saddle escape: ``perturbation="auto"`` (or a radius) adds the isotropic perturbation of Ren, Tang & Li (ICML
+2023) when the estimate is small (:mod:`zoo.estimators.perturbation`; with ``difference="central"`` and ``q = m``
+this is their method with ``2m`` queries per step).
+
 A non-finite value drops its direction from the average; a non-finite f(x) (forward form) undoes the step that
 led there.
 """
@@ -31,6 +35,7 @@ import dataclasses
 
 from zoo.core.registry import register
 from zoo.core.validate import check_choice, check_int
+from zoo.estimators import perturbation as _perturbation
 from zoo.estimators.base import GradientMethod, GradientParams, GradientState
 from zoo.estimators.formulas import probes, two_point
 from zoo.kernels import noise as _noise
@@ -46,9 +51,13 @@ class RGEParams(GradientParams):
     orthogonal: bool = False
     noise: str = "table"
     use_numba: bool = True
+    perturbation: float | str | None = None  # saddle escape (zoo.estimators.perturbation): None, "auto", r
+    perturbation_threshold: float | None = None
+    perturbation_every: int | None = None
 
     def check(self, dim: int) -> None:
         super().check(dim)
+        _perturbation.check(self.perturbation, self.perturbation_threshold, self.perturbation_every)
         check_int(self.q, "q (number of directions)", 1)
         check_choice(self.directions, "directions", _DIRECTIONS)
         check_choice(self.difference, "difference", ("forward", "central"))

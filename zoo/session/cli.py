@@ -6,8 +6,9 @@ reference swatch; ``--auto #ff8800`` lets a simulated person answer (a demo). Yo
 ``--problem mymodule:show --dim 8``, where ``show(x)`` returns a text to print or an image array (written as
 PNG files you open). The session is saved after every round (``--session``, default ``zoo-rank-session.npz``)
 and resumes from that file when it exists (``--new`` starts over; a flag that differs from the saved session is
-refused). ``--web`` answers in a local web page instead (candidates as images, ties, undo; ``--problem shape``
-is a built-in parametric shape); it prints the URL to open, with its access token.
+refused). ``--web`` answers in a local web page instead (candidates as images, ordered by clicking or by drag
+and drop, ties, undo; ``--problem shape`` is a built-in parametric shape, ``--problem landscape`` a small
+procedural image of sky, sun and hills); it prints the URL to open, with its access token.
 """
 
 from __future__ import annotations
@@ -162,7 +163,8 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--problem",
         default=None,
-        help="'colour' (default), 'shape' (a parametric shape) or module:function / file.py:function "
+        help="'colour' (default), 'shape' (a parametric shape), 'landscape' (a procedural image: sky, sun, "
+        "hills) or module:function / file.py:function "
         "returning a text, an image array or PNG bytes",
     )
     p.add_argument("--dim", type=positive_int, default=None, help="dimension of x for your own problem")

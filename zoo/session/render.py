@@ -6,8 +6,8 @@ session folder; it returns the text to print (and may write files, e.g. PNGs).
 
 - :class:`TextRenderer`: one line per candidate from ``describe(x) -> str`` (default: the coordinates).
 - :class:`ColourRenderer`: the built-in colour problem, a 24-bit ANSI swatch plus the hex code.
-- :class:`ImageRenderer`: ``draw(x) -> array (H, W) or (H, W, 3)`` in [0, 1] (or uint8) is written as a PNG
-  per candidate (``<folder>/round-0003/candidate-1.png``); the text lists the files.
+- :class:`ImageRenderer`: ``draw(x) -> array (H, W) or (H, W, 3)`` in [0, 1] (or uint8), or PNG bytes, is
+  written as a PNG per candidate (``<folder>/round-0003/candidate-1.png``); the text lists the files.
 
 :func:`write_png` writes a PNG with the standard library only (zlib), so images need no extra package.
 """
@@ -124,21 +124,32 @@ class ImageRenderer:
         if (
             context.get("phase") == "pick"
         ):  # its own file: a round's folder holds that round's candidates only
-            path = write_png(
-                self.folder / f"pick-after-round-{int(context.get('round', 0)):04d}.png",
-                _as_rgb(self.draw(X[0])),
-            )
+            path = self._write(self.folder / f"pick-after-round-{int(context.get('round', 0)):04d}.png", X[0])
             return f"  {path}"
         sub = self.folder / f"round-{int(context.get('round', 0)):04d}"
-        images = [_as_rgb(self.draw(x)) for x in X]
+        images = [self.draw(x) for x in X]
         lines = [f"  images in {sub}/ (open them to compare)"]
         for i, img in enumerate(images):
-            path = write_png(sub / f"candidate-{i + 1}.png", img)
+            path = _write_image(sub / f"candidate-{i + 1}.png", img)
             lines.append(f"  [{i + 1}] {path}")
-        if len(images) > 1:
-            sheet = write_png(sub / "all.png", contact_sheet(images))
+        if len(images) > 1 and not any(isinstance(im, (bytes, bytearray)) for im in images):
+            sheet = write_png(sub / "all.png", contact_sheet([_as_rgb(im) for im in images]))
             lines.append(f"  all candidates side by side, 1 to {len(images)} from the left: {sheet}")
         return "\n".join(lines)
+
+    def _write(self, path: Path, x: np.ndarray) -> Path:
+        return _write_image(path, self.draw(x))
+
+
+def _write_image(path: Path, image: Any) -> Path:
+    """An image array as PNG, or PNG bytes (a problem may return them) as they are."""
+    if isinstance(image, (bytes, bytearray)):
+        if not bytes(image).startswith(b"\x89PNG\r\n\x1a\n"):
+            raise ValueError("the problem returned bytes that are not a PNG")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(bytes(image))
+        return path
+    return write_png(path, _as_rgb(image))
 
 
 def _as_rgb(image: Any) -> np.ndarray:

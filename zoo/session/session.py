@@ -102,8 +102,10 @@ class RankingSession:
         renderer: Callable[[np.ndarray, dict[str, Any]], str] | None = None,
     ) -> RankingSession:
         """A new session. ``problem``: ``"colour"`` (find a colour you have in mind; 3 numbers mapped to RGB),
-        ``"shape"`` (a parametric shape, :mod:`zoo.session.problems`) or ``"module:function"`` whose ``function(x)`` returns a text (shown as is) or an image array
-        (written as PNG); ``renderer`` (Python API) overrides how candidates are shown."""
+        ``"shape"`` (a parametric shape), ``"landscape"`` (a small procedural image; both in
+        :mod:`zoo.session.problems`) or ``"module:function"`` whose ``function(x)`` returns a text (shown as
+        is), an image array or PNG bytes (written as PNG files); ``renderer`` (Python API) overrides how
+        candidates are shown."""
         if target is not None:
             parse_hex(target)  # fail early on a malformed colour
         opts = {**PERSON_DEFAULTS, **(options or {})}
@@ -328,7 +330,7 @@ def _renderer_for(meta: dict[str, Any]) -> Callable[[np.ndarray, dict[str, Any]]
         raise ValueError(
             f"problem {meta['problem']!r}: the function raised {type(exc).__name__}: {exc} (at x0)"
         ) from exc
-    if isinstance(sample, np.ndarray) and sample.ndim in (2, 3):
+    if (isinstance(sample, np.ndarray) and sample.ndim in (2, 3)) or isinstance(sample, (bytes, bytearray)):
         return ImageRenderer(fn, meta["image_dir"])
     return TextRenderer(fn)
 

@@ -188,10 +188,22 @@ def create_app(session: RankingSession, token: str | None = None):
         X = session.candidates()
         if not 0 <= i < len(X):
             raise Refused(404, f"there is no candidate {i} in round {r} (0..{len(X) - 1})")
-        return png(web.render(X[i]))
+        return png(draw(X[i], f"candidate {i + 1} of round {r}"))
 
     async def pick(request: Request) -> Response:
-        return png(web.render(session.pick))
+        return png(draw(session.pick, "the current pick"))
+
+    def draw(x: np.ndarray, what: str) -> bytes:
+        try:
+            return web.render(x)
+        except (
+            Exception
+        ) as exc:  # the person's own problem function: name it, keep the server and the session
+            raise Refused(
+                500,
+                f"problem {session.meta['problem']!r} failed to draw {what}: {type(exc).__name__}: {exc} "
+                f"(the session is saved after round {session.round})",
+            ) from None
 
     async def answer(request: Request) -> Response:
         return JSONResponse(await web.answer(await json_body(request)))

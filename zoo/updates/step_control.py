@@ -144,7 +144,14 @@ class SuccessStep(Transform):
             "n_steps": 0,
             "n_success": 0,
             "n_undone": 0,
+            "jump": False,
         }
+
+    def jump(self, state: State) -> State:
+        """Accept a move the method makes on its own after this step (the perturbation of a saddle-escaping
+        method): the next centre value becomes the reference unjudged (only a non-finite one is undone), and
+        the length is kept."""
+        return {**state, "jump": True}
 
     def probe_radius(self, state: State, params: Any) -> float:
         """``mu`` for the estimate at ``params``: ``mu_ratio * r / sqrt(d)``, the noise floor, and the rounding
@@ -182,15 +189,17 @@ class SuccessStep(Transform):
             s["x_ref"] = params + zero
         else:
             if s["recheck"] and exact and math.isfinite(value):  # the same point twice: a noise sample
-                s["noise2"] = 0.8 * s["noise2"] + 0.1 * (value - s["f_ref"]) ** 2
+                diff = value - s["f_ref"]  # (diff * diff: inf past 1e154, where ** 2 raises OverflowError)
+                s["noise2"] = 0.8 * s["noise2"] + 0.1 * (diff * diff)
                 s["f_ref"] = value
             s["recheck"] = False
-            if not math.isfinite(value) or value > self._limit(s):
+            jumped, s["jump"] = bool(s.get("jump", False)), False
+            if not math.isfinite(value) or (value > self._limit(s) and not jumped):
                 return self._undo(s, params)
-            if value < s["f_ref"]:
+            if value < s["f_ref"] and not jumped:
                 self._success(s)
             s["f_ref"] = value
-            s["f_best"] = min(s["f_best"], value)
+            s["f_best"] = value if jumped else min(s["f_best"], value)  # "much worse" is judged from here on
             s["x_ref"] = params + zero
         self._noise_floor(s, params, probe_values)
         if g is None or not bool(xp.isfinite(g).all()):

@@ -73,3 +73,13 @@ def rank_directions(rng: np.random.Generator, m: int, d: int, antithetic: bool =
 def shifted(x: Any, U: Any, mu: float) -> Any:
     """``x[b] + mu * U[b, j]`` for ``x`` (B, d) and ``U`` (B, n, d): the points of a one-sided probe."""
     return x[:, None, :] + mu * U
+
+
+def ball(rng: np.random.Generator, d: int, radius: float) -> np.ndarray:
+    """One point uniform in the ball ``{z : ||z|| <= radius}`` of R^d: ``radius * U^(1/d) * v / ||v||`` with
+    ``v ~ N(0, I)``, ``U ~ U(0, 1)`` (the isotropic perturbation of perturbed gradient descent)."""
+    v = rng.standard_normal(d)
+    n = float(np.linalg.norm(v))
+    if n == 0.0:  # probability zero; keep the draw well defined
+        return np.zeros(d)
+    return (radius * rng.random() ** (1.0 / d) / n) * v

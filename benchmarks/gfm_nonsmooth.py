@@ -1,0 +1,261 @@
+"""Issue 15: nonsmooth nonconvex stochastic problems, GFM vs GFM+ vs rge vs zo-sgd (defaults, 5 seeds).
+
+Each objective is ``zoo.Stochastic(F, samples=N)``: ``F(x; i)`` is the loss on data point ``i``, the method
+chooses ``i`` (pairs share it). Problems (data shipped with scikit-learn or drawn with a fixed seed):
+- ``relu-wine``: a 13-8-3 ReLU network, cross-entropy, scikit-learn's wine data (178 points, standardized),
+  x0 ~ N(0, 1/fan_in) drawn with seed 0; d = 139.
+- ``lad``: least absolute deviations |a_i . x - b_i|, a_i ~ N(0, I_50), b = A x_true + 0.1 noise, N = 2000, x0 = 0.
+- ``svm-ncvx``: hinge loss + the nonconvex penalty 1e-3 sum_j x_j^2 / (1 + x_j^2) on scikit-learn's breast
+  cancer data (569 points, standardized), x0 = 0 (the nonconvex penalized SVM of Chen, Xu & Luo's experiments).
+
+Measured on the iterate (``opt.x``; not counted as queries) every budget/40 queries: the full-data loss and the
+Goldstein measure ``G(x) = || (1/64) sum_k grad f(x + delta u_k) ||`` (u_k uniform in the unit ball, the same
+draws for every method; grad f the full-data (sub)gradient), an upper bound on the distance of 0 to the
+Goldstein delta-subdifferential; delta is gfm's default ``0.01 s sqrt(d)`` for every method. Target: ``G <= G(x0)/2``.
+
+    PYTHONPATH=$PWD nice -n 10 python benchmarks/gfm_nonsmooth.py [--budget 20000] [--seeds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+import warnings
+
+import numpy as np
+
+import zoo
+from zoo.updates.step_control import length_scale
+
+
+# ---------------------------------------------------------------------------------------------- problems
+def relu_wine(hidden: int = 8):
+    from sklearn.datasets import load_wine
+
+    A, y = load_wine(return_X_y=True)
+    A = (A - A.mean(0)) / A.std(0)
+    n, p = A.shape
+    k = int(y.max()) + 1
+    Y = np.eye(k)[y]
+    sizes = [p * hidden, hidden, hidden * k, k]
+
+    def unpack(W):
+        W = np.atleast_2d(W)
+        i = np.cumsum([0, *sizes])
+        return (W[:, i[0] : i[1]].reshape(-1, hidden, p), W[:, i[1] : i[2]],
+                W[:, i[2] : i[3]].reshape(-1, k, hidden), W[:, i[3] : i[4]])  # fmt: skip
+
+    def forward(W, idx):  # W (B, d); idx (B, m) data rows per parameter row
+        W1, b1, W2, b2 = unpack(W)
+        a = A[idx]  # (B, m, p)
+        z1 = np.einsum("bhp,bmp->bmh", W1, a) + b1[:, None]
+        h = np.maximum(z1, 0.0)
+        z2 = np.einsum("bkh,bmh->bmk", W2, h) + b2[:, None]
+        z2 = z2 - z2.max(axis=2, keepdims=True)
+        logp = z2 - np.log(np.exp(z2).sum(axis=2, keepdims=True))
+        return a, z1, h, logp
+
+    def F(X, xi):
+        _, _, _, logp = forward(X, np.asarray(xi)[:, None])
+        return -np.sum(logp[:, 0] * Y[xi], axis=1)
+
+    def loss(x):
+        _, _, _, logp = forward(x[None], np.arange(n)[None])
+        return float(-np.mean(np.sum(logp[0] * Y, axis=1)))
+
+    def grad(Xs):  # full-data gradient at each row of Xs (K, d)
+        K = len(Xs)
+        idx = np.broadcast_to(np.arange(n), (K, n))
+        a, z1, h, logp = forward(Xs, idx)
+        W1, b1, W2, b2 = unpack(Xs)
+        dz2 = (np.exp(logp) - Y[None]) / n  # (K, n, k)
+        gW2 = np.einsum("bmk,bmh->bkh", dz2, h)
+        gb2 = dz2.sum(axis=1)
+        dz1 = np.einsum("bmk,bkh->bmh", dz2, W2) * (z1 > 0)
+        gW1 = np.einsum("bmh,bmp->bhp", dz1, a)
+        gb1 = dz1.sum(axis=1)
+        return np.concatenate([gW1.reshape(K, -1), gb1, gW2.reshape(K, -1), gb2], axis=1)
+
+    rng = np.random.default_rng(0)
+    x0 = np.concatenate([rng.standard_normal(p * hidden) / math.sqrt(p), np.zeros(hidden),
+                         rng.standard_normal(hidden * k) / math.sqrt(hidden), np.zeros(k)])  # fmt: skip
+    return "relu-wine", F, n, loss, grad, x0
+
+
+def lad(d: int = 50, n: int = 2000):
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((n, d))
+    b = A @ rng.standard_normal(d) + 0.1 * rng.standard_normal(n)
+
+    def F(X, xi):
+        return np.abs(np.einsum("nd,nd->n", X, A[xi]) - b[xi])
+
+    def loss(x):
+        return float(np.mean(np.abs(A @ x - b)))
+
+    def grad(Xs):
+        return np.sign(Xs @ A.T - b) @ A / n
+
+    return "lad", F, n, loss, grad, np.zeros(d)
+
+
+def svm_ncvx(lam: float = 1e-3):
+    from sklearn.datasets import load_breast_cancer
+
+    A, y = load_breast_cancer(return_X_y=True)
+    A = (A - A.mean(0)) / A.std(0)
+    y = 2.0 * y - 1.0
+    n, d = A.shape
+
+    def penalty(X):
+        return lam * np.sum(X**2 / (1.0 + X**2), axis=-1)
+
+    def F(X, xi):
+        return np.maximum(0.0, 1.0 - y[xi] * np.einsum("nd,nd->n", X, A[xi])) + penalty(X)
+
+    def loss(x):
+        return float(np.mean(np.maximum(0.0, 1.0 - y * (A @ x))) + penalty(x))
+
+    def grad(Xs):
+        active = (1.0 - (Xs @ A.T) * y) > 0  # (K, n)
+        return -(active * y) @ A / n + lam * 2 * Xs / (1.0 + Xs**2) ** 2
+
+    return "svm-ncvx", F, n, loss, grad, np.zeros(d)
+
+
+# ---------------------------------------------------------------------------------------------- runs
+# name -> (registered method, options); defaults everywhere, plus the papers' step for gfm+ and zo-sgd's old
+# fixed rate (1e-3, its default before the step-size control), the same on every problem
+METHODS = {
+    "gfm": ("gfm", {}),
+    "gfm+": ("gfm+", {}),
+    "gfm+ lr=paper": ("gfm+", {"lr": "paper"}),
+    "rge": ("rge", {}),
+    "zo-sgd": ("zo-sgd", {}),
+    "zo-sgd lr=1e-3": ("zo-sgd", {"lr": 1e-3}),
+}
+LEVELS = (2, 4)  # targets G <= G(x0) / level
+
+
+def goldstein(grad, x, delta, U):
+    return float(np.linalg.norm(grad(x[None] + delta * U).mean(axis=0)))
+
+
+def run(problem, method, seed, budget):
+    method, options = METHODS[method]
+    name, F, n, loss, grad, x0 = problem
+    grid = list(np.linspace(0, budget, 41)[1:])
+    marks = [(0, x0.copy())]
+
+    def callback(opt):
+        while grid and opt.n_queries >= grid[0]:
+            grid.pop(0)
+            marks.append((opt.n_queries, opt.x.copy()))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = zoo.minimize(zoo.Stochastic(F, samples=n, vectorized=True), x0, method, budget=budget,
+                           seed=seed, options=options, callback=callback)  # fmt: skip
+    marks.append((res.nfev, res.optimizer.x.copy()))
+    return marks
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--budget", type=int, default=20000)
+    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--plot", default="benchmarks/results/issue15-nonsmooth.png")
+    args = ap.parse_args()
+    problems = [relu_wine(), lad(), svm_ncvx()]
+    curves = {}
+    for problem in problems:
+        name, F, n, loss, grad, x0 = problem
+        d = x0.size
+        delta = 0.01 * length_scale(x0) * math.sqrt(d)
+        U = np.array(
+            [zoo.estimators.formulas.probes.ball(np.random.default_rng(k), d, 1.0) for k in range(64)]
+        )
+        g0 = goldstein(grad, x0, delta, U)
+        targets = [g0 / k for k in LEVELS]
+        print(f"\n### {name}: d={d}, N={n}, delta={delta:.4g}, loss(x0)={loss(x0):.4f}, G(x0)={g0:.4f}, "
+              f"targets G <= {' / '.join(f'{t:.4f}' for t in targets)} (G(x0)/{' and /'.join(map(str, LEVELS))}), "
+              f"budget {args.budget}\n")  # fmt: skip
+        print(
+            "| method | seed | queries to G <= G(x0)/2, /4 | loss at 1/4, 1/2, all of the budget | G at the end |"
+        )
+        print("|---|---|---|---|---|")
+        hits_by = {}
+        for method in METHODS:
+            t0 = time.perf_counter()
+            hits = []
+            for seed in range(args.seeds):
+                marks = run(problem, method, seed, args.budget)
+                q = np.array([m[0] for m in marks])
+                L = np.array([loss(m[1]) if np.isfinite(m[1]).all() else np.inf for m in marks])
+                G = np.array(
+                    [goldstein(grad, m[1], delta, U) if np.isfinite(m[1]).all() else np.inf for m in marks]
+                )
+                hit = [next((int(qq) for qq, gg in zip(q, G) if gg <= t), None) for t in targets]
+                hits.append(hit)
+                curves.setdefault((name, method), []).append((q, L, G))
+                at = [L[min(np.searchsorted(q, f * args.budget), len(L) - 1)] for f in (0.25, 0.5, 1.0)]
+                print(f"| {method} | {seed} | {' / '.join('-' if h is None else str(h) for h in hit)} | "
+                      f"{' / '.join(f'{v:.4g}' for v in at)} | {G[-1]:.4g} |", flush=True)  # fmt: skip
+            hits_by[method] = hits
+            print(f"  {name} / {method}: {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
+        print()
+        for j, level in enumerate(LEVELS):
+            a, b = [h[j] for h in hits_by["gfm"]], [h[j] for h in hits_by["gfm+"]]
+            ratios = [_ratio(x, y, args.budget) for x, y in zip(a, b)]
+            print(f"- ratio of queries to G <= G(x0)/{level}, GFM / GFM+, per seed: {', '.join(ratios)}")
+            for method, hits in hits_by.items():
+                got = [h[j] for h in hits if h[j] is not None]
+                med = f"{np.median(got):.0f}" if got else "-"
+                print(
+                    f"  - {method}: reached G(x0)/{level} in {len(got)}/{len(hits)} runs, median queries {med}"
+                )
+    if args.plot:
+        plot(curves, [p[0] for p in problems], args.plot)
+
+
+def _ratio(x, y, budget):
+    """GFM / GFM+ queries; a run that never reached the target counts as more than the budget."""
+    if x is not None and y is not None:
+        return f"{x / y:.2f}"
+    if y is not None:
+        return f">{budget / y:.2f}"
+    return "<" + f"{x / budget:.2f}" if x is not None else "neither"
+
+
+def plot(curves, names, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, len(names), figsize=(4.2 * len(names), 6.5))
+    for j, name in enumerate(names):
+        for method in METHODS:
+            runs = curves.get((name, method), [])
+            if not runs:
+                continue
+            m = min(len(r[0]) for r in runs)
+            q = runs[0][0][:m]
+            for i, key in ((0, 1), (1, 2)):
+                Y = np.array([r[key][:m] for r in runs])
+                Y = np.where(np.isfinite(Y), Y, np.nan)
+                axes[i, j].plot(q, np.nanmedian(Y, axis=0), label=method)
+        axes[0, j].set_title(f"{name}: full loss (median of seeds)")
+        axes[1, j].set_title("Goldstein measure G(x)")
+        for i in range(2):
+            axes[i, j].set_yscale("log")
+            axes[i, j].set_xlabel("queries")
+        axes[0, j].legend(fontsize=8)
+    zoo.plotting.save_figure(fig, path)
+    print(f"\nplot: {path}")
+
+
+if __name__ == "__main__":
+    main()

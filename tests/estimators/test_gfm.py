@@ -1,0 +1,140 @@
+"""GFM / GFM+ (issue 15): the estimates, the samples they pair, the recursion, the records."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import zoo
+
+A = np.diag(np.linspace(1.0, 3.0, 5))
+
+
+def quad(X):
+    X = np.atleast_2d(X)
+    return 0.5 * np.einsum("ni,ij,nj->n", X, A, X)
+
+
+def _tell(opt, fun=quad):
+    X = opt.ask()
+    opt.tell(X, fun(X))
+
+
+def test_refresh_estimates_the_gradient():
+    # for a quadratic the ball smoothing has the same gradient: one large refresh must point along it
+    x0 = np.array([1.0, -2.0, 0.5, 1.5, -1.0])
+    opt = zoo.make("gfm+", x0=x0, seed=0, refresh_batch=4000, delta=0.1)
+    _tell(opt)
+    v, grad = opt.state.v, A @ x0
+    assert np.dot(v, grad) / np.linalg.norm(v) / np.linalg.norm(grad) > 0.99
+    assert abs(np.linalg.norm(v) / np.linalg.norm(grad) - 1.0) < 0.1
+
+
+def test_gfm_estimate_is_unbiased():
+    x0 = np.array([1.0, -2.0, 0.5, 1.5, -1.0])
+    opt = zoo.make("gfm", x0=x0, seed=1, batch=20000, delta=0.1, lr=1e-12)
+    _tell(opt)
+    grad = A @ x0
+    assert np.linalg.norm(opt.state.v - grad) < 0.1 * np.linalg.norm(grad)
+
+
+def test_recursive_estimate_tracks_the_moving_gradient():
+    # SPIDER: between refreshes, corrections at the same directions and samples keep v near grad f(x_t)
+    x0 = np.array([1.0, -2.0, 0.5, 1.5, -1.0])
+    opt = zoo.make("gfm+", x0=x0, seed=2, refresh_batch=2000, q=10, batch=200, lr=0.2, delta=0.05)
+    errors = []
+    for _ in range(8):
+        _tell(opt)
+        g = A @ opt.state.x_prev  # v_t was estimated at x_t, the point before the step
+        errors.append(np.linalg.norm(opt.state.v - g))
+    assert opt.state.since == 8  # no refresh in between
+    assert np.linalg.norm(opt.state.x_prev) < 0.3 * np.linalg.norm(x0)  # it moved far
+    assert max(errors) < 0.1 * np.linalg.norm(A @ x0)
+
+
+def test_pairs_share_their_sample_and_corrections_reuse_it():
+    opt = zoo.make("gfm+", x0=np.ones(4), seed=0, refresh_batch=9)  # m = b = 3
+    X = opt.ask()
+    s = opt.samples
+    assert len(X) == 18 and np.array_equal(s[:9], s[9:]) and len(set(s[:9].tolist())) == 9
+    opt.tell(X, quad(np.c_[X, np.zeros(len(X))]))
+    X = opt.ask()
+    s = opt.samples
+    assert len(X) == 12  # x_t +- delta w and x_{t-1} +- delta w
+    assert all(np.array_equal(s[:3], s[k : k + 3]) for k in (3, 6, 9))
+    d = np.linalg.norm(X[:3] - X[3:6], axis=1)
+    assert np.allclose(d, 2 * opt.delta)  # the pair is x +- delta w, w a unit vector
+
+
+def test_stationarity_is_in_the_history_and_the_iterate_in_the_result():
+    for name in ("gfm", "gfm+"):
+        res = zoo.minimize(quad, np.ones(5), name, budget=600, seed=0, vectorized=True)
+        h = res.history["stationarity"]
+        assert len(h) == len(res.history["nfev"]) and np.isfinite(h).all() and h.min() > 0
+        assert np.array_equal(res.iterate, res.optimizer.x)
+
+
+def test_common_random_numbers_cancel_sample_noise():
+    # F(x; xi) = f(x) + huge noise(xi): with both points of a pair at one sample the noise cancels exactly
+    def F(X, xi):
+        return quad(X) + 1e6 * np.sin(np.asarray(xi, dtype=np.float64))
+
+    x0 = np.array([1.0, -2.0, 0.5, 1.5, -1.0])
+    res = zoo.minimize(zoo.Stochastic(F, samples=1000, vectorized=True), x0, "gfm+", budget=3000, seed=0,
+                       options={"lr": "normalized"})  # fmt: skip
+    assert quad(res.iterate)[0] < 0.5 * quad(x0)[0]
+    assert res.stochastic["ignores_sample"] is False
+
+
+def test_normalized_step_has_length_delta():
+    opt = zoo.make("gfm", x0=np.ones(5), seed=0, lr="normalized", delta=0.3)
+    x = opt.x
+    _tell(opt)
+    assert np.isclose(np.linalg.norm(opt.x - x), 0.3)
+
+
+def test_norm_test_grows_the_refresh_on_noisy_estimates():
+    # at x = 0 the l1 loss of one data point has slopes of size ||a_i|| whatever the mean gradient: noise
+    rng = np.random.default_rng(0)
+    data = rng.standard_normal((300, 10))
+    y = data @ rng.standard_normal(10)
+    F = zoo.Stochastic(lambda X, xi: np.abs(np.einsum("nd,nd->n", X, data[xi]) - y[xi]), samples=300,
+                       vectorized=True)  # fmt: skip
+    opt = zoo.make("gfm+", x0=np.zeros(10), seed=0)
+    sizes = []
+    for _ in range(40):
+        X = opt.ask()
+        sizes.append(len(X))
+        opt.tell(X, F.evaluate(X, opt.samples))
+    assert opt.state.refresh_n > 10 and max(sizes) > 2 * 10  # a later refresh is larger than the first
+    clean = zoo.make("gfm+", x0=np.full(5, 3.0), seed=0)
+    _tell(clean)  # a smooth function far from its minimum: the refresh passes, b' stays d
+    assert clean.state.refresh_n == 5
+
+
+def test_adaptive_length_grows_while_steps_succeed():
+    opt = zoo.make("gfm+", x0=np.full(5, 3.0), seed=0)
+    first = opt.state.length
+    for _ in range(4):
+        _tell(opt)
+    assert opt.state.length > first and quad(opt.x)[0] < quad(np.full(5, 3.0))[0]
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "match"),
+    [
+        ("gfm+", {"q": 0}, "refresh period"),
+        ("gfm+", {"refresh_batch": 0}, "refresh_batch"),
+        ("gfm+", {"batch": 0}, "batch"),
+        ("gfm", {"batch": 0}, "batch"),
+        ("gfm", {"delta": 0.0}, "delta"),
+        ("gfm+", {"delta": -1.0}, "delta"),
+        ("gfm", {"lr": "fast"}, "lr"),
+        ("gfm", {"lr": -0.1}, "lr"),
+        ("gfm", {"steps": 0}, "steps"),
+        ("gfm", {"lr": "adaptive"}, "gfm\\+"),
+    ],
+)
+def test_bad_options_name_what_was_expected(name, options, match):
+    with pytest.raises(ValueError, match=match):
+        zoo.make(name, x0=np.ones(3), **options)
