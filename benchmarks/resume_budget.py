@@ -60,7 +60,26 @@ def case(method: str, vectorized: bool) -> tuple[int, int, int]:
     return given, int(res.nfev), budget
 
 
+def issue_case() -> str:
+    """The case of the issue: cbo, d=3, budget 50, per-point, raising at call 40, resumed with budget=50."""
+    calls = 0
+
+    def f(x):
+        nonlocal calls
+        calls += 1
+        if calls == 40:
+            raise ArithmeticError("injected failure")
+        return float(np.sum(x**2))
+
+    try:
+        res = zoo.minimize(f, np.ones(3), "cbo", budget=50, seed=0)
+    except zoo.ObjectiveError as err:
+        res = zoo.minimize(f, None, err.optimizer, budget=50)
+    return f"calls {calls}, nfev {res.nfev}, n_failed {res.get('n_failed')}, nit {res.nit}: {res.message}"
+
+
 def main() -> int:
+    print("issue case (cbo, budget 50, raise at call 40):", issue_case(), "\n")
     over = 0
     print(f"{'method':20s} {'objective':10s} {'queries given':>13s} {'nfev':>5s} {'budget':>6s}")
     for method in _methods():

@@ -266,3 +266,10 @@ def test_bounds_as_pairs_and_as_scipy_bounds():
     a = zoo.make("rge", x0=np.zeros(3), bounds=[(-1, 1), (-2, 2), (-3, 3)])
     b = zoo.make("rge", x0=np.zeros(3), bounds=Bounds([-1, -2, -3], [1, 2, 3]))
     assert np.array_equal(a.bounds[1], [1, 2, 3]) and np.array_equal(b.bounds[0], [-1, -2, -3])
+
+
+def test_the_issue_case_says_why_the_resumed_batch_is_not_run():
+    # cbo's batch is 50 at d=3: after 39 answers and 1 failed call, the batch no longer fits a budget of 50
+    f, res = _run_with_one_error("cbo", 50, 40)
+    assert f.calls == res.nfev == 40 and res.n_failed == 1 and not res.success
+    assert "no longer fits the budget: 1 queries went to calls that failed, 39 answers" in res.message

@@ -257,6 +257,12 @@ def _result(opt: Method, problem: Problem, reasons: dict[str, Any], hist: dict[s
     extra = dict(opt.outcome())  # e.g. a run that ended worse than it started, the step control's record
     failure = extra.pop("failure", None) if found else None
     note = extra.pop("note", None)
+    if "budget" in reasons and opt.pending is not None and opt.n_failed:
+        # a resumed run whose pending batch no longer fits: say where the budget went
+        note = "; ".join(filter(None, [note, (
+            f"the pending batch ({len(opt.pending)} points) no longer fits the budget: {opt.n_failed} queries "
+            f"went to calls that failed, {len(opt.pending_values)} answers of the batch were never told"
+        )]))  # fmt: skip
     status = 6 if failure else status_of(reasons, found)
     res = Result(
         **extra,
