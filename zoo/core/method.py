@@ -32,6 +32,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from zoo.core.arrays import all_finite
 from zoo.core.feedback import Comparisons, comparisons_from_values, normalize_comparisons
 from zoo.core.serialize import copy_tree, plain, state_to_dict, tree_diff
 from zoo.core.stochastic import sample_seeds
@@ -207,16 +208,15 @@ class Method(abc.ABC):
                 )
             X = pending
         n = len(X)
-        given = sum(v is not None for v in (values, ranking, pairs))
-        if given != 1:
+        if (values is not None) + (ranking is not None) + (pairs is not None) != 1:
             raise TypeError("tell() takes exactly one of values, ranking=, pairs=")
         fvals = None
         n_bad = 0
         if values is not None:
             fvals = as_values(values, n, "values")
-            bad = ~np.isfinite(fvals)
-            n_bad = int(bad.sum())
-            if n_bad:
+            if not all_finite(fvals):
+                bad = ~np.isfinite(fvals)
+                n_bad = int(bad.sum())
                 fvals = np.where(bad, np.inf, fvals)
         if self.feedback == "values":
             if fvals is None:
