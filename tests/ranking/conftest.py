@@ -18,14 +18,19 @@ RUNNER = (
 
 
 class WebServer:
-    """``start(*flags)`` runs ``zoo rank --web --port 0 <flags>`` in ``folder`` and returns the printed URL;
-    ``kill()`` stops it as a crash would (SIGKILL: no clean shutdown)."""
+    """``start(*flags)`` runs ``zoo rank --web --port 0 <flags>`` in ``folder`` and returns the printed URL
+    (``launch`` then ``url``: something else may be done while the server starts); ``kill()`` stops it as a
+    crash would (SIGKILL: no clean shutdown)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.proc: subprocess.Popen | None = None
 
     def start(self, *flags: str) -> str:
+        self.launch(*flags)
+        return self.url()
+
+    def launch(self, *flags: str) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-c", RUNNER.format(root=str(ROOT)), "rank", "--web", "--port", "0", *flags],
             cwd=self.folder,
@@ -33,6 +38,9 @@ class WebServer:
             stderr=subprocess.PIPE,
             text=True,
         )
+
+    def url(self) -> str:
+        assert self.proc is not None and self.proc.stdout is not None
         for line in self.proc.stdout:
             if line.startswith("open http"):
                 return line.split()[1]

@@ -233,7 +233,13 @@ class GradientMethod(Method):
 
     @property
     def x(self) -> np.ndarray:
-        """The current iterate."""
+        """The current iterate. Under the adaptive step control (``lr=None``) it is the last **accepted** centre
+        (``x_ref``, whose value the control has judged): the trial step that the next batch would query becomes
+        the iterate only once its value is known, so a run that ends mid-trial ends on a point it has measured
+        (the trial may be far worse: under noise the length can be a tenth of a wide probe). With a fixed
+        ``lr`` the rule's step is taken as given, as in ``zoo.torch``."""
+        if self.controlled and self.rule.adapt and math.isfinite(self.state.rule["f_ref"]):
+            return np.array(self.state.rule["x_ref"], dtype=np.float64, copy=True)
         return self.state.x.copy()
 
     @property

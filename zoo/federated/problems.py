@@ -104,6 +104,14 @@ class ShiftedClients:
 
 
 def _shifted(function: str, dim: int, n_clients: int, heterogeneity: float, seed: int, x0_scale: float):
+    """``f_i(x) = s_i g(x - shift_i)`` with ``shift_i = argmin g + heterogeneity * N(0, I)`` and
+    ``s_i = exp(heterogeneity * N(0, 1))``, equal client weights, ``x0 = argmin g + x0_scale * N(0, I)``.
+
+    Client ``i``'s own minimizer is ``x_i* = shift_i + argmin g = 2 argmin g + heterogeneity * N(0, I)`` (the
+    argument ``x - shift_i`` must equal ``argmin g``): near 0 for Ackley (``argmin g = 0``), near 2 (not 1) for
+    Levy and Rosenbrock (``argmin g = 1``). ``x0`` is drawn around ``argmin g``, not around the clients' optima.
+    The minimizer of ``F`` is not known in closed form (``f_min`` is None).
+    """
     if n_clients < 1 or dim < 1:
         raise ValueError(f"need n_clients >= 1 and dim >= 1, got n_clients={n_clients}, dim={dim}")
     g = _functions.get(function)
@@ -124,20 +132,22 @@ def ackley(dim: int = 30, n_clients: int = 10, heterogeneity: float = 0.5, seed:
 
 
 def levy(dim: int = 30, n_clients: int = 10, heterogeneity: float = 0.5, seed: int = 0) -> FederatedProblem:
-    """Levy with client-specific shifts and scales (optimum of every client near x = 1)."""
+    """Levy with client-specific shifts and scales (client ``i``'s optimum at ``2 + heterogeneity * N(0, I)``,
+    see :func:`_shifted`; x0 around 1)."""
     return _shifted("levy", dim, n_clients, heterogeneity, seed, x0_scale=3.0)
 
 
 def rosenbrock(dim: int = 20, n_clients: int = 8, heterogeneity: float = 0.3, seed: int = 0) -> FederatedProblem:
     """A Rosenbrock mixture with unequal client weights: ``f_i(x) = s_i * rosenbrock(x - shift_i)``, client
-    weights from a Dirichlet(1) draw (so some clients count several times more than others), x0 at -1 + noise.
+    weights from a Dirichlet(1) draw (so some clients count several times more than others), x0 at -1 + noise,
+    client ``i``'s optimum at ``2 + heterogeneity * N(0, I)`` (see :func:`_shifted`).
     """
     if not heterogeneity >= 0:
         raise ValueError(f"heterogeneity must be >= 0, got {heterogeneity}")
     p = _shifted("rosenbrock", dim, n_clients, heterogeneity, seed, x0_scale=0.5)
     rng = np.random.default_rng([seed, 0xF0E])
     w = rng.dirichlet(np.ones(n_clients))
-    p.x0 = p.x0 - 2.0  # start across the valley from the optima (near x = 1)
+    p.x0 = p.x0 - 2.0  # start across the valley, about 3 per coordinate from the client optima (near x = 2)
     return FederatedProblem(p.objectives, w, x0=p.x0, name=f"rosenbrock-mixture-d{dim}", batched=p.batched,
                             evaluator=GroupValue(p.batched, w / w.sum()))
 

@@ -13,16 +13,17 @@ back, so the parameters return bit for bit.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import torch
 
 CHUNK = 1 << 15  # chunk-local patch indices fit in int16
 
-Patch = tuple[
-    int, int, torch.Tensor, torch.Tensor
-]  # (param index, chunk start, local indices, original values)
+# (param index, chunk start, local int16 indices, original values): numpy arrays on the CPU, tensors elsewhere
+Patch = tuple[int, int, Any, Any]
 
 
 def derive_seed(seed: int, *keys: int) -> int:
@@ -37,15 +38,19 @@ def _mix(seed: int, key: int) -> int:
 
 
 def _direction_chunks(
-    params: Sequence[torch.Tensor], seed: int, keys: Sequence[int] | None = None
+    params: Sequence[torch.Tensor],
+    seed: int,
+    keys: Sequence[int] | None = None,
+    buffers: dict[tuple, torch.Tensor] | None = None,
 ) -> Iterator[tuple[int, torch.Tensor, int, torch.Tensor]]:
     """Yield ``(param index, flat chunk view, start, z chunk)``; the same seed yields the same ``z``.
 
     ``keys[i]`` names the stream of ``params[i]`` (default ``i``): the stream depends on (seed, key) only.
     The z chunk is a view of one buffer reused for the whole call (no allocation per chunk, which would
     fragment the heap between the small long-lived patches): use it before asking for the next chunk.
+    ``buffers`` (per dtype and device, at least as long as the largest chunk): the caller's, else new ones.
     """
-    buffers: dict[tuple, torch.Tensor] = {}
+    buffers = {} if buffers is None else buffers
     generators: dict[torch.device, torch.Generator] = {}
     size = min(CHUNK, max(q.numel() for q in params)) if params else 0
     for i, p in enumerate(params):
@@ -60,9 +65,8 @@ def _direction_chunks(
             buf = buffers[key] = torch.empty(size, dtype=p.dtype, device=p.device)
         for start in range(0, flat.numel(), CHUNK):
             chunk = flat[start : start + CHUNK]
-            z = torch.randn(
-                chunk.numel(), generator=gen, dtype=p.dtype, device=p.device, out=buf[: chunk.numel()]
-            )
+            # normal_ on a view: the numbers of torch.randn(n, generator=gen), without randn(out=)'s slower path
+            z = buf[: chunk.numel()].normal_(generator=gen)
             yield i, chunk, start, z
 
 
@@ -103,33 +107,78 @@ def _walk(
     the numbers are those of the separate operations, bit for bit.
     """
     out: list[Patch] = []
-    scratch: dict[tuple, tuple[torch.Tensor, ...]] = {}
     size = min(CHUNK, max(p.numel() for p in params)) if params else 0
+    scratch = _scratch(params, size)
     j = 0
-    for i, chunk, start, z in _direction_chunks(params, seed, keys):
-        key = (chunk.dtype, chunk.device)
-        if key not in scratch:  # sized for the largest chunk of the call, reused for every chunk
-            scratch[key] = tuple(torch.empty(size, dtype=z.dtype, device=z.device) for _ in range(2)) + (
-                torch.empty(size, dtype=torch.bool, device=z.device),
-            )
+    zbufs = {key: bufs[0] for key, bufs in scratch.items()}
+    for i, chunk, start, z in _direction_chunks(params, seed, keys, zbufs):
         n = z.numel()
-        new, back, bad = (t[:n] for t in scratch[key])
+        _, new, back, bad, views = scratch[(chunk.dtype, chunk.device)]
+        cn = chunk.numpy() if views is not None else None  # the CPU path: numpy views, no torch op per use
         if undo:  # the same fused op as the round-trip check of ``shift`` below: exact by construction
             chunk.sub_(z, alpha=undo)
             while j < len(patches) and patches[j][0] == i and patches[j][1] == start:
-                chunk[patches[j][2].long()] = patches[j][3]
+                if cn is not None:  # numpy arrays on the CPU; numpy's fancy assignment takes int16 indices
+                    cn[patches[j][2]] = patches[j][3]
+                else:
+                    chunk[patches[j][2].long()] = patches[j][3]
                 j += 1
         if add:
             chunk.add_(z, alpha=add)
         if shift:
+            if n != new.numel():
+                new, back = new[:n], back[:n]
             torch.add(chunk, z, alpha=shift, out=new)
             torch.sub(new, z, alpha=shift, out=back)
-            torch.ne(back, chunk, out=bad)
-            idx = torch.nonzero(bad).squeeze(1)
-            if idx.numel():
-                out.append((i, start, idx.to(torch.int16), chunk[idx]))
+            if cn is not None:
+                # the check on integer views through numpy: torch's ne + nonzero cost about a third of a
+                # randn per chunk on the CPU, numpy's not_equal + nonzero a sixth of that
+                back_i, mask = views[1][:n], views[2][:n]
+                np.not_equal(back_i, cn.view(back_i.dtype), out=mask)
+                (idx,) = mask.nonzero()
+                if idx.size:
+                    out.append((i, start, idx.astype(np.int16), cn[idx]))
+            else:
+                ints = _BITS[chunk.element_size()]
+                bad = bad[:n]
+                torch.ne(back.view(ints), chunk.view(ints), out=bad)
+                idx = torch.nonzero(bad).squeeze(1)
+                if idx.numel():
+                    out.append((i, start, idx.to(torch.int16), chunk[idx]))
             chunk.copy_(new)
     return out
+
+
+_SCRATCH = threading.local()
+
+
+def _scratch(params: Sequence[torch.Tensor], size: int) -> dict[tuple, tuple]:
+    """Per (dtype, device) of ``params``: ``z``, ``new``, ``back`` (the chunk perturbed and round-tripped), a
+    bool mask, and on the CPU the numpy integer views of ``back`` and the mask. Kept per thread and reused
+    by every walk (grown when a larger chunk comes): fresh buffers per walk cost a page fault per 4 KiB on
+    their first write, which on a model of small tensors cost more than the walk's arithmetic."""
+    cache = getattr(_SCRATCH, "buffers", None)
+    if cache is None:
+        cache = _SCRATCH.buffers = {}
+    out = {}
+    for p in params:
+        key = (p.dtype, p.device)
+        if key in out:
+            continue
+        bufs = cache.get(key)
+        if bufs is None or bufs[0].numel() < size:
+            z, new, back = (torch.empty(size, dtype=p.dtype, device=p.device) for _ in range(3))
+            bad = torch.empty(size, dtype=torch.bool, device=p.device)
+            views = None
+            if p.device.type == "cpu" and p.dtype != torch.bfloat16:  # numpy has no bfloat16: torch's ops
+                ints = _BITS[back.element_size()]
+                views = (ints, back.view(ints).numpy(), bad.numpy())
+            bufs = cache[key] = (z, new, back, bad, views)
+        out[key] = bufs
+    return out
+
+
+_BITS = {1: torch.int8, 2: torch.int16, 4: torch.int32, 8: torch.int64}
 
 
 def perturb(

@@ -32,11 +32,20 @@ The smoothing radius follows the step: :meth:`SuccessStep.probe_radius` is ``mu 
 (a Gaussian probe of length ``mu_ratio * r``), floored at ``1e-13 * rms(x)`` (finite differences below that
 are rounding).
 
-Noise. After an undo the next centre is the old one again: a forward method then queries the same point twice,
-and the two values give a noise sample (``exact=True``; exactly 0 on a deterministic function). With an estimated
-noise ``sigma > 0``, ``mu`` is kept large enough that the probe differences exceed ``3 sigma`` (else the estimate
-is noise) and ``r`` never shrinks below the probe length; the reference value is the fresh one, so one lucky
-evaluation cannot freeze the run.
+Noise. After an undo the next centre is the old one again: that value is a **re-measurement** of the reference,
+never judged against it; the reference becomes the mean of every value measured at that point (``n_ref`` of
+them), so a lucky low first value is averaged away instead of freezing the run (a forward method queries the
+centre itself, ``exact=True``; a central one its pair mean, an estimate of it, and a lower pair mean there,
+``mu`` having shrunk with ``r``, still counts as a success, so the length regrows after an undo). An exact re-measurement is also
+a noise sample (exactly 0 on a deterministic function): ``noise2`` estimates the variance ``sigma^2`` of one
+value. With ``sigma > 0``, ``mu`` is kept large enough that the probe differences exceed ``3 sigma`` (else the
+estimate is noise), while ``r`` may shrink to a tenth of the probe length (``noise_step_frac``: a wide probe, a
+shorter step; at the full probe length steps overshoot near the optimum, with no floor the length collapses,
+since a step lost in the noise succeeds one time in two). A single new value is accepted against the averaged
+reference, as in a (1+1)-ES that re-evaluates its parent (Arnold & Beyer, "A comparison of evolution strategies
+with other direct search methods in the presence of noise", Comput. Optim. Appl. 2003). A central method
+(``exact=False``) measures no noise: its pair mean moves with ``mu`` and with the directions drawn, so the
+difference of two of them is not a noise sample.
 
 Fixed learning rates (``adapt=False``): the step is the inner transform's own (with its ``lr``) times a safety
 factor ``m <= 1``; only a non-finite or **much worse** centre (``f > f_best + max(|f_best|, f_first - f_best)``,
@@ -102,6 +111,7 @@ class SuccessStep(Transform):
     accel: int = 4
     r0_frac: float = 0.1
     mu_ratio: float = 0.1
+    noise_step_frac: float = 0.1
 
     def __post_init__(self) -> None:
         if not isinstance(self.inner, Transform):
@@ -112,7 +122,7 @@ class SuccessStep(Transform):
             raise ValueError(f"grow must be a finite number > 1, got {self.grow!r}")
         if not 0.0 < self.shrink < 1.0:
             raise ValueError(f"shrink must lie in (0, 1), got {self.shrink!r}")
-        for name in ("r0_frac", "mu_ratio"):
+        for name in ("r0_frac", "mu_ratio", "noise_step_frac"):
             v = getattr(self, name)
             if not (math.isfinite(v) and v > 0):
                 raise ValueError(f"{name} must be a positive number, got {v!r}")
@@ -133,6 +143,7 @@ class SuccessStep(Transform):
             "f_best": math.inf,
             "streak": 0,
             "recheck": False,
+            "n_ref": 1,  # values averaged in f_ref (re-measurements of the same centre)
             "noise2": 0.0,
             "mu_n": 0.0,
             "n_steps": 0,
@@ -179,19 +190,32 @@ class SuccessStep(Transform):
             s["f_ref"] = s["f_first"] = s["f_best"] = value
             s["x_ref"] = params + 0.0  # a copy (the caller may update params in place)
         else:
-            if s["recheck"] and exact and math.isfinite(value):  # the same point twice: a noise sample
-                diff = value - s["f_ref"]  # (diff * diff: inf past 1e154, where ** 2 raises OverflowError)
-                s["noise2"] = 0.8 * s["noise2"] + 0.1 * (diff * diff)
-                s["f_ref"] = value
-            s["recheck"] = False
             jumped, s["jump"] = bool(s.get("jump", False)), False
-            if not math.isfinite(value) or (value > self._limit(s) and not jumped):
-                return self._undo(s, params)
-            if value < s["f_ref"] and not jumped:
-                self._success(s)
-            s["f_ref"] = value
-            s["f_best"] = value if jumped else min(s["f_best"], value)  # "much worse" is judged from here on
-            s["x_ref"] = params + 0.0
+            if (
+                s["recheck"]
+                and not jumped
+                and math.isfinite(value)
+                and not (value < s["f_ref"] and not exact)
+            ):
+                # the same centre again: a re-measurement, not a trial (a central method's lower pair mean,
+                # after mu shrank with r, is judged as before: a success, so the length regrows)
+                n = int(s.get("n_ref", 1))
+                d2 = (value - s["f_ref"]) * (value - s["f_ref"])  # inf, not OverflowError, near 1e300
+                if exact and math.isfinite(d2):  # E (value - mean of n)^2 = sigma^2 (1 + 1/n)
+                    s["noise2"] = 0.8 * s["noise2"] + 0.2 * d2 * n / (n + 1)
+                s["f_ref"] = (n * s["f_ref"] + value) / (n + 1)
+                s["n_ref"] = n + 1
+                s["recheck"] = False
+            else:
+                s["recheck"] = False
+                if not math.isfinite(value) or (value > self._limit(s) and not jumped):
+                    return self._undo(s, params)
+                if value < s["f_ref"] and not jumped:
+                    self._success(s)
+                s["f_ref"] = value
+                s["n_ref"] = 1
+                s["f_best"] = value if jumped else min(s["f_best"], value)  # "much worse" judged from here
+                s["x_ref"] = params + 0.0
         self._noise_floor(s, params, probe_values)
         if g is None or not all_finite(g):
             return xp.zeros_like(params), s
@@ -223,7 +247,8 @@ class SuccessStep(Transform):
         s["recheck"] = True
         if self.adapt:
             r = self.shrink * min(s["r"], s["r_ok"])
-            s["r"] = max(r, s["mu_n"] * math.sqrt(max(_size(params), 1)))  # under noise: never below the probe
+            # under noise (mu_n > 0) a step shorter than a tenth of the probe is lost in it: floor there
+            s["r"] = max(r, self.noise_step_frac * s["mu_n"] * math.sqrt(max(_size(params), 1)))
         else:
             s["m"] = self.shrink * s["m"]
         return s["x_ref"] - params, s
