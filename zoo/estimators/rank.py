@@ -118,6 +118,9 @@ class RankSGD(RenamedOptions, LineSearchPhases, GradientMethod):
     def _batch_size(self, state: RankState) -> int:
         return int(self.params.popsize)  # an estimation batch (LineSearchPhases sizes the search batches)
 
+    def _centre_row(self, state: RankState) -> int | None:
+        return None  # rows x + mu xi_j: none at x (and no step control reads it: controlled = False)
+
     def _probe(self, x: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, dict[str, Any]]:
         # antithetic: mirrored directions xi and -xi (zoo's addition, as in ES)
         xi = probes.rank_directions(rng, int(self.params.popsize), x.shape[0], self.params.antithetic)

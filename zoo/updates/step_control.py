@@ -73,7 +73,7 @@ from typing import Any
 
 import numpy as np
 
-from zoo.core.arrays import namespace
+from zoo.core.arrays import all_finite, namespace, norm
 from zoo.updates.base import State, Transform
 
 
@@ -92,18 +92,12 @@ def length_scale(x0: Any, bounds: tuple[np.ndarray, np.ndarray] | None = None) -
     return 1.0
 
 
-def _norm(xp, v) -> float:
-    """||v||, without overflow for entries near 1e300 (nor underflow near 1e-300)."""
-    top = float(xp.max(xp.abs(v))) if (v.numel() if hasattr(v, "numel") else np.size(v)) else 0.0
-    if not (top > 0.0 and math.isfinite(top)):
-        return top
-    w = v / top
-    return top * (float(np.linalg.norm(w)) if xp is np else float(xp.linalg.vector_norm(w)))
+def _size(v: Any) -> int:
+    return int(v.numel()) if hasattr(v, "numel") else int(v.size)
 
 
-def _rms(xp, v) -> float:
-    n = v.numel() if hasattr(v, "numel") else v.size
-    return _norm(xp, v) / math.sqrt(max(int(n), 1))
+def _rms(v: Any) -> float:
+    return norm(v) / math.sqrt(max(_size(v), 1))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -167,10 +161,8 @@ class SuccessStep(Transform):
     def probe_radius(self, state: State, params: Any) -> float:
         """``mu`` for the estimate at ``params``: ``mu_ratio * r / sqrt(d)``, the noise floor, and the rounding
         floor ``1e-13 * rms(x)``."""
-        xp = namespace(params)
-        n = params.numel() if hasattr(params, "numel") else np.size(params)
-        mu = self.mu_ratio * float(state["r"]) / math.sqrt(max(int(n), 1))
-        return max(mu, float(state["mu_n"]), 1e-13 * max(_rms(xp, params), 1e-280))
+        mu = self.mu_ratio * float(state["r"]) / math.sqrt(max(_size(params), 1))
+        return max(mu, float(state["mu_n"]), 1e-13 * max(_rms(params), 1e-280))
 
     # ------------------------------------------------------------------ step
     def update(
@@ -191,13 +183,12 @@ class SuccessStep(Transform):
         xp = namespace(params)
         s = dict(state)
         value = float(value)
-        zero = xp.zeros_like(params)
         if not math.isfinite(s["f_ref"]):
             if not math.isfinite(value):  # no finite reference yet: look wider, stay
                 s["r"] = 2.0 * s["r"]
-                return zero, s
+                return xp.zeros_like(params), s
             s["f_ref"] = s["f_first"] = s["f_best"] = value
-            s["x_ref"] = params + zero
+            s["x_ref"] = params + 0.0  # a copy (the caller may update params in place)
         else:
             jumped, s["jump"] = bool(s.get("jump", False)), False
             if (
@@ -224,20 +215,20 @@ class SuccessStep(Transform):
                 s["f_ref"] = value
                 s["n_ref"] = 1
                 s["f_best"] = value if jumped else min(s["f_best"], value)  # "much worse" judged from here
-                s["x_ref"] = params + zero
+                s["x_ref"] = params + 0.0
         self._noise_floor(s, params, probe_values)
-        if g is None or not bool(xp.isfinite(g).all()):
-            return zero, s
+        if g is None or not all_finite(g):
+            return xp.zeros_like(params), s
         u, inner = self.inner.update(g, s["inner"], params)
         if self.adapt:
-            n = _norm(xp, u)
+            n = norm(u)
             if not (n > 0.0 and math.isfinite(n)):
-                return zero, s
+                return xp.zeros_like(params), s
             step = (u / n) * float(s["r"])  # unit direction first: r / n could overflow
         else:
             step = u * float(s["m"])
-        if not bool(xp.isfinite(step).all()):
-            return zero, s
+        if not all_finite(step):
+            return xp.zeros_like(params), s
         s["inner"] = inner
         s["n_steps"] += 1
         return step, s
@@ -255,10 +246,9 @@ class SuccessStep(Transform):
         s["streak"] = 0
         s["recheck"] = True
         if self.adapt:
-            n = params.numel() if hasattr(params, "numel") else np.size(params)
             r = self.shrink * min(s["r"], s["r_ok"])
             # under noise (mu_n > 0) a step shorter than a tenth of the probe is lost in it: floor there
-            s["r"] = max(r, self.noise_step_frac * s["mu_n"] * math.sqrt(max(int(n), 1)))
+            s["r"] = max(r, self.noise_step_frac * s["mu_n"] * math.sqrt(max(_size(params), 1)))
         else:
             s["m"] = self.shrink * s["m"]
         return s["x_ref"] - params, s
