@@ -12,6 +12,10 @@ Part 2, issue 13's constrained set (``benchmarks/blackbox_constrained.py``: sphe
 g06, g07) through zoo's augmented-Lagrangian wrapper with ``method="ga"``, its budgets and x0s, 10 seeds:
 feasible runs (max g <= 1e-6) and the median f of the feasible ones, old default vs new.
 
+Part 3, a tiny budget: the space ``[Real(0, 10), Integer(0, 5), Categorical(["a", "b"])]`` of
+``tests/blackbox/test_space.py``, f = (p0 - 1)^2 + |p1 - 4| + (p2 == "a"), budget 300, seeds 0-29, at the
+default popsize 100 (3 generations) and at popsize 20: how often the discrete part is exact, median f.
+
 ``--sweep`` adds the box fractions 0.01 / 0.02 / 0.05 / 0.1 / 0.2 (as explicit per-coordinate widths) over
 both parts, the evidence for the default fraction 0.05.
 
@@ -47,7 +51,7 @@ def scaled(base, c, s):
 
 
 def widths_for(frac, lo, hi, x0):
-    """An explicit per-coordinate sigma: frac of the box side (frac of |x0| where unbounded: the 0.1 rule)."""
+    """An explicit per-coordinate sigma: frac of the box side (None, the default rule, without a box)."""
     if lo is None:
         return None
     return tuple(frac * (hi - lo))
@@ -67,9 +71,7 @@ def part1(configs):
                 for seed in range(SEEDS):
                     x0 = s * np.random.default_rng(100 + seed).uniform(-4, 4, D)
                     sigma = sigma_of(lo, hi, x0)
-                    opts = {} if sigma == "default" else {"sigma": sigma}
-                    if sigma is None and cname != "new (sigma=None)":
-                        opts = {"sigma": None}
+                    opts = {} if sigma == "default" else {"sigma": sigma}  # a sweep's None: unbounded
                     res = zoo.minimize(scaled(base, c, s), x0, "ga", budget=BUDGET, seed=seed, bounds=bounds,
                                        vectorized=True, options=opts)  # fmt: skip
                     vals.append(float(res.fun))
@@ -96,6 +98,22 @@ def part2(configs, seeds=10):
     return rows
 
 
+def part3():
+    from zoo.space import Categorical, Integer, Real, Space
+
+    sp = Space([Real(0, 10), Integer(0, 5), Categorical(["a", "b"])])
+    rows = {}
+    for popsize in (100, 20):
+        for cname, opts in (("old (sigma=0.1)", {"sigma": 0.1}), ("new (sigma=None)", {})):
+            out = []
+            for seed in range(30):
+                res = zoo.minimize(lambda p: (p[0] - 1) ** 2 + abs(p[1] - 4) + (p[2] == "a"), method="ga",
+                                   space=sp, budget=300, seed=seed, options={**opts, "popsize": popsize})  # fmt: skip
+                out.append((res.x[1:] == [4, "b"], float(res.fun)))
+            rows[(popsize, cname)] = out
+    return rows
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sweep", action="store_true", help="also explicit box fractions 0.01-0.2")
@@ -108,6 +126,7 @@ def main() -> int:
     t0 = time.perf_counter()
     r1 = part1(configs)
     r2 = part2(configs)
+    r3 = part3()
     print(f"({time.perf_counter() - t0:.0f} s)\n")
     print("Part 1: median final f (min f = 0) over seeds 0-4, d = 10, budget 1e4\n")
     names = list(configs)
@@ -139,6 +158,13 @@ def main() -> int:
     print("\nper seed f (x = infeasible):")
     for (pname, _, n), rs in r2.items():
         print(f"  {pname:16s} {n:18s} " + " ".join(f"{r[0]:.5g}" + ("" if r[1] else "x") for r in rs))
+    print("\nPart 3: tiny budget (300) on a mixed space, seeds 0-29\n")
+    print("| popsize | default | discrete part exact | median f |")
+    print("|---|---|---|---|")
+    for (popsize, cname), out in r3.items():
+        print(
+            f"| {popsize} | {cname} | {sum(o[0] for o in out)}/30 | {statistics.median(o[1] for o in out):.3g} |"
+        )
     # the check that can fail: the new default is scale-free (its box rows agree within a factor 10 wherever
     # the old one's spread is larger) and never has fewer feasible runs than the old one
     spread_ok = True
