@@ -137,7 +137,7 @@ def child(mode: str, model: str) -> dict:
     net, x, y = build(model)
     weights = sum(p.numel() * p.element_size() for p in net.parameters())
     run = stepper(mode, net, x, y)
-    for _ in range(4):  # the peak grows over the first steps as the allocator settles (freed activations reused)
+    for _ in range(4):  # the peak grows over the first steps, as the allocator settles
         run()
     return {"mode": mode, "peak": _status("VmHWM") - base, "weights": weights}
 

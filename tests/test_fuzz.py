@@ -5,9 +5,11 @@ Every distinct registered method class (aliases run once), plus the nevergrad br
 batch - 1, batch, large) and objectives that return NaN / inf / huge values / ints beyond float64, that return
 complex / None / dicts / wrong shapes, or raise once at call k. It asserts:
 
-- the values the objective returned (counted here) equal ``res.nfev`` and never exceed the budget, also
-  across a resume; ``res.n_nonfinite`` equals the non-finite values returned;
-- a run resumed after an error gives the same result as an uninterrupted run;
+- the queries given to the objective (counted here, the call that raised included) equal ``res.nfev`` and
+  never exceed the budget, also across the documented resume ``minimize(f, None, err.optimizer)``;
+  ``res.n_nonfinite`` equals the non-finite values returned;
+- a run resumed after an error follows the uninterrupted run exactly (the same result as the uninterrupted
+  run stopped at the same iteration: the failed call's queries are spent, so it may stop sooner);
 - the checkpoint written on an interrupt resumes bit-exactly in a fresh process.
 
 The number of examples is bounded (``EXAMPLES`` per method and case, derandomized), so the suite runs in CI
@@ -71,6 +73,7 @@ class Objective:
     def __init__(self, kind="plain", vectorized=False, fail_at=None, fail_with="raise"):
         self.kind, self.vectorized, self.fail_at, self.fail_with = kind, vectorized, fail_at, fail_with
         self.calls = 0
+        self.given = 0  # queries given to the objective: every call's points, the failing call's included
         self.answered = 0
         self.nonfinite = 0
 
@@ -88,6 +91,7 @@ class Objective:
 
     def __call__(self, X):
         self.calls += 1
+        self.given += len(X) if self.vectorized else 1
         if self.calls == self.fail_at:
             return self._bad(len(X) if self.vectorized else 1)
         if self.vectorized:
@@ -146,7 +150,17 @@ def _run(p, method, objective, opt=None):
 
 def _same(a, b):
     assert np.array_equal(a.x, b.x) and (a.fun == b.fun or (np.isnan(a.fun) and np.isnan(b.fun)))
-    assert (a.nfev, a.nit, a.n_nonfinite) == (b.nfev, b.nit, b.n_nonfinite)
+    assert (a.nit, a.n_nonfinite) == (b.nit, b.n_nonfinite)
+
+
+def _uninterrupted_until(p, method, nit):
+    """The uninterrupted run stopped after ``nit`` tells (the same as the interrupted one up to there)."""
+    if nit == 0:
+        return None
+    return zoo.minimize(
+        Objective(p["kind"], p["vectorized"]), p["x0"], method, budget=p["budget"], seed=p["seed"],
+        bounds=p["bounds"], vectorized=p["vectorized"], max_iter=nit,
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -156,8 +170,8 @@ def test_counts_equal_nfev_and_never_exceed_the_budget(method):
     def check(p):
         f = Objective(p["kind"], p["vectorized"])
         res = _run(p, method, f)
-        assert f.answered == res.nfev <= p["budget"]
-        assert res.n_nonfinite == f.nonfinite
+        assert f.given == f.answered == res.nfev <= p["budget"]
+        assert res.n_nonfinite == f.nonfinite and res.n_failed == 0
         assert len(res.history["nfev"]) == res.nit
 
     check()
@@ -168,18 +182,28 @@ def test_resume_after_an_error_equals_an_uninterrupted_run(method):
     @FUZZ
     @given(p=problems(method), frac=st.floats(0.0, 1.0))
     def check(p, frac):
-        ref = _run(p, method, Objective(p["kind"], p["vectorized"]))
         reference_calls = Objective(p["kind"], p["vectorized"])
-        _run(p, method, reference_calls)
+        full = _run(p, method, reference_calls)
         fail_at = 1 + int(frac * max(reference_calls.calls - 1, 0))
         f = Objective(p["kind"], p["vectorized"], fail_at=fail_at)
         try:
             res = _run(p, method, f)
         except zoo.ObjectiveError as err:
-            assert err.optimizer.n_queries == f.answered <= p["budget"]
+            spent = err.optimizer.n_queries
+            assert spent == f.given <= p["budget"] and err.optimizer.n_failed == (
+                len(err.batch) if p["vectorized"] else 1
+            )
             res = _run(p, method, f, opt=err.optimizer)
-        assert f.answered == res.nfev <= p["budget"]
-        _same(res, ref)
+            assert res.n_failed == err.optimizer.n_failed
+        else:
+            assert res.n_failed == 0
+        assert f.given == res.nfev <= p["budget"]  # every call counted, the one that raised included
+        assert res.nit <= full.nit
+        ref = _uninterrupted_until(p, method, res.nit)
+        if ref is None:
+            assert res.fun == np.inf
+        else:
+            _same(res, ref)
 
     check()
 
@@ -198,11 +222,48 @@ def test_a_bad_value_stops_the_run_with_the_point_and_keeps_the_count(method):
             res = _run(p, method, f)
         except zoo.ObjectiveError as err:
             assert isinstance(err, (TypeError, ValueError)) and err.optimizer is not None
-            assert err.optimizer.n_queries == f.answered <= p["budget"]
+            assert err.optimizer.n_queries == f.given <= p["budget"]  # the bad answer's call counts
         else:
-            assert f.calls < fail_at and f.answered == res.nfev <= p["budget"]
+            assert f.calls < fail_at and f.given == res.nfev <= p["budget"]
 
     check()
+
+
+def _fail_and_resume(method, vectorized, budget, query):
+    """Run with the objective raising in the call that holds query ``query``, then the documented resume."""
+    x0 = np.full(3, 0.2)
+    sizes = []
+
+    def sized(X):
+        sizes.append(len(X) if vectorized else 1)
+        return _value(np.asarray(X), "plain") if not vectorized else [_value(x, "plain") for x in X]
+
+    zoo.minimize(sized, x0, method, budget=budget, seed=0, vectorized=vectorized)
+    fail_at = min(int(np.searchsorted(np.cumsum(sizes), query)) + 1, len(sizes))
+    f = Objective(vectorized=vectorized, fail_at=fail_at)
+    with pytest.raises(zoo.ObjectiveError) as info:
+        zoo.minimize(f, x0, method, budget=budget, seed=0, vectorized=vectorized)
+    res = zoo.minimize(f, None, info.value.optimizer, budget=budget, vectorized=vectorized)
+    return f, res
+
+
+def test_the_issue_case_cbo_budget_50_raise_at_40():
+    """Before: 51 calls (50 answered + the one that raised) while ``nfev`` said 50."""
+    f, res = _fail_and_resume("cbo", False, 50, 40)
+    assert f.calls == f.given == res.nfev <= 50 and res.n_failed == 1
+
+
+@pytest.mark.parametrize("vectorized", [False, True])
+@pytest.mark.parametrize("method", METHODS)
+def test_the_documented_resume_keeps_calls_within_the_budget(method, vectorized):
+    """Issue 10's case for every method: the objective raises at query 40 of 50 (scaled up for methods whose
+    batch does not fit twice), then ``minimize(f, None, err.optimizer, budget=...)``."""
+    probe = zoo.make(method, x0=np.full(3, 0.2), seed=0, budget=10_000)
+    batch = probe._batch_size(probe.state)
+    budget = max(50, 2 * batch + batch // 2)
+    f, res = _fail_and_resume(method, vectorized, budget, 4 * budget // 5)
+    assert f.given == res.nfev <= budget, (f.given, res.nfev)
+    assert res.n_failed == f.given - f.answered >= 1
 
 
 @pytest.mark.xfail(

@@ -82,7 +82,9 @@ def test_asynchronous_spends_the_budget_and_improves(method, tmp_path, capfd):
     res = zoo.minimize(slow, np.ones(3), method, budget=30, seed=0, workers=2, asynchronous=True,
                        bounds=(-2, 2), options={"popsize": 8}, checkpoint=ck, progress=True)  # fmt: skip
     assert res.nfev == 30 and res.fun < slow(np.ones(3)) and res.optimizer.nfev == 30
-    assert "busy=" in capfd.readouterr().err  # the progress bar shows the workers in use
+    err = capfd.readouterr().err
+    assert "busy=" in err  # the progress bar shows the workers in use
+    assert "\r" not in err and "30/30 eval" in err  # in a log: whole lines (zoo.progress), not tqdm redraws
     again = zoo.make(method, x0=np.ones(3), bounds=(-2, 2), seed=0, popsize=8)
     again.load_state_dict(zoo.core.checkpoint.load(ck))
     more = zoo.minimize(slow, method=again, budget=40, workers=2, asynchronous=True)

@@ -119,7 +119,52 @@ def test_fzoos_sends_nu_and_corrects_after_the_lengthscale_is_shared():
     sim = Simulator(p, algo, seed=0)
     sim.run(3)
     assert sim.server["rff"][0] > 0 and np.any(sim.server["nu"] != 0)
-    assert {"x", "nu", "rff"} == set(algo.broadcast(sim.server, 3))
+    assert {"x", "step", "nu", "rff"} == set(algo.broadcast(sim.server, 3))
+
+
+def test_fzoos_server_undoes_a_worse_round_and_switches_to_the_shared_preconditioner():
+    algo = FZooS(local_steps=2, switch=0.3)
+    server = algo.init_server(np.zeros(3), 0)
+    server["rff"][0] = 1.0  # lengthscale already shared: the F bookkeeping is what is tested
+    up = [{"x": np.ones(3), "f0": np.array([5.0]), "v": np.full(3, 4.0)}]
+    first = algo.aggregate(server, up, np.ones(1), 1, 1)
+    assert first["best_F"][0] == 5.0 and np.all(first["x"] == 1.0) and first["step"][0] == 1.0
+    worse = [{"x": np.full(3, 2.0), "f0": np.array([7.0])}]  # F at x = 1 is 7 > 5: undone, step halved
+    second = algo.aggregate(first, worse, np.ones(1), 2, 1)
+    assert np.all(second["x"] == 0.0) and second["step"][0] == 0.5 and second["linear"][0] == 0
+    assert "v" not in algo.broadcast(second, 3)
+    # a second failure takes the step below switch = 0.3: the clients sent v, the server switches
+    second["x"] = np.ones(3)
+    up = [{"x": np.ones(3), "f0": np.array([6.0]), "v": np.full(3, 9.0)}]
+    third = algo.aggregate(second, up, np.ones(1), 3, 1)
+    assert third["linear"][0] == 1 and third["step"][0] == 1.0 and np.all(third["v"] == 9.0)
+    assert np.all(algo.broadcast(third, 4)["v"] == 9.0)
+    # the clients then step linearly in their gradients (sgd on g / sqrt(v)): still finite, F still decreases
+    p = problems.quadratic(dim=10, n_clients=3, seed=0)
+    sim = Simulator(p, FZooS(local_steps=3), seed=0)
+    sim.server = {**sim.server, "linear": np.ones(1), "v": np.ones(10)}
+    h = sim.run(4)
+    assert np.all(np.isfinite(h.F)) and h.F[-1] < h.F[0]
+
+
+class Recording:
+    def __init__(self):
+        self.points = []
+
+    def __call__(self, X):
+        X = np.atleast_2d(X)
+        self.points.append(X.copy())
+        return np.sum((X - 0.3) ** 2, axis=1)
+
+
+def test_fzoos_ring_window_keeps_the_newest_points_oldest_first():
+    from zoo.federated import FederatedProblem
+
+    f = Recording()
+    p = FederatedProblem([f], x0=np.zeros(4))
+    sim = Simulator(p, FZooS(local_steps=3, window=10), seed=0, check_dimensions=False, evaluate=None)
+    sim.run(2)  # 3 rounds of 3 steps x 6 queries: the window (10) wrapped several times
+    assert np.array_equal(sim.engine.states[0]["X"], np.concatenate(f.points)[-10:])
 
 
 def test_scaffold_option_1_pays_for_its_fresh_estimate():
@@ -140,6 +185,9 @@ def test_scaffold_option_1_pays_for_its_fresh_estimate():
         ("fzoos", {"n_features": 0}, ValueError, "n_features"),
         ("fzoos", {"window": 3}, ValueError, "window must hold"),
         ("fzoos", {"shrink": 1.5}, ValueError, "shrink"),
+        ("fzoos", {"server_shrink": 0.0}, ValueError, "server_shrink"),
+        ("fzoos", {"switch": 2.0}, ValueError, "switch"),
+        ("fzoos", {"clip": -1.0}, ValueError, "clip"),
         ("fzoos", {"update": "newton"}, ValueError, "unknown update rule"),
     ],
 )

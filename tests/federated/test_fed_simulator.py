@@ -71,8 +71,9 @@ def test_bytes_each_way():
     assert h.bytes_up[1] == 3 * 2 * 8 * D and h.bytes_down[1] == 3 * 2 * 8 * D
     m = 64
     h = Simulator(p, FZooS(local_steps=2, n_features=m), seed=0).run(3)
-    assert h.bytes_up[2] == 3 * 8 * (D + m)  # x_i and nu_i
-    assert h.bytes_down[3] == 3 * 8 * (D + m + 2)  # x, the averaged nu, the RFF lengthscale and seed
+    assert h.bytes_up[2] == 3 * 8 * (D + m + 1)  # x_i, nu_i and f_i(x) (the server's measure of F)
+    # x, the server's step factor, the averaged nu, the RFF lengthscale and seed
+    assert h.bytes_down[3] == 3 * 8 * (D + 1 + m + 2)
 
 
 def test_client_that_raises_is_a_recorded_fault_and_left_out():
@@ -87,7 +88,9 @@ def test_client_that_raises_is_a_recorded_fault_and_left_out():
     # the report leaves the broken client out (recorded) instead of turning F into NaN
     assert np.isfinite(h.F[1]) and h.rounds[1]["F_missing"] == [1]
     # the aggregate is the good client's iterate alone, not diluted by the broken one
-    alone = Simulator(FederatedProblem([Counting(np.ones(D))], dim=D), FedZO(local_steps=2, q=2), seed=0).run(2)
+    alone = Simulator(FederatedProblem([Counting(np.ones(D))], dim=D), FedZO(local_steps=2, q=2), seed=0).run(
+        2
+    )
     assert np.array_equal(alone.x, h.x)
 
 

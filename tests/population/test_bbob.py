@@ -147,3 +147,14 @@ def test_old_import_path_keeps_working():
 
     assert bbob.run_problem is runner.run_problem and bbob.targets is scoring.targets
     assert bench.__doc__
+
+
+def test_progress_in_a_log_is_lines_without_carriage_returns(tmp_path, capsys):
+    # before: the runner drew a tqdm bar, one carriage-return redraw per finished run, into a redirected log
+    pytest.importorskip("cocoex")
+    from zoo.bench.runner import run_benchmark
+
+    runs = run_benchmark([("random-search", 5)], [1, 2], [1], 2, tmp_path / "runs.jsonl", progress=True)
+    err = capsys.readouterr().err
+    assert len(runs) == 2 and "\r" not in err
+    assert "2/2 run" in err.splitlines()[-1] and "random-search f2 i1" in err

@@ -127,3 +127,20 @@ def test_restart_bad_input():
         zoo.make("cma-bipop", x0=np.full(3, 9.0), bounds=(-5, 5))
     with pytest.raises(ValueError, match="not an option"):
         zoo.make("cma-ipop", x0=np.zeros(3), popsize_option="lambda_size")
+
+
+def test_first_sigma0_sets_the_first_run_only():
+    opt = zoo.make("cma-bipop", x0=np.full(3, 2.0), seed=3, bounds=(-5, 5), budget=6000, first_sigma0=0.01)
+    assert opt.inner.initial_sigma == pytest.approx(0.01)
+    default = zoo.make("cma-bipop", x0=np.full(3, 2.0), seed=3, bounds=(-5, 5)).inner.initial_sigma
+    sigmas = set()
+    while not opt.stop():
+        if opt.state.restarts > 0 and opt.state.regime == "large":
+            sigmas.add(opt.inner.initial_sigma)
+        X = opt.ask()
+        opt.tell(X, rastrigin(X))
+    assert opt.state.restarts > 0 and sigmas and max(abs(s - default) for s in sigmas) < 1e-12  # the default
+    wide = zoo.make("cma-ipop", x0=np.zeros(3), bounds=(-5, 5), first_sigma0=1e9)
+    assert wide.inner.initial_sigma == pytest.approx(default)  # never wider than the default
+    with pytest.raises(ValueError, match="first_sigma0"):
+        zoo.make("cma-ipop", x0=np.zeros(3), first_sigma0=-1.0)

@@ -163,24 +163,33 @@ def person_ranks_pictures(tmp_path, web_server, page):
     assert page.order() == [] and page.plot_points() == 5
     page.click(3, 0)
     answer([[3], [0]], 5)
-    # round 6: a second tab with a stale round is told the round moved on; nothing is recorded twice
+    # round 6: a second window with a stale round is told the round moved on; nothing is recorded twice. Its
+    # following of the other window (a poll every 3 s) is switched off here, so that its stale answer surely
+    # reaches the server and is refused there (HTTP 409); the first window keeps following.
     first = page.d.current_window_handle
-    page.d.switch_to.new_window("tab")
+    page.d.switch_to.new_window("window")
+    page.d.execute_cdp_cmd(
+        "Page.addScriptToEvaluateOnNewDocument", {"source": "window.setInterval = () => 0;"}
+    )
     page.open(url, 6)
+    second = page.d.current_window_handle
     page.click(0)
     page.d.switch_to.window(first)
     page.click(2)
     answer([[2]], 6)
-    page.d.switch_to.window([h for h in page.d.window_handles if h != first][0])
+    page.d.switch_to.window(second)
     page.el("submit").click()
-    page.wait(lambda: "moved on" in page.text("msg"), "the second tab is told the round moved on")
+    page.wait(lambda: "moved on" in page.text("msg"), "the second window is told the round moved on")
     page.wait_round(7)
     assert RankingSession.load(path).round == 6
-    page.d.close()
-    page.d.switch_to.window(first)
-    # rounds 7-10
+    # round 7 answered in the second window: the first follows by itself
     page.click(1, 0, 2)
     answer([[1], [0], [2]], 7)
+    page.d.close()
+    page.d.switch_to.window(first)
+    page.wait(lambda: "answered in another tab" in page.text("msg"), "the first window follows the second")
+    page.wait_round(8)
+    # rounds 8-10
     page.click(0)
     answer([[0]], 8)
     page.drag("cand-2", "slot-0")

@@ -190,3 +190,43 @@ def test_same_seed_same_numbers_and_state_dict_resumes_the_control():
         a.tell(X, f(X))
         b.tell(Y, f(Y))
     np.testing.assert_array_equal(a.x, b.x)
+
+
+# ------------------------------------------------------------------------------------------------ noise
+def _noisy_sphere(sigma: float, seed: int):
+    rng = np.random.default_rng(seed)
+    return lambda X: np.sum((np.atleast_2d(X) - 1.0) ** 2, axis=1) + sigma * rng.standard_normal(len(X))
+
+
+@pytest.mark.parametrize("name", VALUE_METHODS)
+def test_on_a_noisy_sphere_no_run_ends_worse_than_it_started(name):
+    # issue 16: cge ended 4 of 5 runs on an unjudged trial step 2-7x worse than f(x0); spsa froze on a lucky
+    # first value. (rank-sgd is not here: from rankings alone its line search still collapses under noise on
+    # one seed of three in this setting; see benchmarks/RESULTS.md, issue 16)
+    clean = _sphere()
+    for seed in range(3):
+        x0 = np.random.default_rng(seed).standard_normal(6)
+        res = zoo.minimize(_noisy_sphere(0.1, seed), x0, name, budget=1500, seed=seed, vectorized=True)
+        f0 = clean(x0)[0]
+        assert clean(res.x)[0] < f0 and clean(res.optimizer.x)[0] < f0, (seed, res.message)
+
+
+def test_a_re_measured_centre_is_averaged_into_the_reference_not_judged():
+    ctl = SuccessStep(make_rule("sgd", 1.0))
+    x0 = np.array([1.0, 2.0])
+    s = ctl.init(x0, scale=1.0)
+    step, s = ctl.update(np.array([1.0, 0.0]), s, x0, value=5.0)  # reference 5 (a lucky value, say)
+    back, s = ctl.update(np.array([1.0, 0.0]), s, x0 + step, value=6.0)  # worse: undone, back at x0
+    r = s["r"]
+    _, s = ctl.update(np.array([1.0, 0.0]), s, x0 + step + back, value=7.0)  # x0 again: re-measured
+    assert s["f_ref"] == pytest.approx(6.0) and s["n_ref"] == 2 and s["n_undone"] == 1 and s["r"] == r
+    assert s["noise2"] > 0  # two values of one point differ: the function is noisy
+
+
+def test_the_iterate_is_the_last_accepted_centre_not_the_pending_trial():
+    f = _sphere()
+    opt = zoo.make("rge", x0=np.full(3, 2.0), seed=0)
+    X = opt.ask()
+    opt.tell(X, f(X))  # the first centre value: x0 accepted, a trial step pending
+    np.testing.assert_array_equal(opt.x, np.full(3, 2.0))
+    assert not np.array_equal(opt.state.x, opt.x)

@@ -261,9 +261,9 @@ def run_benchmark(
     results = list(done.values())
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from zoo.progress import progress_bar  # tqdm on a terminal, whole lines in a log
 
-        bar = tqdm(total=len(tasks), unit="run", dynamic_ncols=True)
+        bar = progress_bar(len(tasks), unit="run")
     with out_jsonl.open("a") as fh:
         if jobs > 1:
             import multiprocessing as mp
@@ -284,5 +284,5 @@ def _save(fh: Any, r: dict, results: list, bar: Any) -> None:
     fh.flush()
     results.append(r)
     if bar is not None:
-        bar.set_postfix_str(f"{r['method']} f{r['function']} i{r['instance']}", refresh=False)
+        bar.set_postfix(last=f"{r['method']} f{r['function']} i{r['instance']}", refresh=False)
         bar.update(1)

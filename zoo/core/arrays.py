@@ -11,6 +11,7 @@ torch is never imported here: a tensor can only exist once its module is loaded.
 
 from __future__ import annotations
 
+import math
 import sys
 from types import ModuleType
 from typing import Any
@@ -29,3 +30,33 @@ def namespace(*arrays: Any) -> ModuleType:
 
 def is_numpy(xp: ModuleType) -> bool:
     return xp is np
+
+
+def all_finite(a: Any) -> bool:
+    """Whether every entry of ``a`` is finite. One reduction in the common case (a finite sum means finite
+    entries; ``ndarray.all()`` costs a Python-level wrapper, about 1.5 us on a batch of one), the exact test
+    only when the sum is not finite (a non-finite entry, or finite entries whose sum overflows)."""
+    if type(a) is np.ndarray:
+        if math.isfinite(np.add.reduce(a, axis=None)):
+            return True
+        return bool(np.isfinite(a).all())
+    return bool(namespace(a).isfinite(a).all())
+
+
+def norm(a: Any) -> float:
+    """``||a||`` (all entries), without overflow for entries near 1e300 nor underflow near 1e-300: one dot
+    product when the sum of squares is a normal float, else scaled by the largest entry."""
+    if type(a) is np.ndarray:
+        w = a if a.ndim == 1 else a.ravel()
+        s = float(w @ w)
+        if 1e-290 < s < math.inf:
+            return math.sqrt(s)
+        top = float(np.abs(w).max()) if w.size else 0.0
+        if not (top > 0.0 and math.isfinite(top)):
+            return top
+        return top * float(np.linalg.norm(w / top))
+    xp = namespace(a)
+    top = float(xp.max(xp.abs(a))) if a.numel() else 0.0
+    if not (top > 0.0 and math.isfinite(top)):
+        return top
+    return top * float(xp.linalg.vector_norm(a / top))

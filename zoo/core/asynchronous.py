@@ -62,7 +62,7 @@ class SteadyState(abc.ABC):
             self._best_f, self._best_x = float(f[i]), X[i].copy()
 
     def async_budget_left(self) -> int | None:
-        return None if self.budget is None else self.budget - self.nfev
+        return None if self.budget is None else self.budget - self.n_queries
 
 
 def run_async(opt: Any, problem: Any, *, callback: Any = None, max_time: float | None = None,
@@ -76,6 +76,7 @@ def run_async(opt: Any, problem: Any, *, callback: Any = None, max_time: float |
     import time
 
     from zoo.core import checkpoint as _checkpoint
+    from zoo.core.oracle import ObjectiveError
 
     if not getattr(opt, "supports_async", False):
         raise ValueError(
@@ -86,15 +87,15 @@ def run_async(opt: Any, problem: Any, *, callback: Any = None, max_time: float |
         raise ValueError("asynchronous=True needs parallel evaluation: workers=N (N > 1) or executor=")
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from zoo.progress import progress_bar
 
-        bar = tqdm(total=opt.budget, initial=opt.nfev, unit="eval", dynamic_ncols=True)
+        bar = progress_bar(opt.budget, opt.n_queries, unit="eval")
     t0 = time.perf_counter()
     tag = 0
     reasons: dict[str, Any] = {}
     try:
         while True:
-            left = None if opt.budget is None else opt.budget - opt.nfev - ev.busy
+            left = None if opt.budget is None else opt.budget - opt.n_queries - ev.busy
             stopping = {k: v for k, v in opt.stop().items() if k != "budget"}
             if max_time is not None and time.perf_counter() - t0 > max_time:
                 stopping["max_time"] = max_time
@@ -121,7 +122,11 @@ def run_async(opt: Any, problem: Any, *, callback: Any = None, max_time: float |
                     _checkpoint.save(checkpoint, opt.state_dict())
                 if callback is not None and callback(opt) and not reasons:
                     reasons = {"callback": True}
-    except BaseException:
+    except BaseException as err:
+        # an evaluation counted by the problem but never told (it raised) is a spent query of the optimizer's
+        opt.count_failed(max(problem.nfev - opt.n_queries, 0))
+        if isinstance(err, ObjectiveError):
+            err.optimizer = opt
         if checkpoint is not None:
             _checkpoint.save(checkpoint, opt.state_dict())
         raise

@@ -175,11 +175,15 @@ def minimize(
                 break
             X = opt.ask()
             done = opt.pending_values  # answers kept from an interrupted attempt at this batch
-            answered = len(done)
+            answered, spent = len(done), problem.nfev
             try:
                 values = oracle(X, done, on_done=per_eval)
-            except ObjectiveError as err:
-                err.optimizer = opt
+            except BaseException as err:
+                # queries the objective was given but that left no answer (a call that raised) are spent:
+                # the optimizer counts them, so the budget holds across the documented resume
+                opt.count_failed(problem.nfev - spent - (len(done) - answered))
+                if isinstance(err, ObjectiveError):
+                    err.optimizer = opt
                 raise
             finally:
                 if bar is not None and per_eval is None:
@@ -253,6 +257,12 @@ def _result(opt: Method, problem: Problem, reasons: dict[str, Any], hist: dict[s
     extra = dict(opt.outcome())  # e.g. a run that ended worse than it started, the step control's record
     failure = extra.pop("failure", None) if found else None
     note = extra.pop("note", None)
+    if "budget" in reasons and opt.pending is not None and opt.n_failed:
+        # a resumed run whose pending batch no longer fits: say where the budget went
+        note = "; ".join(filter(None, [note, (
+            f"the pending batch ({len(opt.pending)} points) no longer fits the budget: {opt.n_failed} queries "
+            f"went to calls that failed, {len(opt.pending_values)} answers of the batch were never told"
+        )]))  # fmt: skip
     status = 6 if failure else status_of(reasons, found)
     res = Result(
         **extra,
@@ -265,6 +275,7 @@ def _result(opt: Method, problem: Problem, reasons: dict[str, Any], hist: dict[s
         message="; ".join(m for m in (_message(reasons, found), failure, note) if m),
         stop=reasons,
         n_nonfinite=opt.n_nonfinite,
+        n_failed=opt.n_failed,
         history={
             "nfev": np.array(hist["nfev"], dtype=np.int64),
             **{k: np.array(v, dtype=np.float64) for k, v in hist.items() if k != "nfev"},

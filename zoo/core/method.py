@@ -32,10 +32,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from zoo.core.arrays import all_finite
 from zoo.core.feedback import Comparisons, comparisons_from_values, normalize_comparisons
 from zoo.core.serialize import copy_tree, plain, state_to_dict, tree_diff
 from zoo.core.stochastic import sample_seeds
-from zoo.core.validate import as_bounds, as_point, as_values, check_count, split_bounds
+from zoo.core.validate import as_bounds, as_point, as_values, check_count, check_int, split_bounds
 
 _COMMON_KEYS = ("seed", "bounds", "budget", "max_iter", "f_target", "dim")
 _SD_KEYS = (
@@ -114,6 +115,9 @@ class Method(abc.ABC):
         self.nfev = 0
         self.nit = 0
         self.n_nonfinite = 0
+        #: queries spent on objective calls that raised or returned an unusable value (see ``count_failed``):
+        #: part of the budget and of ``n_queries``, never told to the algorithm.
+        self.n_failed = 0
         self._best_x = self.x0.copy()
         self._best_f = math.inf
         self._pending: np.ndarray | None = None
@@ -204,16 +208,15 @@ class Method(abc.ABC):
                 )
             X = pending
         n = len(X)
-        given = sum(v is not None for v in (values, ranking, pairs))
-        if given != 1:
+        if (values is not None) + (ranking is not None) + (pairs is not None) != 1:
             raise TypeError("tell() takes exactly one of values, ranking=, pairs=")
         fvals = None
         n_bad = 0
         if values is not None:
             fvals = as_values(values, n, "values")
-            bad = ~np.isfinite(fvals)
-            n_bad = int(bad.sum())
-            if n_bad:
+            if not all_finite(fvals):
+                bad = ~np.isfinite(fvals)
+                n_bad = int(bad.sum())
                 fvals = np.where(bad, np.inf, fvals)
         if self.feedback == "values":
             if fvals is None:
@@ -254,7 +257,7 @@ class Method(abc.ABC):
     def stop(self) -> dict[str, Any]:
         """Why the run should stop: a dict of reasons, empty (falsy) while it should go on."""
         reasons: dict[str, Any] = {}
-        if self.budget is not None and self.nfev + self._batch_size(self.state) > self.budget:
+        if self.budget is not None and self.nfev + self.n_failed + self._batch_size(self.state) > self.budget:
             reasons["budget"] = self.budget
         if self.max_iter is not None and self.nit >= self.max_iter:
             reasons["max_iter"] = self.max_iter
@@ -290,8 +293,15 @@ class Method(abc.ABC):
 
     @property
     def n_queries(self) -> int:
-        """Objective answers spent: the told batches plus the answered rows of the pending batch."""
-        return self.nfev + len(self.pending_values)
+        """Objective queries spent: the told batches, the answered rows of the pending batch and the queries of
+        calls that failed (``n_failed``). ``minimize`` reports it as ``res.nfev``; it never exceeds the budget."""
+        return self.nfev + len(self.pending_values) + self.n_failed
+
+    def count_failed(self, n: int) -> None:
+        """Record ``n`` queries spent by an objective call that raised (or returned something unusable): they
+        count against the budget (``n_queries``, ``stop``) although no value was told. ``minimize`` calls it
+        when the objective fails, so a resumed run keeps the budget a hard limit on calls."""
+        self.n_failed += check_int(n, "n (failed queries)", 0)
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> dict[str, Any]:
@@ -310,6 +320,7 @@ class Method(abc.ABC):
             "best_f": self._best_f,
             "pending": None if self._pending is None else self._pending.copy(),
             "pending_values": np.array(self.pending_values, dtype=np.float64),
+            "n_failed": self.n_failed,
         }
 
     def load_state_dict(self, sd: dict[str, Any]) -> None:
@@ -356,6 +367,7 @@ class Method(abc.ABC):
         self._pending = pending
         done = sd.get("pending_values")
         self.pending_values = [] if done is None or pending is None else [float(v) for v in np.ravel(done)]
+        self.n_failed = int(sd.get("n_failed", 0))  # absent in checkpoints written before it was counted
 
     def _state_from_dict(self, d: dict[str, Any]) -> State:
         """Rebuild the State dataclass; override when the state holds nested objects."""

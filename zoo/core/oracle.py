@@ -5,10 +5,15 @@ enforces the budget exactly (a batch that would overrun it is refused before any
 what the objective returns (real numbers of the right shape; see :func:`zoo.core.validate.as_values`), and
 attaches the offending point to an exception raised by the objective (:class:`ObjectiveError`).
 
-Counting: ``nfev`` counts the values the objective *returned*. A call that raised returned none, so it is
-not counted, and the point is asked again on resume. For a per-point objective the answers before the
+Counting: ``nfev`` counts every query the objective was given, answered or not. A call that raised (or
+returned something unusable) spent its queries: one for a per-point objective, the rows it was given for a
+vectorized one. They are counted here and ``minimize`` records them on the optimizer
+(:meth:`~zoo.core.method.Method.count_failed`, ``res.n_failed``), so the budget stays a hard limit on calls
+across a resume, which asks the failed point(s) again. For a per-point objective the answers before the
 failing point are kept (in ``done``, which ``minimize`` stores on the optimizer as ``pending_values``), so a
-resumed run never asks them again and the budget holds across resumes.
+resumed run never asks them again. A ``KeyboardInterrupt`` (the user stopping the run, not the objective
+failing) is not counted: the interrupted point is asked again, and the interrupt checkpoint resumes bit for
+bit as if nothing had happened.
 
 NaN policy (the same everywhere in zoo): a NaN or +-inf value is recorded (counted in ``n_nonfinite``) and
 ranks worst; :meth:`zoo.core.method.Method.tell` replaces it by ``+inf`` before the algorithm sees it.
@@ -103,8 +108,10 @@ class ValueOracle:
         try:
             out = self.fun(rest)
         except ObjectiveError:
+            self.nfev += len(rest)  # the batch was given to the objective: its queries are spent
             raise  # already names what failed (e.g. the sample of a stochastic objective)
         except Exception as exc:
+            self.nfev += len(rest)
             raise ObjectiveError(
                 f"the objective raised {type(exc).__name__}: {exc} (on a batch of {len(rest)} points; see .x)",
                 rest,
@@ -112,11 +119,13 @@ class ValueOracle:
         try:
             values = as_real(out, "a vectorized objective's values")
         except TypeError as exc:
+            self.nfev += len(rest)
             raise ObjectiveOutputError(f"{exc} (for X of shape {rest.shape})", rest) from exc
         if values.shape != (len(rest),):
             if values.size == len(rest) and values.ndim == 2 and 1 in values.shape:
                 values = values.reshape(len(rest))
             else:
+                self.nfev += len(rest)
                 raise ObjectiveOutputError(
                     f"a vectorized objective must return shape ({len(rest)},) for X of shape {rest.shape}, "
                     f"got {values.shape}; pass vectorized=False for an objective of one point",
@@ -130,15 +139,18 @@ class ValueOracle:
             try:
                 v = self.fun(x)
             except Exception as exc:
+                self.nfev += 1  # a call that raised spent its query
                 raise ObjectiveError(
                     f"the objective raised {type(exc).__name__}: {exc} (at the point in .x)", x, X
                 ) from exc
             try:
                 arr = v if isinstance(v, float) else as_real(v, "the objective's value")
             except TypeError as exc:
+                self.nfev += 1
                 raise ObjectiveOutputError(f"{exc} (at the point in .x)", x, X) from exc
             if not isinstance(arr, float):
                 if arr.size != 1:
+                    self.nfev += 1
                     raise ObjectiveOutputError(
                         f"the objective must return a scalar for x of shape ({self.dim},), got shape {arr.shape}; "
                         "pass vectorized=True for an objective that takes a batch",

@@ -228,6 +228,7 @@ class Problem:
             f, g = self._task(z)
             return Outcome(f, g, worker_name(), time.perf_counter() - t0)
         except BadValue:
+            self.nfev += 1  # the objective was called: its query is spent
             raise
         except Exception as exc:
             return Outcome(
@@ -273,10 +274,12 @@ class Problem:
         try:
             out = np.asarray(self.fun(pts, *self.args), dtype=np.float64)
         except Exception as exc:
+            self.nfev += len(X)  # the batch was given to the objective: its queries are spent
             raise ObjectiveError(
                 f"the objective raised {type(exc).__name__}: {exc} (on the batch in .x)", X
             ) from exc
         if out.shape != (len(X),):
+            self.nfev += len(X)
             raise ValueError(f"a vectorized objective must return shape ({len(X)},), got {out.shape}")
         G = _con.eval_batch(self.constraints, pts, len(X)) if self.constraints else None
         self.nfev += len(X)

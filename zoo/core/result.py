@@ -77,7 +77,8 @@ class Result(_Base):
     Fields: ``x`` (best point; the user's types and a dict when ``space=`` is named), ``fun`` (its value),
     ``nfev`` (objective queries, every one counted), ``nit`` (ask/tell rounds), ``success``, ``status`` (see the
     module docstring), ``message``, ``stop`` (dict of the reasons the run stopped), ``n_nonfinite`` (NaN/inf
-    values seen), ``n_faults`` and ``faults`` (evaluations that raised, timed out or lost their worker),
+    values seen), ``n_failed`` (queries of objective calls that raised before a resume: in ``nfev``, never
+    told), ``n_faults`` and ``faults`` (evaluations that raised, timed out or lost their worker),
     ``history`` (dict of arrays per round: ``nfev``, ``fun`` best so far, ``batch_min``), ``method``, ``seed``;
     with ``constraints=``: ``constr`` (g(x) at ``x``), ``maxcv`` (largest violation) and ``feasible``.
     """

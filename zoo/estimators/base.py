@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from zoo.core.arrays import all_finite
 from zoo.core.method import Method, Params, State
 from zoo.core.validate import check_real
 from zoo.estimators.perturbation import maybe_perturb
@@ -107,12 +108,20 @@ class GradientMethod(Method):
             return self.rule.probe_radius(state.rule, state.x)
         return 1e-3 * length_scale(self.x0, self.bounds)
 
-    def _centre_value(self, values: np.ndarray) -> tuple[float, bool]:
-        """``(f at the iterate, exact)``: a forward difference queries it (row 0); a central one estimates it by
-        the mean of its pairs, ``f(x) + O(mu^2)`` (non-finite if any value of the batch is)."""
-        if getattr(self.params, "difference", "forward") == "forward":
-            return float(values[0]), True
-        return (float(np.mean(values)) if np.isfinite(values).all() else math.inf), False
+    @abc.abstractmethod
+    def _centre_row(self, state: GradientState) -> int | None:
+        """Where this step's probe batch holds ``f`` at the iterate, for the step-size control: the row index
+        (a forward difference queries ``x`` itself, e.g. row 0), or None when no row is at ``x`` (central pairs
+        ``x +- mu u``: the control then uses the batch mean, ``f(x) + O(mu^2)``). Every gradient method says it
+        explicitly; nothing is guessed from option names."""
+
+    def _centre_value(self, state: GradientState, values: np.ndarray) -> tuple[float, bool]:
+        """``(f at the iterate, exact)`` from the row :meth:`_centre_row` names, else the batch mean (non-finite
+        if any value of the batch is)."""
+        row = self._centre_row(state)
+        if row is not None:
+            return float(values[row]), True
+        return (float(np.mean(values)) if all_finite(values) else math.inf), False
 
     @abc.abstractmethod
     def _probe(self, x: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, dict[str, Any]]:
@@ -133,7 +142,7 @@ class GradientMethod(Method):
         g = self._estimate(state, X, values)
         if not self.controlled:
             return self._plain_step(state, g)
-        value, exact = self._centre_value(values)
+        value, exact = self._centre_value(state, values)
         if not math.isfinite(state.rule["f_ref"]) and not math.isfinite(value) and np.isfinite(values).any():
             # f is not finite at the start: begin from the best finite probe around it
             i = int(np.argmin(values))
@@ -147,7 +156,7 @@ class GradientMethod(Method):
             x_new = rule_state["x_ref"].copy()  # exactly the last accepted point (x + (x_ref - x) may round)
         else:
             x_new = state.x + step
-            if not np.isfinite(x_new).all():
+            if not all_finite(x_new):
                 x_new = state.x
             if getattr(self.params, "perturbation", None) is not None and g is not None:
                 zeta, fields = maybe_perturb(
@@ -181,7 +190,7 @@ class GradientMethod(Method):
             return dataclasses.replace(state, probe={}, t=state.t + 1, n_skipped=state.n_skipped + 1)
         x_new, rule_state = self.rule.apply(state.x, g, state.rule)
         # a non-finite g or an exploding step never poisons the iterate (NaN/inf in g reach x_new)
-        if not np.isfinite(x_new).all():
+        if not all_finite(x_new):
             return dataclasses.replace(state, probe={}, t=state.t + 1, n_skipped=state.n_skipped + 1)
         if self.bounds is not None:
             x_new = self.project(x_new)
@@ -224,7 +233,13 @@ class GradientMethod(Method):
 
     @property
     def x(self) -> np.ndarray:
-        """The current iterate."""
+        """The current iterate. Under the adaptive step control (``lr=None``) it is the last **accepted** centre
+        (``x_ref``, whose value the control has judged): the trial step that the next batch would query becomes
+        the iterate only once its value is known, so a run that ends mid-trial ends on a point it has measured
+        (the trial may be far worse: under noise the length can be a tenth of a wide probe). With a fixed
+        ``lr`` the rule's step is taken as given, as in ``zoo.torch``."""
+        if self.controlled and self.rule.adapt and math.isfinite(self.state.rule["f_ref"]):
+            return np.array(self.state.rule["x_ref"], dtype=np.float64, copy=True)
         return self.state.x.copy()
 
     @property

@@ -75,6 +75,9 @@ class CGE(GradientMethod):
         k = self._subset_size()
         return 2 * k if self.params.difference == "central" else k + 1
 
+    def _centre_row(self, state: GradientState) -> int | None:
+        return 0 if self.params.difference == "forward" else None  # rows [x, x + mu e_i] / [x +- mu e_i]
+
     def _probe(self, x, rng):
         d = x.shape[0]
         mu = self._mu(self.state)
@@ -109,7 +112,7 @@ class CGE(GradientMethod):
         S = state.probe.get("S")
         # the displacement actually queried (x + mu - x is not exactly mu in floating point; clipped by bounds)
         if S is None:
-            h = np.diagonal(X[:d]) - np.diagonal(X[d:]) if central else np.diagonal(X[1:]) - X[0]
+            h = X[:d].diagonal() - X[d:].diagonal() if central else X[1:].diagonal() - X[0]
         else:
             k, rows = len(S), np.arange(len(S))
             h = X[rows, S] - X[k + rows, S] if central else X[1 + rows, S] - X[0, S]

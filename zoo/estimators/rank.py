@@ -25,8 +25,9 @@ the step instead and every batch is an estimation batch.
 Feedback: ``tell(X, ranking=[...])`` (indices into the batch ``ask`` returned, best first, top-k allowed),
 ``tell(X, pairs=[(i, j), ...])``, or ``tell(X, values)`` (turned into the full ranking; ``zoo.minimize`` runs
 it that way). Options: ``popsize`` (``m``, points per estimate, 10; ``m=`` is the deprecated name),
-``antithetic`` (False: True queries ``x +- mu xi``, m even), ``mu`` (None: 1e-3 times the current trial length
-``eta``, so it follows the scale), ``line_search`` (True), ``eta`` (None:
+``antithetic`` (False: True queries ``x +- mu xi``, m even), ``mu`` (None: ``0.1 * eta / sqrt(d)``, a probe of
+length a tenth of the current trial length ``eta``, so it follows the scale; a probe as short as ``1e-3 eta``
+ranks pure noise on a noisy objective, issue 16), ``line_search`` (True), ``eta`` (None:
 ``0.1 * zoo.updates.length_scale(x0, bounds) * sqrt(d)``),
 ``gamma`` (0.5), ``n_trials`` (4), ``direction`` ("unit"), ``adapt`` (True), ``update``/``lr`` (sgd, 0.01).
 """
@@ -117,6 +118,9 @@ class RankSGD(RenamedOptions, LineSearchPhases, GradientMethod):
     def _batch_size(self, state: RankState) -> int:
         return int(self.params.popsize)  # an estimation batch (LineSearchPhases sizes the search batches)
 
+    def _centre_row(self, state: RankState) -> int | None:
+        return None  # rows x + mu xi_j: none at x (and no step control reads it: controlled = False)
+
     def _probe(self, x: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, dict[str, Any]]:
         # antithetic: mirrored directions xi and -xi (zoo's addition, as in ES)
         xi = probes.rank_directions(rng, int(self.params.popsize), x.shape[0], self.params.antithetic)
@@ -124,12 +128,14 @@ class RankSGD(RenamedOptions, LineSearchPhases, GradientMethod):
         return probes.shifted(x[None, :], xi[None], mu)[0], {"xi": xi, "mu": mu}
 
     def _mu(self, state: RankState) -> float:
-        """``mu`` if given, else 1e-3 times the line search's current trial length (it follows the scale)."""
+        """``mu`` if given, else ``0.1 * eta / sqrt(d)``: a Gaussian probe of length a tenth of the line search's
+        current trial length (the ratio of :class:`zoo.updates.SuccessStep`), so it follows the scale and stays
+        wide enough that the ranking of a noisy objective still carries the slope."""
         if self.params.mu is not None:
             return float(self.params.mu)
         if state.search.get("eta") is not None:
-            return 1e-3 * float(state.search["eta"])
-        return 1e-3 * length_scale(self.x0, self.bounds)
+            return 0.1 * float(state.search["eta"]) / math.sqrt(state.x.size)
+        return 0.1 * length_scale(self.x0, self.bounds)
 
     def _estimate(self, state: RankState, X: np.ndarray, feedback: Comparisons) -> np.ndarray | None:
         if feedback.n_edges == 0:

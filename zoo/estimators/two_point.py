@@ -79,6 +79,9 @@ class RGE(GradientMethod):
     def _batch_size(self, state: GradientState) -> int:
         return two_point.n_queries(self.params.q, self.params.difference)
 
+    def _centre_row(self, state: GradientState) -> int | None:
+        return 0 if self.params.difference == "forward" else None  # rows [x, x + mu u_j] / [x +- mu u_j]
+
     def _probe(self, x, rng):
         p = self.params
         d = x.shape[0]

@@ -20,7 +20,7 @@ from zoo.federated.algorithms import (
 )
 from zoo.federated.engines.local import AlgorithmDiverged
 from zoo.federated.history import History
-from zoo.federated.problems import FederatedProblem
+from zoo.federated.problem import FederatedProblem
 from zoo.federated.schedule import Clock
 from zoo.federated.simulator import Simulator
 

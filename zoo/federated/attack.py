@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.federated.problems import FederatedProblem, WeightedSum
+from zoo.federated.problem import FederatedProblem, WeightedSum
 
 N_CLASSES = 10
 

@@ -32,7 +32,7 @@ from zoo.federated import aggregation, schedule
 from zoo.federated.clients import ClientBatch
 from zoo.federated.engines.local import AlgorithmDiverged
 from zoo.federated.history import History, HistoryFile
-from zoo.federated.problems import FederatedProblem
+from zoo.federated.problem import FederatedProblem
 
 BYTES_PER_FLOAT = 8
 

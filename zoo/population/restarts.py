@@ -42,7 +42,9 @@ class RestartParams(Params):
     """``inner``: the wrapped method; ``inner_options``: its options (e.g. ``{"sigma0": 2.0}``);
     ``popsize_factor``: IPOP's multiplier (2); ``max_restarts``: None = until the budget is spent (9 when
     there is no budget); ``popsize_option`` / ``sigma_option``: the inner's option names (None: detected);
-    ``restart_from``: "auto" (uniform in the central 80% of finite bounds, else x0), "uniform", "x0" or "best"."""
+    ``restart_from``: "auto" (uniform in the central 80% of finite bounds, else x0), "uniform", "x0" or "best";
+    ``first_sigma0``: the step size of the first run only (None: the inner's default; ``auto`` passes the scale
+    its trust region ended at, so that the first run refines the point it is given)."""
 
     inner: str = "cma"
     inner_options: dict | None = None
@@ -51,6 +53,7 @@ class RestartParams(Params):
     popsize_option: str | None = None
     sigma_option: str | None = None
     restart_from: str = "auto"
+    first_sigma0: float | None = None
 
     def check(self, dim: int) -> None:
         check_type(self.inner, "inner", str, "a registered method name")
@@ -60,6 +63,7 @@ class RestartParams(Params):
         check_real(self.popsize_factor, "popsize_factor", 1, low_open=True)
         check_int(self.max_restarts, "max_restarts", 0, none_ok=True)
         check_choice(self.restart_from, "restart_from", ("auto", "uniform", "x0", "best"))
+        check_real(self.first_sigma0, "first_sigma0", 0, low_open=True, none_ok=True)
 
 
 @dataclasses.dataclass
@@ -126,6 +130,9 @@ class RestartWrapper(AcceptsRankings, NestedMethod):
 
     def _init(self, x0: np.ndarray, rng: np.random.Generator) -> RestartState:
         budget = self.budget or 0
+        first = self.params.first_sigma0
+        if first is not None and math.isfinite(self._sigma_default):
+            first = min(float(first), self._sigma_default)  # never wider than the default
         state = RestartState(
             restarts=0,
             n_large=0,
@@ -135,7 +142,7 @@ class RestartWrapper(AcceptsRankings, NestedMethod):
             inner_start_nfev=0,
             inner_seed=int(rng.integers(2**63 - 1)),
             inner_popsize=self._popsize_default,
-            inner_sigma=self._sigma_default,
+            inner_sigma=self._sigma_default if first is None else first,
             inner_x0=x0.copy(),
             inner_budget=budget,
         )

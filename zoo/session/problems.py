@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from zoo.session.callables import load_callable
 from zoo.session.render import colour_of, png_bytes
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -111,7 +112,5 @@ def png_renderer(problem: str) -> Callable[[np.ndarray], bytes]:
     if problem in BUILTIN:
         draw = BUILTIN[problem][1]
         return lambda x: png_bytes(draw(x))
-    from zoo.session.session import load_callable
-
     fn = load_callable(problem)
     return lambda x: as_png(fn(np.asarray(x, dtype=np.float64)), f"problem {problem!r}")

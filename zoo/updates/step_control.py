@@ -32,11 +32,20 @@ The smoothing radius follows the step: :meth:`SuccessStep.probe_radius` is ``mu 
 (a Gaussian probe of length ``mu_ratio * r``), floored at ``1e-13 * rms(x)`` (finite differences below that
 are rounding).
 
-Noise. After an undo the next centre is the old one again: a forward method then queries the same point twice,
-and the two values give a noise sample (``exact=True``; exactly 0 on a deterministic function). With an estimated
-noise ``sigma > 0``, ``mu`` is kept large enough that the probe differences exceed ``3 sigma`` (else the estimate
-is noise) and ``r`` never shrinks below the probe length; the reference value is the fresh one, so one lucky
-evaluation cannot freeze the run.
+Noise. After an undo the next centre is the old one again: that value is a **re-measurement** of the reference,
+never judged against it; the reference becomes the mean of every value measured at that point (``n_ref`` of
+them), so a lucky low first value is averaged away instead of freezing the run (a forward method queries the
+centre itself, ``exact=True``; a central one its pair mean, an estimate of it, and a lower pair mean there,
+``mu`` having shrunk with ``r``, still counts as a success, so the length regrows after an undo). An exact re-measurement is also
+a noise sample (exactly 0 on a deterministic function): ``noise2`` estimates the variance ``sigma^2`` of one
+value. With ``sigma > 0``, ``mu`` is kept large enough that the probe differences exceed ``3 sigma`` (else the
+estimate is noise), while ``r`` may shrink to a tenth of the probe length (``noise_step_frac``: a wide probe, a
+shorter step; at the full probe length steps overshoot near the optimum, with no floor the length collapses,
+since a step lost in the noise succeeds one time in two). A single new value is accepted against the averaged
+reference, as in a (1+1)-ES that re-evaluates its parent (Arnold & Beyer, "A comparison of evolution strategies
+with other direct search methods in the presence of noise", Comput. Optim. Appl. 2003). A central method
+(``exact=False``) measures no noise: its pair mean moves with ``mu`` and with the directions drawn, so the
+difference of two of them is not a noise sample.
 
 Fixed learning rates (``adapt=False``): the step is the inner transform's own (with its ``lr``) times a safety
 factor ``m <= 1``; only a non-finite or **much worse** centre (``f > f_best + max(|f_best|, f_first - f_best)``,
@@ -64,7 +73,7 @@ from typing import Any
 
 import numpy as np
 
-from zoo.core.arrays import namespace
+from zoo.core.arrays import all_finite, namespace, norm
 from zoo.updates.base import State, Transform
 
 
@@ -83,18 +92,12 @@ def length_scale(x0: Any, bounds: tuple[np.ndarray, np.ndarray] | None = None) -
     return 1.0
 
 
-def _norm(xp, v) -> float:
-    """||v||, without overflow for entries near 1e300 (nor underflow near 1e-300)."""
-    top = float(xp.max(xp.abs(v))) if (v.numel() if hasattr(v, "numel") else np.size(v)) else 0.0
-    if not (top > 0.0 and math.isfinite(top)):
-        return top
-    w = v / top
-    return top * (float(np.linalg.norm(w)) if xp is np else float(xp.linalg.vector_norm(w)))
+def _size(v: Any) -> int:
+    return int(v.numel()) if hasattr(v, "numel") else int(v.size)
 
 
-def _rms(xp, v) -> float:
-    n = v.numel() if hasattr(v, "numel") else v.size
-    return _norm(xp, v) / math.sqrt(max(int(n), 1))
+def _rms(v: Any) -> float:
+    return norm(v) / math.sqrt(max(_size(v), 1))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,6 +111,7 @@ class SuccessStep(Transform):
     accel: int = 4
     r0_frac: float = 0.1
     mu_ratio: float = 0.1
+    noise_step_frac: float = 0.1
 
     def __post_init__(self) -> None:
         if not isinstance(self.inner, Transform):
@@ -118,7 +122,7 @@ class SuccessStep(Transform):
             raise ValueError(f"grow must be a finite number > 1, got {self.grow!r}")
         if not 0.0 < self.shrink < 1.0:
             raise ValueError(f"shrink must lie in (0, 1), got {self.shrink!r}")
-        for name in ("r0_frac", "mu_ratio"):
+        for name in ("r0_frac", "mu_ratio", "noise_step_frac"):
             v = getattr(self, name)
             if not (math.isfinite(v) and v > 0):
                 raise ValueError(f"{name} must be a positive number, got {v!r}")
@@ -139,6 +143,7 @@ class SuccessStep(Transform):
             "f_best": math.inf,
             "streak": 0,
             "recheck": False,
+            "n_ref": 1,  # values averaged in f_ref (re-measurements of the same centre)
             "noise2": 0.0,
             "mu_n": 0.0,
             "n_steps": 0,
@@ -156,10 +161,8 @@ class SuccessStep(Transform):
     def probe_radius(self, state: State, params: Any) -> float:
         """``mu`` for the estimate at ``params``: ``mu_ratio * r / sqrt(d)``, the noise floor, and the rounding
         floor ``1e-13 * rms(x)``."""
-        xp = namespace(params)
-        n = params.numel() if hasattr(params, "numel") else np.size(params)
-        mu = self.mu_ratio * float(state["r"]) / math.sqrt(max(int(n), 1))
-        return max(mu, float(state["mu_n"]), 1e-13 * max(_rms(xp, params), 1e-280))
+        mu = self.mu_ratio * float(state["r"]) / math.sqrt(max(_size(params), 1))
+        return max(mu, float(state["mu_n"]), 1e-13 * max(_rms(params), 1e-280))
 
     # ------------------------------------------------------------------ step
     def update(
@@ -180,40 +183,52 @@ class SuccessStep(Transform):
         xp = namespace(params)
         s = dict(state)
         value = float(value)
-        zero = xp.zeros_like(params)
         if not math.isfinite(s["f_ref"]):
             if not math.isfinite(value):  # no finite reference yet: look wider, stay
                 s["r"] = 2.0 * s["r"]
-                return zero, s
+                return xp.zeros_like(params), s
             s["f_ref"] = s["f_first"] = s["f_best"] = value
-            s["x_ref"] = params + zero
+            s["x_ref"] = params + 0.0  # a copy (the caller may update params in place)
         else:
-            if s["recheck"] and exact and math.isfinite(value):  # the same point twice: a noise sample
-                diff = value - s["f_ref"]  # (diff * diff: inf past 1e154, where ** 2 raises OverflowError)
-                s["noise2"] = 0.8 * s["noise2"] + 0.1 * (diff * diff)
-                s["f_ref"] = value
-            s["recheck"] = False
             jumped, s["jump"] = bool(s.get("jump", False)), False
-            if not math.isfinite(value) or (value > self._limit(s) and not jumped):
-                return self._undo(s, params)
-            if value < s["f_ref"] and not jumped:
-                self._success(s)
-            s["f_ref"] = value
-            s["f_best"] = value if jumped else min(s["f_best"], value)  # "much worse" is judged from here on
-            s["x_ref"] = params + zero
+            if (
+                s["recheck"]
+                and not jumped
+                and math.isfinite(value)
+                and not (value < s["f_ref"] and not exact)
+            ):
+                # the same centre again: a re-measurement, not a trial (a central method's lower pair mean,
+                # after mu shrank with r, is judged as before: a success, so the length regrows)
+                n = int(s.get("n_ref", 1))
+                d2 = (value - s["f_ref"]) * (value - s["f_ref"])  # inf, not OverflowError, near 1e300
+                if exact and math.isfinite(d2):  # E (value - mean of n)^2 = sigma^2 (1 + 1/n)
+                    s["noise2"] = 0.8 * s["noise2"] + 0.2 * d2 * n / (n + 1)
+                s["f_ref"] = (n * s["f_ref"] + value) / (n + 1)
+                s["n_ref"] = n + 1
+                s["recheck"] = False
+            else:
+                s["recheck"] = False
+                if not math.isfinite(value) or (value > self._limit(s) and not jumped):
+                    return self._undo(s, params)
+                if value < s["f_ref"] and not jumped:
+                    self._success(s)
+                s["f_ref"] = value
+                s["n_ref"] = 1
+                s["f_best"] = value if jumped else min(s["f_best"], value)  # "much worse" judged from here
+                s["x_ref"] = params + 0.0
         self._noise_floor(s, params, probe_values)
-        if g is None or not bool(xp.isfinite(g).all()):
-            return zero, s
+        if g is None or not all_finite(g):
+            return xp.zeros_like(params), s
         u, inner = self.inner.update(g, s["inner"], params)
         if self.adapt:
-            n = _norm(xp, u)
+            n = norm(u)
             if not (n > 0.0 and math.isfinite(n)):
-                return zero, s
+                return xp.zeros_like(params), s
             step = (u / n) * float(s["r"])  # unit direction first: r / n could overflow
         else:
             step = u * float(s["m"])
-        if not bool(xp.isfinite(step).all()):
-            return zero, s
+        if not all_finite(step):
+            return xp.zeros_like(params), s
         s["inner"] = inner
         s["n_steps"] += 1
         return step, s
@@ -231,9 +246,9 @@ class SuccessStep(Transform):
         s["streak"] = 0
         s["recheck"] = True
         if self.adapt:
-            n = params.numel() if hasattr(params, "numel") else np.size(params)
             r = self.shrink * min(s["r"], s["r_ok"])
-            s["r"] = max(r, s["mu_n"] * math.sqrt(max(int(n), 1)))  # under noise: never below the probe
+            # under noise (mu_n > 0) a step shorter than a tenth of the probe is lost in it: floor there
+            s["r"] = max(r, self.noise_step_frac * s["mu_n"] * math.sqrt(max(_size(params), 1)))
         else:
             s["m"] = self.shrink * s["m"]
         return s["x_ref"] - params, s

@@ -15,12 +15,11 @@ estimated coordinates, the caller scatters them into ``d``.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
-from zoo.core.arrays import is_numpy, namespace
+from zoo.core.arrays import all_finite, is_numpy, namespace
 
 
 def estimate(values: Any, h: Any, difference: str) -> tuple[Any, Any]:
@@ -32,8 +31,8 @@ def estimate(values: Any, h: Any, difference: str) -> tuple[Any, Any]:
         plus, minus = values[:, :k], values[:, k:]
     else:
         plus, minus = values[:, 1:], values[:, :1]
-    positive = float(h.min() if hasattr(h, "min") else h) > 0  # (a sufficient test: one reduction)
-    if positive and math.isfinite(float(values.sum())):  # the common case: nothing to drop
+    positive = _smallest(h) > 0  # (a sufficient test: one reduction)
+    if positive and all_finite(values):  # the common case: nothing to drop
         return (plus - minus) / h, xp.isfinite(values[:, 0])
     if is_numpy(xp):
         with np.errstate(invalid="ignore", divide="ignore"):  # inf - inf, 0 / 0: dropped below
@@ -45,3 +44,9 @@ def estimate(values: Any, h: Any, difference: str) -> tuple[Any, Any]:
     if difference != "central":
         ok = ok & xp.isfinite(values[:, 0])
     return xp.where(valid, g, 0.0), ok
+
+
+def _smallest(h: Any) -> float:
+    if type(h) is np.ndarray:
+        return float(np.minimum.reduce(h, axis=None))  # (ndarray.min's Python wrapper costs 1.5 us)
+    return float(h.min() if hasattr(h, "min") else h)

@@ -23,13 +23,12 @@ actually queried (:func:`displacements`).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from zoo.core.arrays import is_numpy, namespace
+from zoo.core.arrays import all_finite, is_numpy, namespace
 from zoo.estimators.formulas.probes import shifted
 from zoo.kernels import noise as _noise
 
@@ -73,7 +72,7 @@ def coefficients(values: Any, mu: float, difference: str) -> tuple[Any, Any]:
     else:
         q = values.shape[1] - 1
         plus, minus, h = values[:, 1:], values[:, :1], mu
-    if math.isfinite(float(values.sum())):  # the common case, one reduction: every direction counts, k = q
+    if all_finite(values):  # the common case, one reduction: every direction counts, k = q
         return (plus - minus) / h / q, xp.isfinite(values[:, 0])
     if is_numpy(xp):
         with np.errstate(invalid="ignore"):  # inf - inf = nan: that direction is dropped below

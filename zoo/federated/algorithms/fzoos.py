@@ -10,7 +10,17 @@ Local step ``k`` of round ``t``, for all clients of the stack at once:
    (old queries keep informing new steps);
 3. adaptive correction, evaluated at the current local point (unlike SCAFFOLD's frozen control variate):
    ``g = grad mu_i(x) + gamma_t (grad F_hat(x) - grad f_hat_i(x))``, ``gamma_t = gamma / (t + 1)^decay``;
-4. ``x <- x + s_i (rule(x, g) - x)`` with a zoo update rule (Adam) and the client's trust factor ``s_i``.
+4. ``x <- x + S s_i (rule(x, g) - x)`` with a zoo update rule (Adam), the client's trust factor ``s_i`` and the
+   server's step factor ``S``.
+
+Server step control (no extra query): a client's first query of a round is ``f_i(x_t)`` at the broadcast point;
+it uploads that value, so the server knows ``F(x_t)`` over the clients that answered. It keeps the best point; a
+round that started from a worse point is undone (the next one restarts from the best) and ``S`` shrinks by
+``server_shrink``, else ``S`` grows back by ``server_shrink^(-1/2)`` (up to 1). When ``S < switch`` (small Adam
+steps keep failing: the average of per-client-normalized steps is not a descent direction of ``F``, the fixed
+point of local adaptive methods, Wang et al. 2021), local steps switch for good to one preconditioner shared by
+every client and fixed within the round: ``sgd`` on ``clip(g / sqrt(v), -clip, clip)``, ``v`` the clients'
+weighted mean of ``g^2`` per coordinate in the last round, so the average step follows ``grad F``.
 
 Communication: all parties build the same random Fourier features from one seed; after its local steps a client
 fits ``nu_i`` (``n_features`` = M floats) on its window and uploads ``(x_i, nu_i)``; the server averages both with
@@ -24,6 +34,10 @@ Where zoo differs from the paper, and why (each measured in ``benchmarks/RESULTS
 - **GP hyper-parameters from each client's window**: the lengthscale by the median heuristic (a multiple of the
   window's median pairwise distance) and the multiple and the noise by the marginal likelihood over a small grid,
   refitted at the first local step of every round; the paper tunes one lengthscale per problem.
+- **Server step control and the switch to a shared preconditioner** (above): Adam alone stalled above FedZO's
+  final loss on the heterogeneous quadratic (0/5 seeds) and could not be fixed by the lr or the window; linear
+  steps alone stalled in Ackley's local minima. The reference code's acceptance test on the true ``F`` (with
+  uncounted queries) becomes the counted ``f_i(x_t)`` the clients query anyway.
 - **A trust factor per client** ``s_i`` in (0, 1], kept across rounds: multiplied by ``shrink`` (0.7) after a
   step that made the client's own ``f_i`` worse (it queries ``f_i(x)`` at every step anyway: no extra query),
   divided by ``shrink^(1/4)`` (up to 1) after one that did not. In narrow valleys (the Rosenbrock mixture) Adam
@@ -34,9 +48,9 @@ Where zoo differs from the paper, and why (each measured in ``benchmarks/RESULTS
   history: a round costs the same at round 1 and round 500 (the paper's GP grows cubically with the history).
 - **The RFF lengthscale** is ``rff_scale`` times the median distance the clients moved in round 0 (one float
   each way), **the RFF seed is drawn from the run seed** (broadcast with the lengthscale, 2 floats each round),
-  and a client fits its own ``nu_i`` on its current window when it needs ``grad f_hat_i`` (not a stale copy).
-- The reference code accepts a round only if the true ``F`` improved, with uncounted queries; zoo never queries
-  ``F`` and counts every client query.
+  and ``grad f_hat_i`` uses the client's own ``nu_i`` of its last round (fitted once if it has none yet).
+- Cost per step: the window is a ring buffer (only the new rows of the squared distances are computed), each GP
+  solve is one batched LU solve.
 """
 
 from __future__ import annotations
@@ -55,13 +69,16 @@ from zoo.federated.algorithms.base import (
 )
 from zoo.federated.algorithms.surrogate import (
     fit_hypers,
-    gp_mean_gradient,
+    gp_gradient,
+    kernel_matrix,
+    median_distance,
     rff_basis,
     rff_fit,
     rff_gradient,
     sq_dists,
     standardize,
 )
+from zoo.updates.base import make_rule
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,6 +93,9 @@ class FZooSParams(AlgoParams):
     gamma: float = 1.0
     decay: float = 0.5
     shrink: float = 0.7
+    server_shrink: float = 0.5
+    switch: float = 0.25
+    clip: float = 3.0
 
     def check(self) -> None:
         super().check()
@@ -88,7 +108,7 @@ class FZooSParams(AlgoParams):
                 f"window must hold at least one step's queries (n_active + 1 = {self.n_active + 1}), "
                 f"got {self.window}"
             )
-        for name in ("delta", "rff_scale"):
+        for name in ("delta", "rff_scale", "clip"):
             v = getattr(self, name)
             if not (np.isfinite(v) and v > 0):
                 raise ValueError(f"{name} must be a positive number, got {v!r}")
@@ -96,16 +116,23 @@ class FZooSParams(AlgoParams):
             raise ValueError(f"gamma must be >= 0, got {self.gamma!r}")
         if not (np.isfinite(self.decay) and self.decay >= 0):
             raise ValueError(f"decay (gamma_t = gamma / (t + 1)^decay) must be >= 0, got {self.decay!r}")
-        if not (np.isfinite(self.shrink) and 0 < self.shrink <= 1):
+        for name, what in (
+            ("shrink", "the trust factor on a step that made f_i worse"),
+            ("server_shrink", "the server's step factor after a round that made F worse"),
+        ):
+            v = getattr(self, name)
+            if not (np.isfinite(v) and 0 < v <= 1):
+                raise ValueError(f"{name} ({what}) must be in (0, 1], got {v!r}")
+        if not (np.isfinite(self.switch) and 0 <= self.switch <= 1):
             raise ValueError(
-                f"shrink (the trust factor on a step that made f_i worse) must be in (0, 1], "
-                f"got {self.shrink!r}"
+                f"switch (the server's step factor below which local steps use the shared preconditioner) "
+                f"must be in [0, 1], got {self.switch!r}"
             )
 
 
 class FZooS(FederatedAlgorithm):
     """FZooS: GP-surrogate gradients on each client's trajectory window, corrected by the averaged RFF
-    surrogate."""
+    surrogate; the server keeps the best point by the clients' own first queries and controls the step."""
 
     name = "fzoos"
     Params = FZooSParams
@@ -117,10 +144,17 @@ class FZooS(FederatedAlgorithm):
             "nu": np.zeros(self.params.n_features),
             "rff": np.array([0.0, float(rff_seed)]),
             "mixed": np.zeros(1),
+            "step": np.ones(1),  # the server's step factor
+            "best_x": x0.copy(),
+            "best_F": np.full(1, np.inf),
+            "v": np.zeros_like(x0),  # the clients' mean squared gradient, per coordinate (last round)
+            "linear": np.zeros(1),  # 1: local steps use the shared preconditioner
         }
 
     def broadcast(self, server, rnd):
-        msg = {"x": server["x"]}
+        msg = {"x": server["x"], "step": server["step"]}
+        if server["linear"][0] > 0:
+            msg["v"] = server["v"]
         if server["rff"][0] > 0:
             msg["rff"] = server[
                 "rff"
@@ -134,7 +168,7 @@ class FZooS(FederatedAlgorithm):
 
     def _stack(self, states, d):
         """The clients' windows as padded stacks ``(C, W, d)``, ``(C, W)`` and the mask of filled rows (the
-        newest points last)."""
+        newest points last, the padding first)."""
         C, W = len(states), self.params.window
         Z, Y, mask = np.zeros((C, W, d)), np.zeros((C, W)), np.zeros((C, W), dtype=bool)
         for c, s in enumerate(states):
@@ -149,8 +183,12 @@ class FZooS(FederatedAlgorithm):
         Z, Y, mask = self._stack(states, d)
         x = np.repeat(message["x"][None, :], C, axis=0)
         x_start = x.copy()
-        rule = new_rule(p)
+        linear = "v" in message  # the shared preconditioner: steps linear in each client's gradient
+        rule = make_rule("sgd", p.lr) if linear else new_rule(p)
         rule_state = rule.init(x)
+        root_v = np.sqrt(message["v"]) + 1e-300 if linear else None
+        step_mult = float(message["step"][0]) if "step" in message else 1.0
+        sum_g2, n_g = np.zeros_like(x), np.zeros(C)
         basis = (
             rff_basis(int(message["rff"][1]), p.n_features, d, float(message["rff"][0]))
             if "rff" in message
@@ -158,18 +196,32 @@ class FZooS(FederatedAlgorithm):
         )
         gamma = p.gamma / (rnd + 1) ** p.decay
         correct = "nu" in message and gamma > 0
+        own = None  # the client's own RFF weights nu_i: from its last round if it has them, else fitted once
+        if correct and all("nu" in st for st in states):
+            own = np.stack([st["nu"] for st in states])
         mult = noise = None
-        # the step's trust factor, per client and kept across rounds: halved when the client's own f went up
+        # the step's trust factor, per client and kept across rounds: shrunk when the client's own f went up
         # since the last step (f(x) is queried at every step anyway), grown back by 1/shrink^(1/4) otherwise
         scale = np.array([float(s.get("scale", np.ones(1))[0]) for s in states])
-        f_prev = np.full(C, np.nan)
-        for _ in range(p.local_steps):
+        f_prev = f_start = np.full(C, np.nan)
+        # the window is a ring buffer: each step overwrites the oldest k rows (padding first) in place, and only
+        # those rows and columns of the squared distances are recomputed
+        head = 0
+        D2 = sq_dists(Z, Z)
+        K = ls = (
+            None  # the kernel matrix and lengthscales: rebuilt while the window fills, then updated by rows
+        )
+        for step in range(p.local_steps):
             Xq, _ = probe_points(x, rngs, p.n_active, p.delta, bounds)
             values = batch(Xq)  # (C, n_active + 1)
             ok = batch.alive & ~batch.finished
             keep = np.isfinite(values) & ok[:, None]
+            f_now = np.where(ok, values[:, 0], np.nan)
+            if (
+                step == 0
+            ):  # f_i at the broadcast point: the server's measure of the last round, no extra query
+                f_start = f_now
             if p.shrink < 1:
-                f_now = values[:, 0]
                 worse = np.isfinite(f_prev) & np.isfinite(f_now) & (f_now > f_prev)
                 better = np.isfinite(f_prev) & np.isfinite(f_now) & (f_now <= f_prev)
                 scale = np.where(
@@ -177,22 +229,50 @@ class FZooS(FederatedAlgorithm):
                 )
                 f_prev = np.where(np.isfinite(f_now), f_now, f_prev)
             k = Xq.shape[1]
-            Z = np.concatenate([Z[:, k:], Xq], axis=1)
-            Y = np.concatenate([Y[:, k:], np.where(keep, values, 0.0)], axis=1)
-            mask = np.concatenate([mask[:, k:], keep], axis=1)
+            rows = (head + np.arange(k)) % p.window
+            head = (head + k) % p.window
+            Z[:, rows], Y[:, rows], mask[:, rows] = Xq, np.where(keep, values, 0.0), keep
+            fresh = sq_dists(Xq, Z)  # (C, k, W)
+            D2[:, rows, :] = fresh
+            D2[:, :, rows] = fresh.transpose(0, 2, 1)
             if mult is None:  # the GP's hyper-parameters: once a round, from each client's own window
                 yn, _, _ = standardize(Y, mask)
-                mult, noise = fit_hypers(sq_dists(Z, Z), yn, mask)
+                mult, noise = fit_hypers(D2, yn, mask)
+            if K is None or not mask.all():  # the median heuristic on the current window
+                ls = mult * median_distance(D2, mask)
+                K = kernel_matrix(D2, mask, ls, noise)
+            else:  # full window, lengthscale fixed for the round: only the new rows and columns change
+                Kr = np.exp(fresh * (-0.5 / ls[:, None, None] ** 2))
+                K[:, rows, :] = Kr
+                K[:, :, rows] = Kr.transpose(0, 2, 1)
+                K[:, rows, rows] += noise[:, None]
             ok &= mask.sum(axis=1) >= 2
-            g, _ = gp_mean_gradient(x, Z, Y, mask, mult, noise)
+            # the step's first probe is x itself (inside the bounds): its distances to the window are computed
+            dx2 = fresh[:, 0] if np.array_equal(Xq[:, 0], x) else sq_dists(x[:, None, :], Z)[:, 0]
+            g = gp_gradient(x, Z, Y, mask, K, ls, dx2)
             if correct:
                 W, b = basis
-                own = rff_fit(W, b, Z, Y, mask)
+                if own is None:
+                    own = rff_fit(W, b, Z, Y, mask)
                 g += gamma * rff_gradient(W, b, message["nu"][None, :] - own, x)
+            good = ok & np.all(np.isfinite(g), axis=1)
+            sum_g2 += np.where(good[:, None], g * g, 0.0)
+            n_g += good
+            if linear:  # one preconditioner for every client, fixed within the round
+                g = np.clip(g / root_v, -p.clip, p.clip)
             x_old = x
             x, rule_state = stacked_steps(x, rule, rule_state, g, ok, bounds)
-            x = x_old + scale[:, None] * (x - x_old)
-        uploads = [{"x": x[c]} for c in range(C)]
+            x = x_old + (step_mult * scale)[:, None] * (x - x_old)
+        uploads = [{"x": x[c], "f0": f_start[c : c + 1]} for c in range(C)]
+        if (
+            linear or step_mult < 2 * p.switch
+        ):  # the server needs the preconditioner (or may switch this round)
+            v_i = sum_g2 / np.maximum(n_g, 1)[:, None]
+            for c in range(C):
+                uploads[c]["v"] = v_i[c]
+        order = (head + np.arange(p.window)) % p.window  # oldest first
+        Z, Y, mask = Z[:, order], Y[:, order], mask[:, order]
+        new_states = [{"X": Z[c][mask[c]], "y": Y[c][mask[c]], "scale": scale[c : c + 1]} for c in range(C)]
         if (
             basis is None
         ):  # round 0: each client reports how far it moved; the server sets the RFF lengthscale
@@ -202,20 +282,38 @@ class FZooS(FederatedAlgorithm):
         else:
             nu = rff_fit(*basis, Z, Y, mask)
             for c in range(C):
-                uploads[c]["nu"] = nu[c]
-        new_states = [{"X": Z[c][mask[c]], "y": Y[c][mask[c]], "scale": scale[c : c + 1]} for c in range(C)]
+                uploads[c]["nu"] = new_states[c]["nu"] = nu[c]
         return uploads, new_states
 
     def aggregate(self, server, uploads, weights, rnd, n_clients):
+        p = self.params
         w = weights / weights.sum()
         out = dict(server)
         out["x"] = weighted_mean(weights, uploads, "x")
+        have_v = all("v" in u for u in uploads)
+        if have_v:
+            out["v"] = weighted_mean(weights, uploads, "v")
+        f0 = np.array([float(u["f0"][0]) for u in uploads])
+        seen = np.isfinite(f0)
+        if p.server_shrink < 1 and seen.any():
+            # F at the point broadcast this round, from the clients' first queries (counted, no extra query):
+            # the server keeps the best point; a round that started from a worse point is undone (the clients
+            # restart from the best point) with the step shrunk, else the step grows back
+            F_b = float(w[seen] @ f0[seen] / w[seen].sum())
+            if F_b <= float(server["best_F"][0]):
+                out["best_x"], out["best_F"] = server["x"].copy(), np.array([F_b])
+                out["step"] = np.minimum(1.0, server["step"] / p.server_shrink**0.5)
+            else:
+                out["x"] = server["best_x"].copy()
+                out["step"] = server["step"] * p.server_shrink
+                if out["step"][0] < p.switch and server["linear"][0] == 0 and have_v:
+                    # small Adam steps still fail: their average is not a descent direction of F (per-client
+                    # normalization weighs clients unlike F does); from now on steps linear in the gradients
+                    out["linear"], out["step"] = np.ones(1), np.ones(1)
         if server["rff"][0] == 0:
             moved = np.array([float(u["moved"][0]) for u in uploads if "moved" in u])
             if len(moved):
-                out["rff"] = np.array(
-                    [max(self.params.rff_scale * float(np.median(moved)), 1e-8), server["rff"][1]]
-                )
+                out["rff"] = np.array([max(p.rff_scale * float(np.median(moved)), 1e-8), server["rff"][1]])
             return out
         fitted = [(wi, u["nu"]) for wi, u in zip(w, uploads) if "nu" in u]
         if fitted:

@@ -13,7 +13,7 @@ the window's mean and standard deviation):
 
 Hyper-parameters from each client's own window: the lengthscale by the median heuristic (``l`` = a multiple of
 the median pairwise distance of the window, Garreau et al. 2017), the multiple and the noise chosen by the
-marginal likelihood over a small grid (a few batched Cholesky factorizations).
+marginal likelihood over a small grid (a few batched Cholesky factorizations, :mod:`zoo.kernels.spd`).
 
 Random Fourier features (Rahimi & Recht 2007), shared by all parties through one seed drawn from the run seed:
 ``phi(z) = sqrt(2/M) cos(W z + b)``, ``W ~ N(0, I / l^2)`` of shape (M, d), ``b ~ U(0, 2 pi)``. A client fits
@@ -26,6 +26,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+from zoo.kernels.spd import chol_solve
 
 LENGTH_GRID = (0.5, 1.0, 2.0)  # multiples of the median pairwise distance
 NOISE_GRID = (1e-6, 1e-3, 1e-1)  # noise variances of the standardized values
@@ -62,45 +64,43 @@ def median_distance(D2: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(med) & (med > 0), med, 1.0)
 
 
-def _kernel(D2: np.ndarray, mask: np.ndarray, ls: np.ndarray, noise: np.ndarray) -> np.ndarray:
-    pair = mask[:, :, None] & mask[:, None, :]
-    K = np.where(pair, np.exp(-0.5 * D2 / (ls[:, None, None] ** 2)), 0.0)
+def kernel_matrix(D2: np.ndarray, mask: np.ndarray, ls: np.ndarray, noise: np.ndarray) -> np.ndarray:
+    """``K + s2 I`` on the filled rows; padding rows and columns are the identity (uncorrelated with everything)."""
+    K = D2 * (-0.5 / ls[:, None, None] ** 2)
+    np.exp(K, out=K)
+    if not mask.all():
+        K *= mask[:, :, None] & mask[:, None, :]
     W = D2.shape[1]
-    diag = np.where(mask, noise[:, None], 1.0)  # padding rows: the identity, uncorrelated with everything
-    K[:, np.arange(W), np.arange(W)] += diag
+    K[:, np.arange(W), np.arange(W)] += np.where(mask, noise[:, None], 1.0)
     return K
 
 
-def _cholesky(K: np.ndarray) -> np.ndarray:
-    """Batched Cholesky, adding jitter to the diagonal if a factorization fails numerically."""
-    jitter = 0.0
-    eye = np.eye(K.shape[-1])
-    for _ in range(6):
-        try:
-            return np.linalg.cholesky(K + jitter * eye)
-        except np.linalg.LinAlgError:
-            jitter = 1e-8 if jitter == 0.0 else jitter * 100.0
-    raise np.linalg.LinAlgError("the GP kernel matrix is not positive definite even with jitter 1e2")
-
-
-def _solve(L: np.ndarray, y: np.ndarray) -> np.ndarray:
-    z = np.linalg.solve(L, y[..., None])
-    return np.linalg.solve(L.transpose(0, 2, 1), z)[..., 0]
+def chol_solve_jitter(K: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(K^-1 y, log det K)`` per matrix of the stack (the batched Cholesky kernel of :mod:`zoo.kernels.spd`);
+    a matrix that is not numerically positive definite is retried with jitter 1e-8, 1e-6, ... on its diagonal."""
+    alpha, logdet, ok = chol_solve(K, y)
+    jitter, eye = 1e-8, np.eye(K.shape[-1])
+    while not ok.all():
+        if jitter > 1e2:
+            raise np.linalg.LinAlgError("the GP kernel matrix is not positive definite even with jitter 1e2")
+        bad = np.flatnonzero(~ok)
+        a2, l2, ok2 = chol_solve(K[bad] + jitter * eye, y[bad])
+        alpha[bad], logdet[bad], ok[bad] = a2, l2, ok2
+        jitter *= 100.0
+    return alpha, logdet
 
 
 def fit_hypers(D2: np.ndarray, yn: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per client, the (lengthscale multiple, noise) of the grids with the largest log marginal likelihood
-    ``-1/2 y^T K^-1 y - sum log diag(L)`` on the filled rows (the padding adds 0 to both terms)."""
+    ``-1/2 y^T K^-1 y - 1/2 log det K`` on the filled rows (the padding adds 0 to both terms)."""
     med = median_distance(D2, mask)
     C = D2.shape[0]
     best = np.full(C, -np.inf)
     mult, noise = np.ones(C), np.full(C, NOISE_GRID[0])
     for a in LENGTH_GRID:
         for s2 in NOISE_GRID:
-            L = _cholesky(_kernel(D2, mask, a * med, np.full(C, s2)))
-            alpha = _solve(L, yn)
-            logdet = np.log(np.diagonal(L, axis1=1, axis2=2)).sum(axis=1)
-            ll = -0.5 * np.einsum("cw,cw->c", yn, alpha) - logdet
+            alpha, logdet = chol_solve_jitter(kernel_matrix(D2, mask, a * med, np.full(C, s2)), yn)
+            ll = -0.5 * np.einsum("cw,cw->c", yn, alpha) - 0.5 * logdet
             better = ll > best
             best, mult, noise = (
                 np.where(better, ll, best),
@@ -110,19 +110,34 @@ def fit_hypers(D2: np.ndarray, yn: np.ndarray, mask: np.ndarray) -> tuple[np.nda
     return mult, noise
 
 
+def gp_gradient(
+    x: np.ndarray,
+    Z: np.ndarray,
+    y: np.ndarray,
+    mask: np.ndarray,
+    K: np.ndarray,
+    ls: np.ndarray,
+    dx2: np.ndarray,
+) -> np.ndarray:
+    """Gradient at ``x`` (C, d) of each client's GP posterior mean, given the window's kernel matrix ``K``
+    (:func:`kernel_matrix`), the lengthscales ``ls`` (C,) and the squared distances ``dx2`` (C, W) from ``x``
+    to the window: ``s / l^2 sum_j alpha_j k(x, z_j) (z_j - x)``."""
+    yn, _, s = standardize(y, mask)
+    alpha, _ = chol_solve_jitter(K, yn)
+    ak = alpha * np.where(mask, np.exp(-0.5 * dx2 / ls[:, None] ** 2), 0.0)
+    return (np.einsum("cw,cwd->cd", ak, Z) - ak.sum(axis=1)[:, None] * x) * (s / ls**2)[:, None]
+
+
 def gp_mean_gradient(
     x: np.ndarray, Z: np.ndarray, y: np.ndarray, mask: np.ndarray, mult: np.ndarray, noise: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Gradient at ``x`` (C, d) of each client's GP posterior mean on its window ``(Z, y)`` (C, W, d), (C, W),
-    with lengthscale ``mult`` x the window's median pairwise distance. Returns ``(grad (C, d), lengthscale)``."""
+    with lengthscale ``mult`` x the window's median pairwise distance, from scratch (FZooS keeps ``K`` up to date
+    step by step and calls :func:`gp_gradient`). Returns ``(grad (C, d), lengthscale)``."""
     D2 = sq_dists(Z, Z)
     ls = mult * median_distance(D2, mask)
-    yn, _, s = standardize(y, mask)
-    alpha = _solve(_cholesky(_kernel(D2, mask, ls, noise)), yn)
-    diff = Z - x[:, None, :]
-    kx = np.where(mask, np.exp(-0.5 * np.einsum("cwd,cwd->cw", diff, diff) / ls[:, None] ** 2), 0.0)
-    grad = np.einsum("cw,cwd->cd", alpha * kx, diff) * (s / ls**2)[:, None]
-    return grad, ls
+    dx2 = sq_dists(x[:, None, :], Z)[:, 0]
+    return gp_gradient(x, Z, y, mask, kernel_matrix(D2, mask, ls, noise), ls, dx2), ls
 
 
 def rff_basis(seed: int, n_features: int, dim: int, lengthscale: float) -> tuple[np.ndarray, np.ndarray]:
@@ -139,12 +154,18 @@ def rff_fit(
     """Weights ``nu`` (C, M) of ``f(z) ~ mean(y) + phi(z) . nu`` on each client's filled rows (ridge in the dual
     form: a W x W solve per client; the prior ``nu ~ N(0, s^2 I)`` scales with the values' spread ``s``)."""
     M = W.shape[0]
-    Phi = math.sqrt(2.0 / M) * np.cos(X @ W.T + b) * mask[:, :, None]  # (C, W, M), padding rows 0
+    C, n, d = X.shape
+    Phi = (X.reshape(C * n, d) @ W.T).reshape(C, n, M)  # one GEMM, not C small ones
+    Phi += b
+    np.cos(Phi, out=Phi)
+    Phi *= math.sqrt(2.0 / M)
+    if not mask.all():
+        Phi *= mask[:, :, None]  # padding rows 0
     yn, _, s = standardize(y, mask)
     A = Phi @ Phi.transpose(0, 2, 1)
     n = A.shape[1]
     A[:, np.arange(n), np.arange(n)] += np.where(mask, noise, 1.0)
-    coef = np.linalg.solve(A, yn[..., None])[..., 0]
+    coef, _ = chol_solve_jitter(A, yn)
     return np.einsum("cwm,cw->cm", Phi, coef) * s[:, None]
 
 

@@ -1,14 +1,15 @@
 """The Flower engine: zoo's federated algorithms as a Flower ``ServerApp`` (the strategy: broadcast, aggregate)
 and a Flower ``ClientApp`` (the local ZO steps), run in Flower's simulation runtime or deployed with Flower.
 
-Server side: :func:`make_server_app` runs the simulator's rounds inside the ``ServerApp``'s main function; each
+Server side: :func:`zoo.federated.deploy.make_server_app` runs the simulator's rounds inside the ``ServerApp``'s main function; each
 round sends every sampled client a ``train`` message (the broadcast arrays in an ``ArrayRecord``, the round and
 client id in a ``ConfigRecord``) and aggregates the replies. Client side: :func:`make_client_app` runs
 :func:`zoo.federated.engines.local.run_clients` for one client and keeps the client's state (e.g. the FZooS
 history, the SCAFFOLD control variate) in the node's ``context.state``. Each client draws from its own
 generator (seed, round, client), so the numbers equal the local engine's.
 
-Deployment: build the apps with :func:`make_server_app` / :func:`make_client_app` in a Flower app module and
+Deployment: build the apps with :func:`zoo.federated.deploy.make_server_app` / :func:`make_client_app` (both in
+:mod:`zoo.federated.deploy`) in a Flower app module and
 start it with ``flwr run``; each SuperNode must then hold (only) its own objective in ``problem.objectives``.
 """
 
@@ -18,6 +19,8 @@ import time
 from typing import Any
 
 import numpy as np
+
+from zoo.core._deprecated import moved
 
 _STATE_KEY = "zoo-client-state"
 
@@ -106,7 +109,9 @@ class FlowerEngine:
         try:
             import flwr  # noqa: F401
         except ModuleNotFoundError as exc:  # pragma: no cover - depends on the install
-            raise ModuleNotFoundError("the flower engine needs flwr: pip install 'zoo-dfo[federated]'") from exc
+            raise ModuleNotFoundError(
+                "the flower engine needs flwr: pip install 'zoo-dfo[federated]'"
+            ) from exc
         self.problem, self.algorithm, self.seed, self.timeout = problem, algorithm, seed, timeout
         self.backend_config = backend_config or {
             "client_resources": {"num_cpus": 1, "num_gpus": 0.0},
@@ -225,38 +230,6 @@ class FlowerEngine:
         pass
 
 
-def make_server_app(
-    problem: Any,
-    algorithm: Any,
-    rounds: int,
-    seed: int = 0,
-    timeout: float | None = None,
-    on_done: Any = None,
-):
-    """A Flower ``ServerApp`` running ``rounds`` rounds of ``algorithm`` (for ``flwr run`` deployments). The
-    server-side ``problem`` gives the dimension, the start point and the report's ``F`` (give it objectives that
-    the server may evaluate, or accept NaN in the report); ``on_done(history)`` receives the history."""
-    from flwr.serverapp import ServerApp
-
-    from zoo.federated.simulator import Simulator
-
-    app = ServerApp()
-
-    @app.main()
-    def main(grid, context) -> None:
-        sim = Simulator(
-            problem,
-            algorithm,
-            engine="flower",
-            seed=seed,
-            timeout=timeout,
-            check_dimensions=False,
-            evaluate=None,
-        )
-        sim.engine.attach(grid)
-        for _ in range(int(rounds)):
-            sim.step()
-        if on_done is not None:
-            on_done(sim.history)
-
-    return app
+# make_server_app builds on the Simulator, which builds on this engine: it lives in zoo.federated.deploy (one
+# release under the old name here, resolved by name so that this module does not import the simulator)
+__getattr__ = moved(__name__, {"make_server_app": "zoo.federated.deploy:make_server_app"})
