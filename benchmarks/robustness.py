@@ -3,6 +3,8 @@ and nevergrad's OnePlusOne at the same budgets, on problems of very different sc
 
     python benchmarks/robustness.py                      # the suite, budgets 200*d and 1000*d, 5 seeds
     python benchmarks/robustness.py --suite heldout      # problems the defaults were NOT tuned on
+    python benchmarks/robustness.py --suite noisy --budgets 1000 --methods rge,spsa,zo-sgd,zo-signsgd,cge
+                                                         # noisy problems the noise rule was not chosen on
     python benchmarks/robustness.py --methods rge,cge --problems sphere-1e-3 --budgets 200
 
 Per run it records, with the clean (noise-free) objective:
@@ -176,6 +178,32 @@ def heldout() -> list[Problem]:
     ]
 
 
+_W10 = 10.0 ** (3.0 * np.arange(10) / 9)
+
+
+def noisy() -> list[Problem]:
+    """Noisy problems the noise handling of the step control was not chosen on (it was chosen on sphere-noise)."""
+    return [
+        Problem(
+            "ellipsoid-1e3-d10-noise1", 10, lambda X: (np.atleast_2d(X) ** 2) @ _W10, _randn(10), noise=1.0
+        ),
+        Problem(
+            "rosenbrock-d5-noise0.1",
+            5,
+            lambda X: fn.rosenbrock_np(np.atleast_2d(X)),
+            _randn(5, 0.5),
+            scale=0.5,
+            noise=0.1,
+        ),
+        Problem(
+            "sphere-d30-noise1", 30, lambda X: fn.sphere_np(np.atleast_2d(X) - 0.5), _randn(30), noise=1.0
+        ),
+    ]
+
+
+SUITES = {"main": suite, "heldout": heldout, "noisy": noisy}
+
+
 # --------------------------------------------------------------------------------------------- runners
 def _clean(problem: Problem, x: np.ndarray) -> float:
     v = float(problem.f(np.asarray(x, dtype=np.float64)[None, :])[0])
@@ -286,7 +314,7 @@ def run(method: str, problem: Problem, budget: int, seed: int, options=None) -> 
 
 def _run_task(task) -> dict:
     suite_name, name, budget, method, seed, opts = task
-    problem = next(p for p in (suite() if suite_name == "main" else heldout()) if p.name == name)
+    problem = next(p for p in SUITES[suite_name]() if p.name == name)
     return run(method, problem, budget, seed, json.loads(opts))
 
 
@@ -319,7 +347,7 @@ def _summary(records, problems, mults, methods) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--suite", choices=("main", "heldout"), default="main")
+    ap.add_argument("--suite", choices=tuple(SUITES), default="main")
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--budgets", default="200,1000", help="budgets as multiples of d, comma-separated")
     ap.add_argument("--methods", default=",".join(ZOO_METHODS + ANCHORS))
@@ -329,7 +357,7 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=1, help="worker processes (the runs are independent)")
     args = ap.parse_args()
 
-    problems = suite() if args.suite == "main" else heldout()
+    problems = SUITES[args.suite]()
     if args.problems:
         keep = set(args.problems.split(","))
         problems = [p for p in problems if p.name in keep]

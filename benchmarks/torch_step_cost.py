@@ -12,7 +12,7 @@ classifier from a small config (zoo/torch/hf.py; 4 layers, width 256, random wei
 
 Time: median over ``--repeats`` steps, the modes interleaved in one process (each repeat runs every mode once,
 so machine load hits them alike). Memory: each mode in a fresh subprocess, peak RSS growth over the process
-before the model existed (VmHWM after ``clear_refs``, as benchmarks/torch_memory.py), the median of
+before the model existed (VmHWM after ``clear_refs``, as benchmarks/torch_memory.py) over 4 steps, the median of
 ``--memory-repeats`` fresh processes per mode (the allocator's reuse of freed activations moves one process's
 peak by a few MiB, which on the transformer, whose weights are 0.6 MiB, is a quarter of inference). Linux only. Targets
 (issue 11): zoo spsa time <= 1.1 x MeZO's; ZOSGD <= 1.2 x inference memory; ZOAdam <= 3.2 x. Exits non-zero
@@ -137,7 +137,8 @@ def child(mode: str, model: str) -> dict:
     net, x, y = build(model)
     weights = sum(p.numel() * p.element_size() for p in net.parameters())
     run = stepper(mode, net, x, y)
-    run(), run()
+    for _ in range(4):  # the peak grows over the first steps, as the allocator settles
+        run()
     return {"mode": mode, "peak": _status("VmHWM") - base, "weights": weights}
 
 

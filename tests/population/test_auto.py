@@ -102,20 +102,3 @@ def test_auto_bad_input():
         zoo.make("auto", x0=np.zeros(0))
     with pytest.raises(ValueError, match="outside bounds"):
         zoo.make("auto", x0=np.full(2, 3.0), bounds=(-1, 1))
-
-
-def test_a_trust_region_stopped_at_its_cap_hands_its_scale_to_the_first_cma_run(monkeypatch):
-    from zoo.population import auto
-
-    monkeypatch.setattr(auto, "MODEL_EVALS_PER_DIM", 4)  # a cap of 16 evaluations in d = 4: still moving
-    rosen = zoo.functions.rosenbrock
-    opt = zoo.make("auto", x0=np.zeros(4), seed=0, budget=3000, bounds=(-5, 5))
-    while opt.state.stage == 0:
-        X = opt.ask()
-        opt.tell(X, rosen(X))
-    sigma = opt.state.plan[1][1]["first_sigma0"]
-    assert 0 < sigma < 1 and opt.inner.inner.initial_sigma == pytest.approx(sigma)
-    # a converged trust region (the sphere, the usual cap) hands on to BIPOP's default, box-wide first run
-    monkeypatch.undo()
-    res = zoo.minimize(sphere, np.zeros(4), "auto", budget=3000, seed=0, vectorized=True, bounds=(-5, 5))
-    assert "first_sigma0" not in res.optimizer.state.plan[1][1]

@@ -221,6 +221,14 @@ def test_a_re_measured_centre_is_averaged_into_the_reference_not_judged():
     _, s = ctl.update(np.array([1.0, 0.0]), s, x0 + step + back, value=7.0)  # x0 again: re-measured
     assert s["f_ref"] == pytest.approx(6.0) and s["n_ref"] == 2 and s["n_undone"] == 1 and s["r"] == r
     assert s["noise2"] > 0  # two values of one point differ: the function is noisy
+    # a deterministic value re-measured any number of times leaves the reference exact, the noise 0
+    d = ctl.init(x0, scale=1.0)
+    step, d = ctl.update(np.array([1.0, 0.0]), d, x0, value=0.1)
+    back, d = ctl.update(np.array([1.0, 0.0]), d, x0 + step, value=0.2)
+    for _ in range(5):
+        _, d = ctl.update(np.array([1.0, 0.0]), d, x0, value=0.1)  # the undo's re-measurement
+        back, d = ctl.update(np.array([1.0, 0.0]), d, x0 + step, value=0.2)  # and a worse trial again
+    assert d["f_ref"] == 0.1 and d["noise2"] == 0.0 and d["n_undone"] == 6
 
 
 def test_the_iterate_is_the_last_accepted_centre_not_the_pending_trial():

@@ -5,10 +5,7 @@ The rule (the measurements behind it: docs/choosing-a-method.md, benchmarks/RESU
 - values, ``d <= 100``: a **model-based trust region first**, ``"bobyqa"`` (Powell 2009) for at most
   ``MODEL_EVALS_PER_DIM * d`` evaluations (it usually stops earlier, on its own convergence), then
   **BIPOP-CMA-ES** (``"cma-bipop"``; Hansen 2009) with the remaining budget, its first run started at the
-  best point so far. When the trust region was still moving at its cap (not converged), that first run starts
-  at the scale the trust region ended at (``first_sigma0``: the rms distance of its last ``2 d + 1`` points
-  from the best, per coordinate), so it goes on refining instead of searching the whole box again; a
-  converged trust region (a local optimum found) hands on to BIPOP's default, box-wide first run. The trust region solves smooth unimodal problems within ``1e2 d`` evaluations, where
+  best point so far. The trust region solves smooth unimodal problems within ``1e2 d`` evaluations, where
   CMA-ES is still learning its covariance; BIPOP's restarts handle the multimodal and weakly structured ones.
   A budget below ``10 d``: ``"bobyqa"`` alone. Without ``nlopt`` (the ``bench`` extra): BIPOP-CMA-ES alone.
 - values, ``100 < d <= 1000``: separable CMA-ES with IPOP restarts (``CMA_diagonal``; Ros & Hansen 2008).
@@ -99,7 +96,6 @@ class AutoState(State):
     inner_x0: np.ndarray
     ran: list  # [name, evaluations] of the finished stages
     plan: list  # [name, options] of every stage: the plan depends on the budget, which a resume may change
-    recent: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 0)))  # last 2d+1 points told
 
 
 @register("auto")
@@ -168,28 +164,21 @@ class Auto(AcceptsRankings, NestedMethod):
         forward(self._inner, X, feedback)
         if state.stage + 1 >= len(state.plan):
             return state
-        recent = np.concatenate([state.recent.reshape(-1, self.dim), X])[-(2 * self.dim + 1) :]
         reasons = {k: v for k, v in self._inner.stop().items() if k != "f_target"}
         if not reasons:
-            return dataclasses.replace(state, recent=recent)
+            return state
         # the stage stopped on its own (converged, or its cap): the next stage goes on from the best point
         nfev = self.nfev + len(X)  # the core counts this batch after _tell
         if self.budget is not None and nfev >= self.budget:
             return state
         best_x = self._inner.best[0] if np.isfinite(self._inner.best[1]) else state.inner_x0
-        plan = [[n, dict(o)] for n, o in state.plan]
-        if reasons.get("bobyqa_converged") == "maxeval reached" and plan[state.stage + 1][0] == "cma-bipop":
-            # still moving at its cap: the next run refines at the scale the trust region reached
-            scale = float(np.sqrt(np.mean((recent - best_x) ** 2)))
-            if np.isfinite(scale) and scale > 0:
-                plan[state.stage + 1][1].setdefault("first_sigma0", scale)
         new = AutoState(
             stage=state.stage + 1,
             stage_start=nfev,
             inner_seed=int(rng.integers(2**63 - 1)),
             inner_x0=np.asarray(best_x, dtype=np.float64).copy(),
             ran=[*state.ran, [state.plan[state.stage][0], nfev - state.stage_start]],
-            plan=plan,
+            plan=state.plan,
         )
         if hasattr(self._inner, "close"):
             self._inner.close()
@@ -210,5 +199,4 @@ class Auto(AcceptsRankings, NestedMethod):
         state.inner_x0 = np.asarray(state.inner_x0, dtype=np.float64)
         state.ran = [[str(n), int(e)] for n, e in state.ran]
         state.plan = [[str(n), dict(o)] for n, o in state.plan]
-        state.recent = np.asarray(state.recent, dtype=np.float64)
         return state

@@ -43,8 +43,8 @@ class RestartParams(Params):
     ``popsize_factor``: IPOP's multiplier (2); ``max_restarts``: None = until the budget is spent (9 when
     there is no budget); ``popsize_option`` / ``sigma_option``: the inner's option names (None: detected);
     ``restart_from``: "auto" (uniform in the central 80% of finite bounds, else x0), "uniform", "x0" or "best";
-    ``first_sigma0``: the step size of the first run only (None: the inner's default; ``auto`` passes the scale
-    its trust region ended at, so that the first run refines the point it is given)."""
+    ``first_sigma0``: the step size of the first run only (None: the inner's default), e.g. the scale a local
+    method ended at, so that the first run refines the point it is given; never wider than the default."""
 
     inner: str = "cma"
     inner_options: dict | None = None

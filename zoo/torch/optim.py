@@ -199,7 +199,7 @@ class ZOOptimizer(torch.optim.Optimizer):
         """mu, raised to ``MU_RESOLUTION`` units of the coarsest parameter dtype's resolution (fp16, bf16)."""
         if not params:
             return self.mu
-        floor = MU_RESOLUTION * max(torch.finfo(p.dtype).eps for p in params)
+        floor = MU_RESOLUTION * max(torch.finfo(dtype).eps for dtype in {p.dtype for p in params})
         if floor <= self.mu:
             return self.mu
         if self._mu_given and not getattr(self, "_mu_warned", False):

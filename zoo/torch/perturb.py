@@ -52,7 +52,7 @@ def _direction_chunks(
     """
     buffers = {} if buffers is None else buffers
     generators: dict[torch.device, torch.Generator] = {}
-    size = min(CHUNK, max(q.numel() for q in params)) if params else 0
+    size = None
     for i, p in enumerate(params):
         gen = generators.get(p.device)
         if gen is None:
@@ -62,6 +62,7 @@ def _direction_chunks(
         key = (p.dtype, p.device)
         buf = buffers.get(key)
         if buf is None:
+            size = min(CHUNK, max(q.numel() for q in params)) if size is None else size
             buf = buffers[key] = torch.empty(size, dtype=p.dtype, device=p.device)
         for start in range(0, flat.numel(), CHUNK):
             chunk = flat[start : start + CHUNK]

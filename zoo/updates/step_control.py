@@ -214,7 +214,7 @@ class SuccessStep(Transform):
                 d2 = (value - s["f_ref"]) * (value - s["f_ref"])  # inf, not OverflowError, near 1e300
                 if exact and math.isfinite(d2):  # E (value - mean of n)^2 = sigma^2 (1 + 1/n)
                     s["noise2"] = 0.8 * s["noise2"] + 0.2 * d2 * n / (n + 1)
-                s["f_ref"] = (n * s["f_ref"] + value) / (n + 1)
+                s["f_ref"] = s["f_ref"] + (value - s["f_ref"]) / (n + 1)  # exact when equal: noise2 stays 0
                 s["n_ref"] = n + 1
                 s["recheck"] = False
             else:
