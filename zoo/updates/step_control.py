@@ -167,7 +167,7 @@ class SuccessStep(Transform):
         """Accept a move the method makes on its own after this step (the perturbation of a saddle-escaping
         method): the next centre value becomes the reference unjudged (only a non-finite one is undone), and
         the length is kept."""
-        return {**state, "jump": True}
+        return {**state, "jump": True, "recheck": False}  # the next centre is a new point, not a recheck
 
     def probe_radius(self, state: State, params: Any) -> float:
         """``mu`` for the estimate at ``params``: ``mu_ratio * r / sqrt(d)``, the noise floor, and the rounding
