@@ -50,7 +50,7 @@ def child(dim: int) -> None:
             opt.tell(X, f(X))  # warm-up: kernels compiled
             t_obj, done = 0.0, 0
             t0 = time.process_time()
-            while done < (n if dim == 10 else n // 10):
+            while done < (n if dim == 10 else n // 2):
                 X = opt.ask()
                 t1 = time.process_time()
                 v = f(X)
@@ -66,7 +66,7 @@ def main() -> None:
     ap.add_argument("--old", required=True, help="root of the old tree (a git worktree)")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--plain", action="store_true", help="also the new tree without the step-size control")
-    ap.add_argument("--dim", type=int, default=10, help="10 (60,000 candidates) or e.g. 1000 (6,000)")
+    ap.add_argument("--dim", type=int, default=10, help="10 (60,000 candidates) or e.g. 1000 (30,000)")
     args = ap.parse_args()
     here = Path(__file__).resolve().parents[1]
     trees = {"old": Path(args.old).resolve(), "new": here}
