@@ -68,10 +68,18 @@ class GradientState(State):
     g_max: float = 0.0
     t_perturbed: int = -1
     n_perturbed: int = 0
+    f_perturbed: float = math.inf
+    r_scale: float = 1.0
 
 
 def _perturb_fields(state: GradientState) -> dict[str, Any]:
-    return {"g_max": state.g_max, "t_perturbed": state.t_perturbed, "n_perturbed": state.n_perturbed}
+    return {
+        "g_max": state.g_max,
+        "t_perturbed": state.t_perturbed,
+        "n_perturbed": state.n_perturbed,
+        "f_perturbed": state.f_perturbed,
+        "r_scale": state.r_scale,
+    }
 
 
 class GradientMethod(Method):
@@ -99,6 +107,11 @@ class GradientMethod(Method):
             rule = self.rule.init(x0)
         return GradientState(x=x0, t=0, rule=rule, probe={}, g=np.zeros_like(x0))
 
+    def _first_length(self) -> float:
+        """The step-size control's first step length ``r0_frac * s * sqrt(d)`` (``s``: the length scale of x0
+        and the bounds): the radius of ``perturbation="auto"``, which must not shrink with the steps."""
+        return self.rule.r0_frac * length_scale(self.x0, self.bounds) * math.sqrt(self.dim)
+
     def _mu(self, state: GradientState) -> float:
         """The smoothing radius of the next estimate: ``mu`` if given, else it follows the step length
         (:meth:`zoo.updates.SuccessStep.probe_radius`)."""
@@ -106,7 +119,10 @@ class GradientMethod(Method):
             return float(self.params.mu)
         if self.controlled:
             return self.rule.probe_radius(state.rule, state.x)
-        return 1e-3 * length_scale(self.x0, self.bounds)
+        mu = self.__dict__.get("_plain_mu")
+        if mu is None:  # fixed for the run (x0 and the bounds): computed once, not at every step
+            mu = self._plain_mu = 1e-3 * length_scale(self.x0, self.bounds)
+        return mu
 
     @abc.abstractmethod
     def _centre_row(self, state: GradientState) -> int | None:
@@ -158,23 +174,26 @@ class GradientMethod(Method):
             x_new = state.x + step
             if not all_finite(x_new):
                 x_new = state.x
-            if getattr(self.params, "perturbation", None) is not None and g is not None:
-                zeta, fields = maybe_perturb(
-                    self.params,
-                    state.t,
-                    g,
-                    _perturb_fields(state),
-                    rule_state["r"],
-                    self.dim,
-                    self.params.q,
-                    rng,
-                )
-                if zeta is not None:  # kept whatever the next value: the descent steps grow its useful part
-                    x_new = x_new + zeta
-                    rule_state = self.rule.jump(rule_state)
-                state = dataclasses.replace(state, **fields)
-            if self.bounds is not None:
-                x_new = self.project(x_new)
+        if getattr(self.params, "perturbation", None) is not None and g is not None:
+            # after an undone step too: at a saddle the control undoes even its zero steps (the centre estimate
+            # of a central difference moves with the probes) while the estimate stays small
+            zeta, fields = maybe_perturb(
+                self.params,
+                state.t,
+                g,
+                _perturb_fields(state),
+                self._first_length(),
+                self.dim,
+                self.params.q,
+                float(state.rule["f_ref"]),
+                rng,
+            )
+            if zeta is not None:  # kept whatever the next value: the descent steps grow its useful part
+                x_new = x_new + zeta
+                rule_state = self.rule.jump(rule_state)
+            state = dataclasses.replace(state, **fields)
+        if self.bounds is not None:
+            x_new = self.project(x_new)
         return dataclasses.replace(
             state,
             x=x_new,

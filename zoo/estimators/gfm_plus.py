@@ -25,8 +25,10 @@ black box does not give (``L``, ``epsilon``) by self-adapting rules:
   fix ``m`` and ``b``.
 - ``lr=None`` (``"adaptive"``): a step of length ``r`` along ``-v_t / ||v_t||``; each correction's pairs give at
   common directions and samples an estimate of ``f_delta(x_t) - f_delta(x_{t-1})``, the effect of the last
-  step, and ``r`` grows 1.25x after a decrease and halves after an increase (zoo's success rule, judged with no
-  extra query and no comparison across samples); ``r`` starts at ``0.1 s sqrt(d)`` like zoo's step control.
+  step: ``r`` grows 1.25x after a significant decrease (mean below minus its standard error) and halves
+  otherwise, and a significant increase undoes the step (back to ``x_{t-1}``, whose estimate ``v_{t-1}`` is
+  still valid): zoo's success rule, judged with no extra query and no comparison across samples; ``r`` starts
+  at ``0.1 s sqrt(d)`` like zoo's step control.
   ``lr="paper"`` is the paper's ``eta = delta / (2 d L_hat)`` (L estimated online,
   :mod:`zoo.estimators.goldstein`), ``"normalized"`` a step of length ``delta``, a number or a schedule a plain
   rate.
@@ -69,6 +71,7 @@ class GFMPlusState(GoldsteinState):
     x_prev: np.ndarray | None = None
     since: int = 0  # steps since the last refresh (0: refresh next)
     refresh_n: int = 0  # b', the pairs of the next refresh (grown by the norm test when refresh_batch=None)
+    n_undone: int = 0  # lr="adaptive": steps undone (the correction said f_delta went up)
 
 
 @register("gfm+", "gfm-plus")
@@ -139,27 +142,42 @@ class GFMPlus(GoldsteinMethod):
             return dataclasses.replace(
                 state, probe={}, t=state.t + 1, since=0, n_skipped=state.n_skipped + 1, **learned
             )
-        v = g[0] if refresh else state.v + (g[0] - g[1])
         since = 1 if refresh else state.since + 1
-        length = state.length if refresh else self._judge(state.length, values)
-        refresh_n = self._norm_test(state, values, v) if refresh else state.refresh_n
+        refresh_n = self._norm_test(state, values, g[0]) if refresh else state.refresh_n
+        length = state.length
+        if not refresh and (self.params.lr or self.default_lr) == "adaptive":
+            verdict = self._verdict(values)
+            length = state.length * (1.25 if verdict < 0 else 0.5)
+            if verdict > 0:  # the last step raised f_delta: undo it; v, the estimate at x_{t-1}, stays valid
+                back = dataclasses.replace(state, x=state.x_prev)
+                return self._step(
+                    back, state.v, x_prev=state.x_prev.copy(), since=since, length=length,
+                    stationarity=float(np.linalg.norm(state.v)), n_undone=state.n_undone + 1, **learned,
+                )  # fmt: skip
+        v = g[0] if refresh else state.v + (g[0] - g[1])
         return self._step(
             state, v, x_prev=state.x.copy(), since=since, stationarity=float(np.linalg.norm(v)), length=length,
             refresh_n=refresh_n, **learned,
         )  # fmt: skip
 
     @staticmethod
-    def _judge(length: float, values: np.ndarray) -> float:
-        """``lr="adaptive"``: the correction's pairs give, at common samples and directions, an estimate of
-        ``f_delta(x_t) - f_delta(x_{t-1})``, the effect of the last step: grow its length 1.25x if it lowered
-        ``f_delta``, halve it if it raised it (the success rule of zoo's step control, judged without extra
-        queries and without comparing values across samples)."""
-        V = values.reshape(2, -1)
-        ok = np.isfinite(V).all(axis=0)
+    def _verdict(values: np.ndarray) -> int:
+        """``lr="adaptive"``: the correction's pairs give, at common samples and directions, ``b`` estimates
+        ``D_j`` of ``f_delta(x_t) - f_delta(x_{t-1})``, the effect of the last step: ``-1`` for a significant
+        decrease (``mean D < -stderr D``), ``+1`` for a significant increase, ``0`` undecided."""
+        V = values.reshape(2, 2, -1)  # (centre, sign, pair)
+        ok = np.isfinite(V).all(axis=(0, 1))
         if not ok.any():
-            return length
-        change = float(np.mean(V[0, ok]) - np.mean(V[1, ok]))
-        return length * 1.25 if change < 0 else (length * 0.5 if change > 0 else length)
+            return 0
+        D = 0.5 * (V[0, 0, ok] + V[0, 1, ok] - V[1, 0, ok] - V[1, 1, ok])
+        mean = float(np.mean(D))
+        se = float(np.std(D)) / math.sqrt(D.size) if D.size > 1 else 0.0
+        return -1 if mean < -se else (1 if mean > se else 0)
+
+    def outcome(self):
+        out = super().outcome()
+        out["goldstein"].update(refresh_batch=int(self.state.refresh_n), n_undone=int(self.state.n_undone))
+        return out
 
     def _paper_lr(self, state):
         L = self.lipschitz(state)

@@ -13,10 +13,10 @@ polynomial time, as perturbed gradient descent does with exact gradients (Jin, G
 Options (the paper's quantities; its constants need the Lipschitz constants ``l``, ``rho`` and the target
 ``epsilon``, which a black box does not give, so the defaults are their scale-free readings):
 
-- ``perturbation``: ``None`` (off, the default), ``"auto"`` or a radius ``r > 0``. ``"auto"`` takes ``r`` as the
-  step-size control's current step length (``0.1 s sqrt(d)`` at the start, ``s`` the problem's length scale:
-  :func:`zoo.updates.length_scale`), the length over which the method trusts its model; the paper's
-  ``r ~ epsilon / l`` is the step length ``eta * epsilon`` of gradient descent at ``eta = 1 / l``.
+- ``perturbation``: ``None`` (off, the default), ``"auto"`` or a radius ``r > 0``. ``"auto"`` is the step-size
+  control's first step length ``0.1 s sqrt(d)`` (``s`` the problem's length scale:
+  :func:`zoo.updates.length_scale`), fixed for the run as the paper's ``r`` is: a radius that followed the
+  current step length would shrink to nothing as the control converges onto the saddle.
 - ``perturbation_threshold``: ``g_thres`` (the paper's ``epsilon``). ``None``: ``0.1`` times the largest
   ``||g||`` of the run so far ("small" relative to the gradients seen; an estimate that is exactly 0, as the
   central difference of an even function at its saddle, is always small). ``math.inf``: perturb at every step
@@ -26,6 +26,10 @@ Options (the paper's quantities; its constants need the Lipschitz constants ``l`
   dimensions (``q = d``, the exact-gradient case of Ren et al., perturbs at every small step; with fewer
   directions the descent steps get time to grow the last perturbation's negative-curvature part first, as
   ``t_thres`` does in Jin et al.).
+
+Radius back-off (Jin et al. stop perturbing when a perturbation brought no decrease within ``t_thres`` steps:
+the point is then a local minimum): when the reference value of ``f`` at a new trigger is not below the value
+at the last perturbation, the radius halves; at a saddle the kicks lead lower and the radius stays.
 
 A perturbation is kept whatever the next value (:meth:`zoo.updates.SuccessStep.jump`: the step-size control
 takes the perturbed centre as its new reference, unjudged; only a non-finite one is undone): the descent steps
@@ -67,10 +71,12 @@ def maybe_perturb(
     length: float,
     d: int,
     q: int,
+    value: float,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray | None, dict[str, Any]]:
     """``(zeta or None, new fields)`` for step ``t`` with estimate ``g``; ``fields``: ``g_max``, ``t_perturbed``,
-    ``n_perturbed`` of the state; ``length``: the control's current step length (radius ``"auto"``)."""
+    ``n_perturbed``, ``f_perturbed``, ``r_scale`` of the state; ``length``: the radius of ``"auto"``; ``value``:
+    the current reference value of ``f``."""
     norm = float(np.linalg.norm(g))
     new = dict(fields)
     if math.isfinite(norm):
@@ -82,9 +88,14 @@ def maybe_perturb(
     every = params.perturbation_every if params.perturbation_every is not None else -(-d // max(q, 1))
     if not (norm <= limit and (last < 0 or t - last >= every)):
         return None, new
-    r = float(length) if params.perturbation == "auto" else float(params.perturbation)
+    if last >= 0 and not value < float(fields["f_perturbed"]):
+        new["r_scale"] = 0.5 * float(
+            fields["r_scale"]
+        )  # the last kick led nowhere lower: a minimum, not a saddle
+    r = (float(length) if params.perturbation == "auto" else float(params.perturbation)) * new["r_scale"]
     if not (r > 0.0 and math.isfinite(r)):
         return None, new
     new["t_perturbed"] = t
     new["n_perturbed"] = int(fields["n_perturbed"]) + 1
+    new["f_perturbed"] = float(value)
     return ball(rng, d, r), new

@@ -4,11 +4,12 @@ Row ``i`` of the batch is::
 
     base_i   = parents[p_i]                                  (mate m_i < 0: no crossover)
     base_i   = where(mask[r_i], parents[m_i], parents[p_i])  (uniform crossover with mate m_i)
-    child_i  = base_i + sigma * table[(o_i + j) mod N]       (o_i < 0: no mutation, e.g. the elite)
+    child_i  = base_i + w * table[(o_i + j) mod N]           (o_i < 0: no mutation, e.g. the elite)
     child_i  = clip(child_i, lo, hi)                          (when bounded)
 
-``table`` is :func:`zoo.kernels.noise.noise_table` (float32, N = 4 Mi numbers); a mutation is the single
-integer ``o_i``. Slices wrap around the end of the table, so any offset in ``[0, N)`` and any ``d <= N`` is
+``w`` is the per-coordinate mutation width ``(d,)`` (elementwise; a problem whose coordinates live on
+different scales mutates each on its own), ``table`` is :func:`zoo.kernels.noise.noise_table` (float32,
+N = 4 Mi numbers); a mutation is the single integer ``o_i``. Slices wrap around the end of the table, so any offset in ``[0, N)`` and any ``d <= N`` is
 valid (a wrapped slice is still ``d`` distinct i.i.d. table entries). The kernel and its twin do the same
 float64 operations in the same order (no fused multiply-add: ``fastmath=False``), so they agree bit for bit,
 and a genome replayed by :mod:`zoo.population.genome` reproduces a population member exactly.
@@ -22,7 +23,7 @@ import numpy as np
 
 @numba.njit(cache=True, fastmath=False)
 def offspring(  # pragma: no cover - compiled
-    parents, parent_idx, mate_idx, mask_row, mask, table, offsets, sigma, lo, hi, bounded, out
+    parents, parent_idx, mate_idx, mask_row, mask, table, offsets, widths, lo, hi, bounded, out
 ):
     n_table = table.shape[0]
     d = parents.shape[1]
@@ -41,9 +42,9 @@ def offspring(  # pragma: no cover - compiled
             # two loops instead of a modulo per element: the common no-wrap case stays vectorizable
             head = min(d, n_table - o)
             for j in range(head):
-                out[i, j] = out[i, j] + sigma * np.float64(table[o + j])
+                out[i, j] = out[i, j] + widths[j] * np.float64(table[o + j])
             for j in range(head, d):
-                out[i, j] = out[i, j] + sigma * np.float64(table[o + j - n_table])
+                out[i, j] = out[i, j] + widths[j] * np.float64(table[o + j - n_table])
         if bounded:
             for j in range(d):
                 v = out[i, j]
@@ -54,7 +55,7 @@ def offspring(  # pragma: no cover - compiled
                 out[i, j] = v
 
 
-def offspring_numpy(parents, parent_idx, mate_idx, mask_row, mask, table, offsets, sigma, lo, hi, bounded):
+def offspring_numpy(parents, parent_idx, mate_idx, mask_row, mask, table, offsets, widths, lo, hi, bounded):
     """Numpy twin of :func:`offspring`; returns the batch."""
     d = parents.shape[1]
     X = parents[parent_idx].copy()
@@ -64,7 +65,7 @@ def offspring_numpy(parents, parent_idx, mate_idx, mask_row, mask, table, offset
     mutated = np.flatnonzero(offsets >= 0)
     if mutated.size:
         idx = (offsets[mutated, None] + np.arange(d)) % table.shape[0]
-        X[mutated] = X[mutated] + sigma * table[idx].astype(np.float64)
+        X[mutated] = X[mutated] + widths * table[idx].astype(np.float64)
     if bounded:
         X = np.minimum(np.maximum(X, lo), hi)
     return X

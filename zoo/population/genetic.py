@@ -1,13 +1,21 @@
 """Deep-GA genetic algorithm (Such et al. 2017, "Deep Neuroevolution: Genetic Algorithms Are a Competitive
 Alternative for Training Deep Neural Networks for Reinforcement Learning", arXiv:1712.06567).
 
-One generation ``k >= 1`` with population ``P``, truncation ``T`` and mutation width ``sigma_k``::
+One generation ``k >= 1`` with population ``P``, truncation ``T`` and per-coordinate mutation widths
+``w_k`` (a vector; ``*`` is elementwise)::
 
     parents   = the T best of the previous generation (best first; parents[0] is the elite)
-    child_i   = parents[p_i] + sigma_k * eps_i,   p_i ~ U{0..T-1},  eps_i ~ N(0, I)   (P - 1 children)
-    next gen  = [elite (unchanged)] + children;   sigma_k = sigma * sigma_decay ** (k - 1)
+    child_i   = parents[p_i] + w_k * eps_i,   p_i ~ U{0..T-1},  eps_i ~ N(0, I)   (P - 1 children)
+    next gen  = [elite (unchanged)] + children;   w_k = sigma_decay ** (k - 1) * w
 
-Generation 0 is ``x0 + sigma_init * eps_i`` (``init="gaussian"``) or uniform in finite bounds
+``w`` comes from the option ``sigma`` (:func:`zoo.population.genome.mutation_widths`): ``sigma=None``, the
+default, reads the scale off the problem, ``w_j = 0.05 (hi_j - lo_j)`` on a finite box side, else
+``0.1 |x0_j|``, else (``x0_j = 0``) the median of the other coordinates' widths, else 0.1; so the default
+search is the same whether the problem is stated in metres or micrometres. A float ``sigma`` is an absolute
+width on every coordinate (the meaning it always had), a sequence one absolute width per coordinate.
+
+Generation 0 is ``x0 + w_init * eps_i`` (``w_init = sigma_init`` when given, else ``w``; ``init="gaussian"``)
+or uniform in finite bounds
 (``init="uniform"``). Optional uniform crossover: with probability ``p_crossover`` a child starts from
 ``where(mask, parents[m_i], parents[p_i])`` (mask ~ Bernoulli(1/2)^d) before its mutation (Deep GA: 0).
 Children are clipped into ``bounds``.
@@ -30,13 +38,13 @@ drawn again. A non-finite re-evaluation makes the elite's mean +inf, so any fini
 
 Integer and categorical genes (``genes``, set by ``minimize(space=...)`` from :mod:`zoo.core.space`): a gene
 ``(j, n, categorical)`` lives on the ``n`` bins of the unit code. A child keeps its first parent's level, then
-an integer gene steps by ``round(sigma_k * n * N(0, 1))`` levels (at least one level, up or down, with
+an integer gene ``j`` steps by ``round(w_k[j] * n * N(0, 1))`` levels (at least one level, up or down, with
 probability ``1/d`` when that rounds to 0), and a categorical gene is redrawn uniformly among the other
 choices with probability ``1/d``; both land on the bin centre. No stepping through an unordered category.
 
 Asynchronous (``asynchronous=True``, :mod:`zoo.core.asynchronous`): steady-state truncation selection; the
 parents are the ``T`` best points told so far, each new child mutates a random one of them at
-``sigma_k``, ``k = 1 + told // popsize``; the first ``popsize`` points come from the initial distribution.
+``w_k``, ``k = 1 + told // popsize``; the first ``popsize`` points come from the initial distribution.
 
 Random search (``"random-search"``, :mod:`zoo.population.random_search`) is the special case with no parents.
 """
@@ -75,14 +83,21 @@ def _finite_box(bounds) -> bool:
 class GAParams(Params):
     popsize: int = 100
     truncation: int | None = None  # None: min(20, popsize // 5), at least 1 (Deep GA: 20 of 1000)
-    sigma: float = 0.1
-    sigma_init: float | None = None  # None: sigma
+    sigma: float | tuple | None = None  # None: from the box / x0 (mutation_widths); float: absolute
+    sigma_init: float | None = None  # None: the widths of sigma
     sigma_decay: float = 1.0
     p_crossover: float = 0.0
     reevaluate_elite: bool = False
     init: str = "gaussian"
     use_numba: bool = True
     genes: tuple | None = None  # ((coordinate, n_levels, is_categorical), ...): native discrete genes
+
+    def __post_init__(self) -> None:
+        # per-coordinate widths arrive as a list or an array: keep a tuple (hashable, plain in state_dict)
+        if isinstance(self.sigma, (list, tuple, np.ndarray)):
+            vals = np.asarray(self.sigma, dtype=object).ravel() if np.ndim(self.sigma) else [self.sigma[()]]
+            vals = tuple(v.item() if isinstance(v, np.generic) else v for v in vals)
+            object.__setattr__(self, "sigma", vals[0] if np.ndim(self.sigma) == 0 else vals)
 
     @property
     def n_parents(self) -> int:
@@ -99,7 +114,16 @@ class GAParams(Params):
                     "truncation (number of parents) must be <= popsize; "
                     f"got {self.truncation} > {self.popsize}"
                 )
-        check_real(self.sigma, "sigma", 0, low_open=True)
+        if isinstance(self.sigma, tuple):
+            if len(self.sigma) != dim:
+                raise ValueError(
+                    f"sigma as a sequence gives one width per coordinate: expected {dim}, got {len(self.sigma)}"
+                )
+            for j, s in enumerate(self.sigma):
+                check_real(s, f"sigma[{j}]", 0, low_open=True)
+        else:
+            check_real(self.sigma, "sigma (or one width per coordinate)", 0, low_open=True,
+                       none_ok=True)  # fmt: skip
         check_real(self.sigma_init, "sigma_init", 0, low_open=True, none_ok=True)
         check_real(self.sigma_decay, "sigma_decay", 0, 1, low_open=True)
         check_real(self.p_crossover, "p_crossover (a probability)", 0, 1)
@@ -124,6 +148,7 @@ class GAState(State):
     batch_gene: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, np.int64))
     n_skipped_generations: int = 0
     n_told_async: int = 0  # results told by tell_async (steady-state mode)
+    widths: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))  # w, (d,): set once by _init
 
 
 @register("ga")
@@ -141,7 +166,20 @@ class GA(SteadyState, Method):
         self._lo, self._hi = (_EMPTY, _EMPTY) if self.bounds is None else self.bounds
 
     def _init(self, x0: np.ndarray, rng: np.random.Generator) -> GAState:
-        return GAState(parents=np.zeros((0, self.dim)))
+        # kept in the state (not _setup): w depends on x0, and a resumed run must mutate as the saved one did
+        return GAState(parents=np.zeros((0, self.dim)), widths=self._default_widths())
+
+    def _default_widths(self) -> np.ndarray:
+        lo, hi = (None, None) if self.bounds is None else self.bounds
+        return _genome.mutation_widths(self.params.sigma, self.x0, lo, hi)
+
+    def _widths(self, state: GAState) -> np.ndarray:
+        # a state saved before the widths were stored holds none: they were sigma's, as derived here
+        return state.widths if len(state.widths) == self.dim else self._default_widths()
+
+    def _widths0(self, state: GAState) -> np.ndarray:
+        p = self.params
+        return self._widths(state) if p.sigma_init is None else np.full(self.dim, float(p.sigma_init))
 
     def _batch_size(self, state: GAState) -> int:
         p = self.params
@@ -157,8 +195,9 @@ class GA(SteadyState, Method):
                 X = np.stack([self._init_member(g) for g in genes])
             else:
                 genes = rng.integers(0, TABLE_SIZE, size=p.popsize, dtype=np.int64)
-                sigma0 = p.sigma if p.sigma_init is None else p.sigma_init
-                X = self._build(self.x0[None, :], np.zeros(p.popsize, np.int64), genes, float(sigma0), rng)
+                X = self._build(
+                    self.x0[None, :], np.zeros(p.popsize, np.int64), genes, self._widths0(state), rng
+                )
             state.batch_parent, state.batch_gene = np.zeros(p.popsize, np.int64), genes
             return X
         n_children = p.popsize - 1
@@ -167,12 +206,12 @@ class GA(SteadyState, Method):
         if p.reevaluate_elite:  # row 0: the elite again, unchanged (gene -1 = no mutation)
             parent_idx = np.concatenate([[0], parent_idx])
             genes = np.concatenate([[-1], genes])
-        sigma_k = _genome.sigma_at(state.generation, p.sigma, p.sigma_decay)
-        X = self._build(state.parents, parent_idx, genes, sigma_k, rng)
+        w_k = _genome.sigma_at(state.generation, self._widths(state), p.sigma_decay)
+        X = self._build(state.parents, parent_idx, genes, w_k, rng)
         state.batch_parent, state.batch_gene = parent_idx, genes
         return X
 
-    def _build(self, parents, parent_idx, genes, sigma, rng) -> np.ndarray:
+    def _build(self, parents, parent_idx, genes, widths, rng) -> np.ndarray:
         n, d = len(parent_idx), self.dim
         mate_idx = np.full(n, -1, dtype=np.int64)
         mask_row = np.zeros(n, dtype=np.int64)
@@ -187,17 +226,17 @@ class GA(SteadyState, Method):
             mask = rng.random((max(crossed.size, 1), d)) < 0.5
         bounded = self.bounds is not None
         table = noise_table()
-        args = (parents, parent_idx, mate_idx, mask_row, mask, table, genes, sigma, self._lo, self._hi)
+        args = (parents, parent_idx, mate_idx, mask_row, mask, table, genes, widths, self._lo, self._hi)
         if not self.params.use_numba:
             X = _kernel.offspring_numpy(*args, bounded)
         else:
             X = np.empty((n, d))
             _kernel.offspring(*args, bounded, X)
         if self.params.genes:
-            self._discrete_genes(X, parents, parent_idx, genes, sigma, rng)
+            self._discrete_genes(X, parents, parent_idx, genes, widths, rng)
         return X
 
-    def _discrete_genes(self, X, parents, parent_idx, genes, sigma, rng) -> None:
+    def _discrete_genes(self, X, parents, parent_idx, genes, widths, rng) -> None:
         """Native integer / categorical mutation on the unit code's bins (see the module docstring)."""
         mutated = genes >= 0  # gene -1: the elite asked again, unchanged
         p_move = 1.0 / self.dim
@@ -209,7 +248,7 @@ class GA(SteadyState, Method):
                 other = (level + rng.integers(1, max(n, 2), size=len(X))) % n
                 level = np.where(redraw, other, level)
             else:
-                step = np.rint(sigma * n * rng.standard_normal(len(X))).astype(np.int64)
+                step = np.rint(widths[j] * n * rng.standard_normal(len(X))).astype(np.int64)
                 nudge = (step == 0) & (rng.random(len(X)) < p_move)
                 step = np.where(nudge, rng.choice(np.array([-1, 1]), size=len(X)), step)
                 level = np.where(mutated, np.clip(level + step, 0, n - 1), level)
@@ -218,8 +257,8 @@ class GA(SteadyState, Method):
     def _init_member(self, gene: int) -> np.ndarray:
         p = self.params
         lo, hi = (None, None) if self.bounds is None else self.bounds
-        sigma0 = p.sigma if p.sigma_init is None else p.sigma_init
-        return _genome.init_member(int(gene), self.x0, init=p.init, sigma_init=sigma0, lo=lo, hi=hi)
+        w0 = self._widths0(self.state)  # unused by init="uniform", the only caller
+        return _genome.init_member(int(gene), self.x0, init=p.init, sigma_init=w0, lo=lo, hi=hi)
 
     def _tell(self, state: GAState, X: np.ndarray, values: np.ndarray, rng: np.random.Generator) -> GAState:
         p = self.params
@@ -310,7 +349,7 @@ class GA(SteadyState, Method):
         return _genome.rebuild(
             genome,
             self.x0,
-            sigma=p.sigma,
+            sigma=self._widths(self.state),
             sigma_init=p.sigma_init,
             sigma_decay=p.sigma_decay,
             bounds=self.bounds,
@@ -329,13 +368,13 @@ class GA(SteadyState, Method):
         if state.n_told_async < p.popsize or len(state.parents) == 0:  # the initial distribution
             if p.init == "uniform":
                 return np.stack([self._init_member(g) for g in rng.integers(0, 2**63 - 1, size=n)])
-            sigma0 = p.sigma if p.sigma_init is None else p.sigma_init
             genes = rng.integers(0, TABLE_SIZE, size=n, dtype=np.int64)
-            return self._build(self.x0[None, :], np.zeros(n, np.int64), genes, float(sigma0), rng)
+            return self._build(self.x0[None, :], np.zeros(n, np.int64), genes, self._widths0(state), rng)
         k = 1 + state.n_told_async // p.popsize
         parent_idx = rng.integers(0, len(state.parents), size=n, dtype=np.int64)
         genes = rng.integers(0, TABLE_SIZE, size=n, dtype=np.int64)
-        return self._build(state.parents, parent_idx, genes, _genome.sigma_at(k, p.sigma, p.sigma_decay), rng)
+        w_k = _genome.sigma_at(k, self._widths(state), p.sigma_decay)
+        return self._build(state.parents, parent_idx, genes, w_k, rng)
 
     def _tell_async(self, state: GAState, X: np.ndarray, values: np.ndarray) -> GAState:
         pool_x = np.concatenate([state.parents, X]) if len(state.parents) else X
@@ -360,5 +399,8 @@ class GA(SteadyState, Method):
 # random search lived here; one algorithm per file: zoo/population/random_search.py
 __getattr__ = moved(
     __name__,
-    {n: f"zoo.population.random_search:{n}" for n in ("RandomSearch", "RandomSearchParams", "RandomSearchState")},
+    {
+        n: f"zoo.population.random_search:{n}"
+        for n in ("RandomSearch", "RandomSearchParams", "RandomSearchState")
+    },
 )

@@ -74,7 +74,7 @@ class RandomSearch(SteadyState, Method):
             _NO_MASK,
             noise_table(),
             genes,
-            float(p.sigma),
+            np.full(self.dim, float(p.sigma)),  # the kernel takes per-coordinate widths
             lo,
             hi,
         )
