@@ -32,7 +32,7 @@ CONFIGS = [
 OBJECTIVES = ("sphere", "shifted")
 
 
-def child() -> None:
+def child(dim: int) -> None:
     import zoo
 
     if os.environ.get("ZOO_AB_PLAIN"):  # the rule alone, no step-size control (as the old tree stepped)
@@ -45,12 +45,12 @@ def child() -> None:
     for obj in OBJECTIVES:
         f = funs[obj]
         for name, method, options, n in CONFIGS:
-            opt = zoo.make(method, x0=np.ones(10), seed=0, **options)
+            opt = zoo.make(method, x0=np.ones(dim), seed=0, **options)
             X = opt.ask()
             opt.tell(X, f(X))  # warm-up: kernels compiled
             t_obj, done = 0.0, 0
             t0 = time.process_time()
-            while done < n:
+            while done < (n if dim == 10 else n // 10):
                 X = opt.ask()
                 t1 = time.process_time()
                 v = f(X)
@@ -66,6 +66,7 @@ def main() -> None:
     ap.add_argument("--old", required=True, help="root of the old tree (a git worktree)")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--plain", action="store_true", help="also the new tree without the step-size control")
+    ap.add_argument("--dim", type=int, default=10, help="10 (60,000 candidates) or e.g. 1000 (6,000)")
     args = ap.parse_args()
     here = Path(__file__).resolve().parents[1]
     trees = {"old": Path(args.old).resolve(), "new": here}
@@ -77,12 +78,12 @@ def main() -> None:
             env = {**os.environ, "PYTHONPATH": str(root), "OMP_NUM_THREADS": "1"}
             env["ZOO_AB_PLAIN"] = "1" if label == "new-plain" else ""
             proc = subprocess.run(
-                [sys.executable, str(Path(__file__).resolve()), "--child"],
+                [sys.executable, str(Path(__file__).resolve()), "--child", str(args.dim)],
                 cwd=root, env=env, capture_output=True, text=True, check=True,
             )  # fmt: skip
             runs[label].append(json.loads(proc.stdout.strip().splitlines()[-1]))
             print(f"repeat {rep + 1}/{args.repeats} {label}: done", flush=True)
-    print(f"\nus per candidate, CPU time, median of {args.repeats} alternations (d=10)")
+    print(f"\nus per candidate, CPU time, median of {args.repeats} alternations (d={args.dim})")
     others = [label for label in trees if label != "old"]
     print(
         f"{'configuration / objective':28s} {'old':>8s}"
@@ -99,6 +100,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     if "--child" in sys.argv:
-        child()
+        child(int(sys.argv[sys.argv.index("--child") + 1]))
     else:
         main()
