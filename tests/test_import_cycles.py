@@ -109,7 +109,9 @@ def test_moved_names_keep_working_for_one_release():
     from zoo.federated.engines import flower_engine
     from zoo.session import callables, session
 
-    assert builtins.FederatedProblem is problem.FederatedProblem and builtins.WeightedSum is problem.WeightedSum
+    assert (
+        builtins.FederatedProblem is problem.FederatedProblem and builtins.WeightedSum is problem.WeightedSum
+    )
     assert session.load_callable is callables.load_callable
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -273,3 +273,20 @@ def test_the_issue_case_says_why_the_resumed_batch_is_not_run():
     f, res = _run_with_one_error("cbo", 50, 40)
     assert f.calls == res.nfev == 40 and res.n_failed == 1 and not res.success
     assert "no longer fits the budget: 1 queries went to calls that failed, 39 answers" in res.message
+
+
+@pytest.mark.parametrize("n", [-1, 1.5, "2", None])
+def test_count_failed_takes_a_count(n):
+    opt = zoo.make("rge", x0=np.ones(2), seed=0, budget=10)
+    with pytest.raises((TypeError, ValueError), match="failed queries"):
+        opt.count_failed(n)
+    assert opt.n_failed == 0 and opt.n_queries == 0
+
+
+def test_failed_queries_survive_state_dict_and_stop_the_budget():
+    opt = zoo.make("rge", x0=np.ones(2), seed=0, budget=4)  # a batch of 2 (q=1, forward)
+    opt.count_failed(3)
+    assert opt.stop() == {"budget": 4}  # 3 spent + a batch of 2 > 4
+    again = zoo.make("rge", x0=np.ones(2), seed=0, budget=4)
+    again.load_state_dict(opt.state_dict())
+    assert again.n_failed == 3 and again.n_queries == 3

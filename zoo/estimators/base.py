@@ -119,7 +119,10 @@ class GradientMethod(Method):
             return float(self.params.mu)
         if self.controlled:
             return self.rule.probe_radius(state.rule, state.x)
-        return 1e-3 * length_scale(self.x0, self.bounds)
+        mu = self.__dict__.get("_plain_mu")
+        if mu is None:  # fixed for the run (x0 and the bounds): computed once, not at every step
+            mu = self._plain_mu = 1e-3 * length_scale(self.x0, self.bounds)
+        return mu
 
     @abc.abstractmethod
     def _centre_row(self, state: GradientState) -> int | None:

@@ -81,8 +81,17 @@ class CGE(GradientMethod):
     def _probe(self, x, rng):
         d = x.shape[0]
         mu = self._mu(self.state)
-        if self.params.coordinates is None:  # all coordinates: one broadcast add of a cached step matrix
-            return x + mu * self._full_steps(d), {"mu": mu}
+        if self.params.coordinates is None:
+            # all coordinates: one copy of x per row, mu added on the diagonals
+            central = self.params.difference == "central"
+            X = np.repeat(x[None, :], 2 * d if central else d + 1, axis=0)
+            # (a strided view of each d x d block's diagonal: O(d) work, not a second (n, d) pass)
+            if central:
+                X[:d].reshape(-1)[:: d + 1] += mu
+                X[d:].reshape(-1)[:: d + 1] -= mu
+            else:
+                X[1:].reshape(-1)[:: d + 1] += mu
+            return X, {"mu": mu}
         S = probes.coordinates(rng, d, self.params.coordinates)
         k = len(S)
         rows = np.arange(k)
@@ -94,17 +103,6 @@ class CGE(GradientMethod):
             X = np.repeat(x[None, :], k + 1, axis=0)
             X[1 + rows, S] += mu
         return X, {"S": S, "mu": mu}
-
-    def _full_steps(self, d: int) -> np.ndarray:
-        steps = getattr(self, "_steps_cache", None)
-        if steps is None:
-            I = np.eye(d)  # unit steps; the radius multiplies them (it follows the step length)
-            if self.params.difference == "central":
-                steps = np.concatenate([I, -I])
-            else:
-                steps = np.concatenate([np.zeros((1, d)), I])
-            self._steps_cache = steps
-        return steps
 
     def _estimate(self, state, X, values):
         d = X.shape[1]

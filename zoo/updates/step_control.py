@@ -92,6 +92,17 @@ def length_scale(x0: Any, bounds: tuple[np.ndarray, np.ndarray] | None = None) -
     return 1.0
 
 
+def _median(a: np.ndarray) -> float:
+    """``np.median`` of a 1-D array, bit for bit, without its Python-level wrapper (about 10 us a call; this runs
+    at every step once a noise level is estimated)."""
+    n = a.size
+    k = n // 2
+    if n % 2:
+        return float(np.partition(a, k)[k])
+    p = np.partition(a, (k - 1, k))
+    return (float(p[k - 1]) + float(p[k])) / 2.0
+
+
 def _size(v: Any) -> int:
     return int(v.numel()) if hasattr(v, "numel") else int(v.size)
 
@@ -266,8 +277,8 @@ class SuccessStep(Transform):
         if s["noise2"] <= 0.0 or probe_values is None:
             return
         v = np.asarray(probe_values, dtype=np.float64)
-        if v.size < 2 or not np.isfinite(v).all():
+        if v.size < 2 or not all_finite(v):
             return
-        spread = float(np.median(np.abs(v - v.mean())))
+        spread = _median(np.abs(v - float(np.add.reduce(v)) / v.size))  # (= np.median(|v - v.mean()|))
         mu = self.probe_radius(s, params)
         s["mu_n"] = 2.0 * mu if spread < 3.0 * math.sqrt(s["noise2"]) else 0.95 * s["mu_n"]
