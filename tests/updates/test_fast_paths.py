@@ -35,6 +35,17 @@ def test_all_finite_and_norm_equal_their_definitions(a):
         assert not np.isfinite(norm(a))
 
 
+@pytest.mark.parametrize("a", CASES, ids=range(len(CASES)))
+def test_the_fast_paths_warn_about_nothing(a):
+    """A diverging run's iterates and values reach 1e300 / inf: a test that overflowed there would print a
+    RuntimeWarning once per step (the class of issue 16's 960 warnings per run)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        all_finite(a), norm(a)
+
+
 def test_torch_tensors_take_the_general_path():
     torch = pytest.importorskip("torch")
     t = torch.tensor([3.0, 4.0], dtype=torch.float64)
