@@ -92,3 +92,18 @@ def test_bad_cli_input_is_a_clear_message(sim, capsys, monkeypatch, argv, code, 
     monkeypatch.chdir(sim)
     assert main(["minimize", *argv, "--quiet"]) == code
     assert msg in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("form", ["file", "module"])
+def test_an_objective_whose_import_raises_is_one_line_naming_it(tmp_path, capsys, monkeypatch, form):
+    """The one loader (zoo.core.callables) turns an import that raises into a ValueError naming the spec, for
+    the file form too (it used to reach the user as a traceback)."""
+    (tmp_path / "badsim.py").write_text(
+        "raise RuntimeError('licence file missing')\ndef f(x):\n    return 0.0\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    spec = f"{tmp_path / 'badsim.py'}:f" if form == "file" else "badsim:f"
+    assert main(["minimize", spec, "--dim", "2", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "RuntimeError: licence file missing" in err and "badsim" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1

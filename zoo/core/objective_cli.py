@@ -16,41 +16,18 @@ remaining budget. ``--out`` writes the result as JSON: ``x`` (the user's types),
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from zoo.core.callables import load_callable
+
 
 def load_objective(spec: str) -> Any:
     """The callable named by ``module:function`` or ``file.py:function``; a clear error otherwise."""
-    if ":" not in spec:
-        raise ValueError(f"an objective is module:function or path/to/file.py:function, got {spec!r}")
-    where, name = spec.rsplit(":", 1)
-    if where.endswith(".py"):
-        path = Path(where)
-        if not path.is_file():
-            raise ValueError(f"no such file {where!r} for the objective {spec!r}")
-        mod_name = f"zoo_objective_{path.stem}"
-        loader_spec = importlib.util.spec_from_file_location(mod_name, path)
-        module = importlib.util.module_from_spec(loader_spec)
-        sys.modules[mod_name] = module  # so that workers can pickle the function by value
-        loader_spec.loader.exec_module(module)
-    else:
-        if "" not in sys.path and "." not in sys.path:
-            sys.path.insert(0, "")  # the current directory, as `python -m` does
-        try:
-            module = importlib.import_module(where)
-        except ModuleNotFoundError as exc:
-            raise ValueError(f"cannot import module {where!r} for the objective {spec!r}: {exc}") from exc
-    fun = getattr(module, name, None)
-    if not callable(fun):
-        raise ValueError(f"{where!r} has no callable {name!r}")
-    return fun
+    return load_callable(spec, "objective")
 
 
 def _jsonable(v: Any) -> Any:
