@@ -118,7 +118,9 @@ def children_fitness(  # pragma: no cover - compiled
                 h_b,
                 scratch,
             )
-            for b in range(n_b):  # the one cell of each marginal block this record falls in
+            # the one cell of each marginal block this record falls in: the loop of _row_add, written out
+            # again on purpose (a shared inline='always' helper ran 2x slower here, 9x in counts; 2026-12-02)
+            for b in range(n_b):
                 idx = m_offset[b]
                 for j in range(k_max):
                     a = m_attrs[b, j]
