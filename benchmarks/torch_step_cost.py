@@ -32,6 +32,8 @@ import subprocess
 import sys
 import time
 
+from torch_memory import _status  # the same VmRSS / VmHWM reader as the memory benchmark
+
 MODES = ("inference", "mezo", "zoo_sgd", "zoo_adam", "backprop")
 
 
@@ -115,14 +117,6 @@ def stepper(mode: str, net, x, y):
         return float(out)
 
     return run
-
-
-def _status(key: str) -> int:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith(key + ":"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError(f"{key} not in /proc/self/status")
 
 
 def child(mode: str, model: str) -> dict:
