@@ -72,6 +72,13 @@ class GradientState(State):
     r_scale: float = 1.0
 
 
+def draws_nothing(estimate):
+    """Mark a gradient method's ``_estimate`` as drawing no random numbers, so that ``tell`` need not snapshot
+    the generator (:meth:`GradientMethod._tell_draws`)."""
+    estimate.draws_nothing = True
+    return estimate
+
+
 def _perturb_fields(state: GradientState) -> dict[str, Any]:
     return {
         "g_max": state.g_max,
@@ -146,6 +153,15 @@ class GradientMethod(Method):
     @abc.abstractmethod
     def _estimate(self, state: GradientState, X: np.ndarray, values: np.ndarray) -> np.ndarray | None:
         """The gradient estimate from the probe values (None: nothing usable, skip the step)."""
+
+    def _tell_draws(self, state: GradientState) -> bool:
+        """``_tell`` below draws only for the saddle perturbation (``perturbation=``), and an ``_estimate``
+        marked :func:`draws_nothing` never draws; a subclass that replaces ``_tell``, or an unmarked
+        ``_estimate``, is taken to draw (the generator is then snapshotted at every tell)."""
+        cls = type(self)
+        if cls._tell is not GradientMethod._tell or not getattr(cls._estimate, "draws_nothing", False):
+            return True
+        return getattr(self.params, "perturbation", None) is not None
 
     def _ask(self, state: GradientState, rng: np.random.Generator) -> np.ndarray:
         X, probe = self._probe(state.x, rng)
