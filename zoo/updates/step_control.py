@@ -47,6 +47,21 @@ with other direct search methods in the presence of noise", Comput. Optim. Appl.
 (``exact=False``) measures no noise: its pair mean moves with ``mu`` and with the directions drawn, so the
 difference of two of them is not a noise sample.
 
+The noise floor is bounded: ``mu_n <= r0_frac * s`` (a probe as long as the first step), so the step floor it
+sets, a tenth of the probe, cannot grow with noise that grows with ``|x|`` (multiplicative noise).
+
+Stochastic objectives (``sampled=True``: ``F(x; xi)`` at a sample the method chose, one per batch, as
+:class:`zoo.Stochastic` evaluates them). Values at two samples differ by the spread between samples, which can
+exceed any progress and grow with ``|x|`` (comparing them, and learning a noise floor from them, sent rge to
+1e64+ on issue 15's problems). So the caller adds ``x_ref`` to each trial batch, at the batch's sample, and passes
+``reference = F(x_ref; xi_k)``: ``D_k = F(x_k; xi_k) - F(x_ref; xi_k)`` estimates ``f(x_k) - f(x_ref)`` without
+the sample spread (common random numbers). One ``D_k`` is a coin flip where one sample's slope says little, so
+the trials since ``x_ref`` are judged together (:meth:`SuccessStep._window`): a t-test on their ``n`` values at
+``n = window, 2 window, ...``; ``mean D < -t se`` accepts the last trial (a success), ``mean D > t se`` or a
+non-finite trial undoes (back to ``x_ref``), and a window still undecided at its cap is undone with the cap
+doubled; below the cap the trials go on. ``t`` is Student's 97.5 % quantile with ``n - 1`` degrees of freedom.
+A re-measurement of ``x_ref`` after an undo is the new reference, never a noise sample.
+
 Fixed learning rates (``adapt=False``): the step is the inner transform's own (with its ``lr``) times a safety
 factor ``m <= 1``; only a non-finite or **much worse** centre (``f > f_best + max(|f_best|, f_first - f_best)``,
 ``f_best`` the lowest accepted centre value: the loss exceeds both the progress so far and the value's own
@@ -167,6 +182,7 @@ class SuccessStep(Transform):
             "n_ref": 1,  # values averaged in f_ref (re-measurements of the same centre)
             "noise2": 0.0,
             "mu_n": 0.0,
+            "mu_cap": self.r0_frac * s,  # the noise floor's bound: a probe as long as the first step
             "n_steps": 0,
             "n_success": 0,
             "n_undone": 0,
@@ -354,4 +370,7 @@ class SuccessStep(Transform):
             return
         spread = _median(np.abs(v - float(np.add.reduce(v)) / v.size))  # (= np.median(|v - v.mean()|))
         mu = self.probe_radius(s, params)
-        s["mu_n"] = 2.0 * mu if spread < 3.0 * math.sqrt(s["noise2"]) else 0.95 * s["mu_n"]
+        # bounded: under noise that grows with |x| (multiplicative noise), an unbounded mu_n and the step floor
+        # it sets in _undo would feed each other (a longer step, a larger |x|, more noise, a wider probe)
+        mu_n = 2.0 * mu if spread < 3.0 * math.sqrt(s["noise2"]) else 0.95 * s["mu_n"]
+        s["mu_n"] = min(mu_n, s.get("mu_cap", math.inf))
