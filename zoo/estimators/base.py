@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from zoo.core.arrays import all_finite
-from zoo.core.method import Method, Params, State
+from zoo.core.method import Method, Params, State, evolve
 from zoo.core.validate import check_real
 from zoo.estimators.perturbation import maybe_perturb
 from zoo.updates.base import LearningRate, Transform, make_rule
@@ -243,7 +243,7 @@ class GradientMethod(Method):
             state = dataclasses.replace(state, **fields)
         if self.bounds is not None:
             x_new = self.project(x_new)
-        return dataclasses.replace(
+        return evolve(
             state,
             x=x_new,
             t=state.t + 1,
@@ -255,14 +255,14 @@ class GradientMethod(Method):
 
     def _plain_step(self, state: GradientState, g: np.ndarray | None) -> GradientState:
         if g is None:
-            return dataclasses.replace(state, probe={}, t=state.t + 1, n_skipped=state.n_skipped + 1)
+            return evolve(state, probe={}, t=state.t + 1, n_skipped=state.n_skipped + 1)
         x_new, rule_state = self.rule.apply(state.x, g, state.rule)
         # a non-finite g or an exploding step never poisons the iterate (NaN/inf in g reach x_new)
         if not all_finite(x_new):
-            return dataclasses.replace(state, probe={}, t=state.t + 1, n_skipped=state.n_skipped + 1)
+            return evolve(state, probe={}, t=state.t + 1, n_skipped=state.n_skipped + 1)
         if self.bounds is not None:
             x_new = self.project(x_new)
-        return dataclasses.replace(state, x=x_new, t=state.t + 1, rule=rule_state, probe={}, g=g)
+        return evolve(state, x=x_new, t=state.t + 1, rule=rule_state, probe={}, g=g)
 
     def outcome(self) -> dict[str, Any]:
         """The step control's record (``res.step_control``); a failure when the last centre value is worse than

@@ -23,11 +23,15 @@ from zoo.core.ranking import copeland_scores
 
 
 def order_values(c: Comparisons) -> np.ndarray:
-    """Values in the order of the answer: the rank (0 = best) of each ranked point, minus the Copeland score
-    for pairs; ``+inf`` for points the answer does not rank (no weight)."""
+    """Values in the order of the answer: the rank (0 = best) of each ranked point (tied points share the mean
+    of their positions), minus the Copeland score for pairs (a tie adds no edge); ``+inf`` for points the answer
+    does not rank (no weight)."""
     v = np.full(c.n, np.inf)
     if c.ranking is not None:
-        v[c.ranking] = np.arange(len(c.ranking), dtype=np.float64)
+        pos = np.arange(len(c.ranking), dtype=np.float64)
+        if c.groups is not None and len(pos):  # a tie group shares one value: the mean of its positions
+            pos = (np.bincount(c.groups, weights=pos) / np.bincount(c.groups))[c.groups]
+        v[c.ranking] = pos
         return v
     pairs = c.pairs
     named = np.unique(pairs.ravel())
