@@ -165,6 +165,9 @@ class Method(abc.ABC):
         self._best_x = self.x0.copy()
         self._best_f = math.inf
         self._pending: np.ndarray | None = None
+        #: True once ``samples`` was read: the objective is stochastic, ``F(x; xi)`` at the method's samples
+        #: (the step-size control of the gradient methods then compares values only at one sample)
+        self.samples_read = False
         #: values of the first rows of the pending batch answered before the objective raised or the run was
         #: interrupted (kept by ``minimize`` so that a resumed run never asks them again).
         self.pending_values: list[float] = []
@@ -339,6 +342,7 @@ class Method(abc.ABC):
         seed), or None: for an objective ``F(x; xi)``, :class:`zoo.Stochastic` maps them to samples."""
         if self._pending is None:
             return None
+        self.samples_read = True
         out = np.asarray(self._samples(self.state, len(self._pending)), dtype=np.int64)
         out.flags.writeable = False
         return out
