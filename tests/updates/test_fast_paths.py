@@ -70,6 +70,17 @@ def test_median_is_numpys_bit_for_bit():
         assert _median(a) == float(np.median(a)), n
 
 
+def test_the_scaled_norm_is_linalg_norm_bit_for_bit():
+    """Entries whose squares underflow or overflow take the scaled branch: top * ||w / top||, the inner norm
+    written as np.linalg.norm computes it (sqrt of the dot product)."""
+    rng = np.random.default_rng(1)
+    for scale in (1e-170, 1e-200, 1e-300, 1e200, 1e300):
+        for d in (1, 3, 10, 1000):
+            w = rng.standard_normal(d) * scale
+            top = float(np.abs(w).max())
+            assert norm(w) == top * float(np.linalg.norm(w / top))
+
+
 def test_norm_of_negative_zeros_is_positive_zero():
     """The zero branch takes max |w| as max(largest, -smallest): for -0.0 entries that is -0.0 unless fixed."""
     n = norm(np.full(4, -0.0))

@@ -77,7 +77,8 @@ def norm(a: Any) -> float:
         top = max(float(w[w.argmax()]), -float(w[w.argmin()])) + 0.0  # (+ 0.0: abs(-0.0) is 0.0, not -0.0)
         if not (top > 0.0 and math.isfinite(top)):
             return top
-        return top * float(np.linalg.norm(w / top))
+        y = w / top
+        return top * math.sqrt(float(y.dot(y)))  # what np.linalg.norm(y) computes, without its Python wrapper
     xp = namespace(a)
     top = float(xp.max(xp.abs(a))) if a.numel() else 0.0
     if not (top > 0.0 and math.isfinite(top)):
