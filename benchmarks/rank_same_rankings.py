@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
                     v, what = run(method, opts, f, x0, args.budget, seed, okw)
                     ratios[label].append(v / f0)
                     if label.startswith("auto"):
-                        ran = what.split(" (")[0]
+                        ran = what.split(" -> ")[-1].split(" (")[0]  # the method that ran last
             med = {m: float(np.median(r)) for m, r in ratios.items()}
             better = min(med["rank-sgd"], med["cma (rankings)"])
             rel = med["auto (ranking)"] / better if better > 0 else float("inf")

@@ -55,9 +55,24 @@ class AcceptsRankings:
             super().tell(X, values, ranking=ranking, pairs=pairs)
 
 
-def forward(inner: Any, X: np.ndarray, feedback: Any) -> None:
-    """Tell ``inner`` the feedback a wrapper received (values, or the ranking / pairs it came as)."""
+    def _track_best_from_ranking(self, X: np.ndarray, comparisons: Comparisons) -> None:
+        # a wrapper keeps the point its inner run keeps (rank-sgd's iterate, cma's winner or mean), taken by
+        # forward() before a restart replaces the inner; without it, an answer naming no single winner
+        # (disjoint pairs) would leave the wrapper at x0 for the whole run
+        inner_best = getattr(self, "_inner_best_x", None)
+        if inner_best is not None:
+            self._best_x = inner_best
+            self._inner_best_x = None
+        else:
+            super()._track_best_from_ranking(X, comparisons)  # type: ignore[misc]
+
+
+def forward(inner: Any, X: np.ndarray, feedback: Any, outer: Any = None) -> None:
+    """Tell ``inner`` the feedback a wrapper received (values, or the ranking / pairs it came as); with
+    rankings, the wrapper ``outer`` notes the inner's best point (see ``AcceptsRankings``)."""
     if isinstance(feedback, Comparisons):
         inner.tell(X, **feedback.as_kwargs())
+        if outer is not None:
+            outer._inner_best_x = inner.best[0]
     else:
         inner.tell(X, feedback)

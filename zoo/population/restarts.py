@@ -190,7 +190,7 @@ class RestartWrapper(AcceptsRankings, NestedMethod):
     def _tell(
         self, state: RestartState, X: np.ndarray, feedback: Any, rng: np.random.Generator
     ) -> RestartState:
-        forward(self._inner, X, feedback)  # values, or the ranking / pairs (an inner such as cma takes both)
+        forward(self._inner, X, feedback, self)  # values, or the ranking / pairs (an inner such as cma takes both)
         reasons = self._inner.stop()
         if not reasons or set(reasons) == {"budget"}:
             return state  # still running (or the whole budget is spent: the outer stop says so)
