@@ -74,6 +74,13 @@ class GradientState(State):
     sampled: bool = False
 
 
+def draws_nothing(estimate):
+    """Mark a gradient method's ``_estimate`` as drawing no random numbers, so that ``tell`` need not snapshot
+    the generator (:meth:`GradientMethod._tell_draws`)."""
+    estimate.draws_nothing = True
+    return estimate
+
+
 def _perturb_fields(state: GradientState) -> dict[str, Any]:
     return {
         "g_max": state.g_max,
@@ -148,6 +155,15 @@ class GradientMethod(Method):
     @abc.abstractmethod
     def _estimate(self, state: GradientState, X: np.ndarray, values: np.ndarray) -> np.ndarray | None:
         """The gradient estimate from the probe values (None: nothing usable, skip the step)."""
+
+    def _tell_draws(self, state: GradientState) -> bool:
+        """``_tell`` below draws only for the saddle perturbation (``perturbation=``), and an ``_estimate``
+        marked :func:`draws_nothing` never draws; a subclass that replaces ``_tell``, or an unmarked
+        ``_estimate``, is taken to draw (the generator is then snapshotted at every tell)."""
+        cls = type(self)
+        if cls._tell is not GradientMethod._tell or not getattr(cls._estimate, "draws_nothing", False):
+            return True
+        return getattr(self.params, "perturbation", None) is not None
 
     def _sampled(self, state: GradientState) -> bool:
         """A stochastic objective: the samples of a batch were read (``opt.samples``, as ``minimize`` and

@@ -24,7 +24,7 @@ import numpy as np
 
 from zoo.core.registry import register
 from zoo.core.validate import check_choice
-from zoo.estimators.base import GradientMethod, GradientParams, GradientState
+from zoo.estimators.base import GradientMethod, GradientParams, GradientState, draws_nothing
 from zoo.estimators.formulas import coordinate, probes
 
 
@@ -105,6 +105,7 @@ class CGE(GradientMethod):
             X[1 + rows, S] += mu
         return X, {"S": S, "mu": mu}
 
+    @draws_nothing
     def _estimate(self, state, X, values):
         d = X.shape[1]
         central = self.params.difference == "central"
