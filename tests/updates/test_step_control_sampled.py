@@ -129,3 +129,20 @@ def test_the_sampled_flag_survives_state_dict():
     other.load_state_dict(sd)
     assert other.state.sampled
     assert other._batch_size(other.state) == opt._batch_size(opt.state)
+
+
+def test_a_sample_that_raises_at_the_reference_row_is_a_recorded_fault_and_the_run_goes_on():
+    F, loss = _lad()
+    calls = []
+
+    def raising(X, xi):
+        calls.append(len(X))
+        if len(calls) % 5 == 0:  # every fifth batch: its sample is corrupt (every row of it, x_ref included)
+            raise RuntimeError("corrupt record")
+        return F.fun(X, xi)
+
+    res = zoo.minimize(zoo.Stochastic(raising, samples=400, vectorized=True), np.zeros(10), "rge", budget=2000,
+                       seed=0, on_error="record")  # fmt: skip
+    assert res.n_faults > 0 and "corrupt record" in res.faults[0]["message"]
+    x = res.optimizer.x
+    assert np.isfinite(x).all() and loss(x) < loss(np.zeros(10)) and res.nfev <= 2000

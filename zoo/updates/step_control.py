@@ -239,9 +239,12 @@ class SuccessStep(Transform):
             s["x_ref"] = params + 0.0  # a copy (the caller may update params in place)
         else:
             jumped, s["jump"] = bool(s.get("jump", False)), False
-            if sampled and s["recheck"] and not jumped and math.isfinite(value):
+            if sampled and s["recheck"] and not jumped:
                 # x_ref again, at a new sample: the new reference, unjudged (values at two samples differ
-                # by the spread between samples, not by progress; nor is their difference a noise sample)
+                # by the spread between samples, not by progress; nor is their difference a noise sample);
+                # a fault of this sample (non-finite) leaves the stored one and the next batch measures again
+                if not math.isfinite(value):
+                    return xp.zeros_like(params), s
                 s["f_ref"], s["n_ref"], s["recheck"] = value, 1, False
             elif sampled and reference is not None and not jumped and self.adapt:
                 verdict = self._window(s, value, float(reference))
@@ -310,8 +313,11 @@ class SuccessStep(Transform):
         ``x_ref``), and a window of ``cap`` trials still undecided is undone too (its moves bought nothing
         measurable) with ``cap`` doubled, so that a slow drift gets the samples it needs to show (the norm test
         of Byrd, Chin, Nocedal & Wu, Math. Program. 2012, applied to the decrease; the statistical test of
-        progress of Lang, Xiao & Zhang, NeurIPS 2019). 0: undecided, go on. A non-finite trial is undone."""
+        progress of Lang, Xiao & Zhang, NeurIPS 2019). 0: undecided, go on. A non-finite trial is undone, unless
+        the reference is non-finite too (a fault of the sample, not of the point: the batch is skipped)."""
         if not math.isfinite(value):
+            if not math.isfinite(reference):  # the sample failed at both points: it says nothing, skip it
+                return 0
             s["w_n"], s["w_sum"], s["w_sq"] = 0, 0.0, 0.0
             return -1
         if math.isfinite(reference):  # a fault at x_ref (inf) says nothing about the step
