@@ -75,7 +75,12 @@ def plan(
         if small_budget:
             return [("bobyqa", {}, None)]
         cap = MODEL_EVALS_PER_DIM * dim
-        return [("bobyqa", {"max_evals": cap}, cap), ("cma-bipop", {}, None)]
+        sep = None if budget is None else max(budget // 2, 1)
+        return [
+            ("separable-step", {"max_evals": sep}, sep),
+            ("bobyqa", {"max_evals": cap}, cap),
+            ("cma-bipop", {}, None),
+        ]
     if dim <= 1000 and not small_budget:
         return [("cma-ipop", {"inner_options": {"cma_options": {"CMA_diagonal": True}}}, None)]
     return [("rge", {"q": 16} if batched else {}, None)]
