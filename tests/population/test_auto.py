@@ -77,6 +77,51 @@ def test_auto_with_rankings_runs_cma_from_the_order_only():
         zoo.make("auto", x0=x0, feedback="votes")
 
 
+def test_auto_reads_the_kind_of_the_first_ranking_answer():
+    """Top-k and pair answers switch auto to the method the rule picks for them after the first batch (which
+    the full-ranking choice asked); the run resumes exactly and says what it ran."""
+    from zoo.core.rank_oracle import RankOracle
+    from zoo.population.auto import answer_kind, plan, ranking_choice
+
+    assert [s[0] for s in plan(10, 3000, feedback="ranking", answer="top-k")] == [ranking_choice(10, 3000, "top-k")]
+    with pytest.raises(ValueError, match="answer"):
+        ranking_choice(10, 3000, "votes")
+    for kind, k in (("full", None), ("topk", 1), ("pairs", None)):
+        oracle = RankOracle(sphere, dim=6, kind=kind, k=k, seed=0, budget=1500)
+        opt = zoo.make("auto", x0=np.zeros(6), seed=1, budget=1500, feedback="ranking")
+        first = opt.chosen
+        X = opt.ask()
+        answer = oracle(X)
+        opt.tell(X, **answer.as_kwargs())
+        expected = ranking_choice(6, 1500, answer_kind(answer))
+        assert opt.state.answer == answer_kind(answer) and opt.chosen == expected
+        assert opt.ran.startswith(first if expected == first else f"{first} ({len(X)} evals) -> {expected} (")
+        sd = opt.state_dict()
+        while not opt.stop():
+            X = opt.ask()
+            opt.tell(X, **oracle(X).as_kwargs())
+        assert opt.nfev <= 1500 and np.sum((opt.best[0] - 0.5) ** 2) < 1e-2 * 6 * 0.25, kind
+        again = zoo.make("auto", x0=np.zeros(6), seed=1, budget=1500, feedback="ranking")
+        again.load_state_dict(sd)
+        assert again.chosen == expected
+
+
+def test_wrappers_keep_the_inner_point_when_pairs_name_no_winner():
+    """Disjoint pairs name no single best point: cma keeps its mean, the wrappers their inner's point (they
+    stayed at x0 before)."""
+    from zoo.core.rank_oracle import RankOracle
+
+    for name, opts in (("cma", {}), ("cma-bipop", {}), ("auto", {"feedback": "ranking", "choice": "rank-sgd"})):
+        oracle = RankOracle(sphere, dim=4, kind="pairs", seed=0, budget=1200)
+        opt = zoo.make(name, x0=np.zeros(4), seed=0, budget=1200, **opts)
+        while not opt.stop():
+            X = opt.ask()
+            opt.tell(X, **oracle(X).as_kwargs())
+        assert np.sum((opt.best[0] - 0.5) ** 2) < 0.1, name  # from 1.0 at x0
+        if name == "auto":
+            assert np.array_equal(opt.best[0], opt.inner.best[0])  # rank-sgd's iterate, not a batch point
+
+
 def test_auto_choice_override_and_options():
     opt = zoo.make("auto", x0=np.zeros(3), seed=0, choice="cma", options={"popsize": 12})
     assert opt.chosen == "cma" and len(opt.ask()) == 12

@@ -20,12 +20,22 @@ CASES = [
     np.zeros(0),
     np.ones((3, 4)),
     np.full((2, 2), -0.0),
+    np.array([-np.inf, 1.0, 2.0]),  # only the smallest entry is not finite
+    np.array([1.0, 2.0, np.inf]),  # only the largest
+    np.array([1.0, np.nan, np.inf, -np.inf]),  # argmax / argmin meet the NaN first
+    np.array([np.inf, np.nan]),
+    np.array([[1.0, 2.0], [np.nan, 3.0]]),  # 2-D: the flat view is scanned
+    np.ones((3, 4))[:, ::2],  # not contiguous
+    np.array([7.0]),
+    np.array([1.0, np.nan], dtype=np.float32),  # other dtypes: the general test
+    np.array([1, 2, 3]),
 ]
 
 
 @pytest.mark.parametrize("a", CASES, ids=range(len(CASES)))
 def test_all_finite_and_norm_equal_their_definitions(a):
     assert all_finite(a) == bool(np.isfinite(a).all())
+    assert all_finite(-a) == bool(np.isfinite(a).all())  # the sign does not matter
     # the definition: ||a|| scaled by its largest entry, so 1e200 does not overflow nor 1e-170 underflow
     top = float(np.abs(a).max()) if a.size else 0.0
     if np.isfinite(a).all():
@@ -58,3 +68,52 @@ def test_median_is_numpys_bit_for_bit():
     for n in range(1, 130):
         a = np.abs(rng.standard_normal(n)) * 10.0 ** rng.integers(-30, 30)
         assert _median(a) == float(np.median(a)), n
+
+
+def test_norm_of_negative_zeros_is_positive_zero():
+    """The zero branch takes max |w| as max(largest, -smallest): for -0.0 entries that is -0.0 unless fixed."""
+    n = norm(np.full(4, -0.0))
+    assert n == 0.0 and np.copysign(1.0, n) == 1.0
+
+
+def test_zeros_like_is_numpys():
+    from zoo.core.arrays import zeros_like
+
+    for a in (np.ones(3), np.ones((2, 3)), np.ones(3, dtype=np.float32), np.arange(3)):
+        z = zeros_like(a)
+        ref = np.zeros_like(a)
+        assert z.dtype == ref.dtype and z.shape == ref.shape and not z.any()
+
+
+def test_evolve_is_dataclasses_replace():
+    """``evolve`` (the per-step state update of the gradient methods) builds what ``dataclasses.replace``
+    builds, and hands any dataclass whose ``__init__`` does more than assign its fields to ``replace``."""
+    import dataclasses
+
+    from zoo.core.method import evolve
+    from zoo.estimators.base import GradientState
+
+    s = GradientState(x=np.ones(2), t=3, rule={"r": 1.0}, probe={"mu": 0.1}, g=np.zeros(2), n_skipped=1)
+    new = evolve(s, t=4, probe={})
+    ref = dataclasses.replace(s, t=4, probe={})
+    assert type(new) is GradientState and new.__dict__.keys() == ref.__dict__.keys()
+    assert all(new.__dict__[k] is ref.__dict__[k] or new.__dict__[k] == ref.__dict__[k] for k in ("t", "probe"))
+    assert new.x is s.x and new.rule is s.rule and s.t == 3 and s.probe == {"mu": 0.1}  # s itself unchanged
+    with pytest.raises(TypeError):  # an unknown field is refused, as replace refuses it
+        evolve(s, nope=1)
+
+    calls = []
+
+    @dataclasses.dataclass
+    class Checked:
+        a: int
+
+        def __post_init__(self):
+            calls.append(self.a)
+
+    @dataclasses.dataclass(frozen=True)
+    class Frozen:
+        a: int
+
+    assert evolve(Checked(1), a=2).a == 2 and calls == [1, 2]  # __post_init__ ran: replace was used
+    assert evolve(Frozen(1), a=2) == Frozen(2)
