@@ -104,6 +104,14 @@ def test_auto_reads_the_kind_of_the_first_ranking_answer():
         again = zoo.make("auto", x0=np.zeros(6), seed=1, budget=1500, feedback="ranking")
         again.load_state_dict(sd)
         assert again.chosen == expected
+    # a state saved before the answer kind was recorded resumes without switching mid-run
+    old = {**sd, "state": {k: v for k, v in sd["state"].items() if k != "answer"}}
+    again = zoo.make("auto", x0=np.zeros(6), seed=1, budget=1500, feedback="ranking")
+    again.load_state_dict(old)
+    chosen = again.chosen
+    X = again.ask()
+    again.tell(X, ranking=[0])  # a top-k answer
+    assert again.chosen == chosen and again.state.answer == "top-k"
 
 
 def test_wrappers_keep_the_inner_point_when_pairs_name_no_winner():

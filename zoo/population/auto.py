@@ -235,8 +235,8 @@ class Auto(AcceptsRankings, NestedMethod):
         picks another method for it, that method starts from ``x0`` now (this first batch, asked by the
         method chosen for full rankings, is spent); else the kind is only recorded."""
         state.answer = answer_kind(c)
-        if self.params.choice is not None or self.params.feedback != "ranking":
-            return None
+        if self.params.choice is not None or self.params.feedback != "ranking" or self.nfev > 0:
+            return None  # a forced method, values promised, or a state saved before the answer was recorded
         name = plan(self.dim, self.budget, self.params.batched, "ranking", state.answer)[0][0]
         if name == state.plan[0][0]:
             return None
