@@ -12,7 +12,8 @@ first length comes from ``zoo.updates.length_scale(x0, bounds)``, and the smooth
 (``mu=None``), so the same defaults work whatever the scale of ``f`` or ``x``. ``lr=`` a number or a schedule
 (or ``update=`` a transform) keeps that rule as given, guarded: a non-finite or much worse centre is undone and
 the rate halved. ``mu=`` a number fixes the radius. ``res.step_control`` records what the control did; a run
-whose last centre is worse than its first ends with ``success=False`` (status 6). A non-finite ``f(x0)``: the
+whose last centre is worse than its first ends with ``success=False`` (status 6; not judged on a stochastic
+objective, where the two values are at different samples: a note says so). A non-finite ``f(x0)``: the
 run starts from the best finite probe around it (said in ``message``).
 
 Subclasses implement ``_probe(x, rng) -> (X, probe)`` (with the radius ``self._mu(self.state)``, recorded in
@@ -311,9 +312,17 @@ class GradientMethod(Method):
             notes.append("f was not finite at x0; the run started from the best finite probe around it")
         if info["n_undone"]:
             notes.append(f"{info['n_undone']} steps undone (the next centre was worse or not finite)")
+        if self.state.sampled:
+            # a stochastic objective: f_first and f_last are values of two points at two samples, so their
+            # order is mostly the spread between samples (it flagged 6 of 8 improving lad runs as worse)
+            info["sampled"] = True
+            notes.append(
+                "a stochastic objective: f_first and f_last are values at different samples, so whether the "
+                "run ended worse than it started is not judged from them (evaluate the iterate on all samples)"
+            )
         if notes:
             out["note"] = "; ".join(notes)
-        if info["f_last"] > info["f_first"]:
+        if not self.state.sampled and info["f_last"] > info["f_first"]:
             out["failure"] = (
                 f"the run ended worse than it started: f at the last iterate {info['f_last']:.6g} > "
                 f"f at the first {info['f_first']:.6g}"

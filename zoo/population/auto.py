@@ -2,7 +2,10 @@
 
 The rule (the measurements behind it: docs/choosing-a-method.md, benchmarks/RESULTS.md, issue 16):
 
-- values, ``d <= 100``: a **model-based trust region first**, ``"bobyqa"`` (Powell 2009) for at most
+- values, ``d <= 100``: a **separable line search first**, ``"separable-step"`` (STEP on every coordinate,
+  Swarzberg et al. 1994; HCMA's separable phase, Loshchilov et al. 2013), at most half the budget: it solves
+  separable functions, multimodal ones included, and stops itself after ``3d + 2`` evaluations when its
+  separability test fails. Then a **model-based trust region**, ``"bobyqa"`` (Powell 2009) for at most
   ``MODEL_EVALS_PER_DIM * d`` evaluations (it usually stops earlier, on its own convergence), then
   **BIPOP-CMA-ES** (``"cma-bipop"``; Hansen 2009) with the remaining budget, its first run started at the
   best point so far. The trust region solves smooth unimodal problems within ``1e2 d`` evaluations, where
@@ -104,7 +107,12 @@ def plan(
         if small_budget:
             return [("bobyqa", {}, None)]
         cap = MODEL_EVALS_PER_DIM * dim
-        return [("bobyqa", {"max_evals": cap}, cap), ("cma-bipop", {}, None)]
+        sep = None if budget is None else max(budget // 2, 1)
+        return [
+            ("separable-step", {"max_evals": sep}, sep),
+            ("bobyqa", {"max_evals": cap}, cap),
+            ("cma-bipop", {}, None),
+        ]
     if dim <= 1000 and not small_budget:
         return [("cma-ipop", {"inner_options": {"cma_options": {"CMA_diagonal": True}}}, None)]
     return [("rge", {"q": 16} if batched else {}, None)]
@@ -130,7 +138,8 @@ class AutoState(State):
 
 @register("auto")
 class Auto(AcceptsRankings, NestedMethod):
-    """A portfolio: a trust region, then BIPOP-CMA-ES for d <= 100 (see the module docstring)."""
+    """A portfolio: a separable line search, a trust region, then BIPOP-CMA-ES for d <= 100 (see the module
+    docstring)."""
 
     Params = AutoParams
     State = AutoState
@@ -179,7 +188,7 @@ class Auto(AcceptsRankings, NestedMethod):
 
     @property
     def ran(self) -> str:
-        """What ran: ``"bobyqa (412 evals) -> cma-bipop (9588 evals)"``."""
+        """What ran: ``"separable-step (32 evals) -> bobyqa (412 evals) -> cma-bipop (9556 evals)"``."""
         done = [f"{n} ({e} evals)" for n, e in self.state.ran]
         done.append(f"{self.chosen} ({self.nfev - self.state.stage_start} evals)")
         return " -> ".join(done)
