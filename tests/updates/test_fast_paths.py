@@ -70,6 +70,17 @@ def test_median_is_numpys_bit_for_bit():
         assert _median(a) == float(np.median(a)), n
 
 
+def test_the_scaled_norm_is_linalg_norm_bit_for_bit():
+    """Entries whose squares underflow or overflow take the scaled branch: top * ||w / top||, the inner norm
+    written as np.linalg.norm computes it (sqrt of the dot product)."""
+    rng = np.random.default_rng(1)
+    for scale in (1e-170, 1e-200, 1e-300, 1e200, 1e300):
+        for d in (1, 3, 10, 1000):
+            w = rng.standard_normal(d) * scale
+            top = float(np.abs(w).max())
+            assert norm(w) == top * float(np.linalg.norm(w / top))
+
+
 def test_norm_of_negative_zeros_is_positive_zero():
     """The zero branch takes max |w| as max(largest, -smallest): for -0.0 entries that is -0.0 unless fixed."""
     n = norm(np.full(4, -0.0))
@@ -117,3 +128,29 @@ def test_evolve_is_dataclasses_replace():
 
     assert evolve(Checked(1), a=2).a == 2 and calls == [1, 2]  # __post_init__ ran: replace was used
     assert evolve(Frozen(1), a=2) == Frozen(2)
+
+
+def test_operands_are_the_same_numbers_bit_for_bit():
+    """A 0-d float64 operand gives bit for bit what the Python float gives, on the entries where rounding,
+    signed zeros, subnormals, overflow and NaN show; float32 arrays keep the Python numbers (so their dtype)."""
+    from zoo.core.arrays import operands
+
+    a = np.array([1.0, -0.0, 0.0, 3e-320, 1e308, -1e308, np.inf, np.nan, 0.1, -7.3, 2.0**-1074])
+    numbers = (0.9, 1.0 - 0.9, -1.0, 0.0, 1e-8, 1e300, 3e-310, 1.0 / (1.0 - 0.999**7))
+    cs = operands(a, *numbers)
+    assert all(type(c) is np.ndarray and c.shape == () and float(c) == x for c, x in zip(cs, numbers))
+    with np.errstate(all="ignore"):
+        for c, x in zip(cs, numbers):
+            for got, want in ((c * a, x * a), (a + c, a + x), (a / c, a / x), (c - a, x - a)):
+                assert got.dtype == want.dtype and got.tobytes() == want.tobytes(), x
+    f32 = np.ones(3, dtype=np.float32)
+    assert operands(f32, 0.9, 1e-8) == (0.9, 1e-8) and (operands(f32, 0.9)[0] * f32).dtype == np.float32
+
+
+def test_step_control_copy_is_params_plus_zero():
+    """The reference copy is ``params + 0.0`` (-0.0 entries become 0.0), a new array, for every dtype."""
+    from zoo.updates.step_control import _copy
+
+    for p in (np.array([-0.0, 1.5, -2.0]), np.array([-0.0, 1.0], dtype=np.float32)):
+        c = _copy(p)
+        assert c is not p and c.dtype == p.dtype and c.tobytes() == (p + 0.0).tobytes()

@@ -52,6 +52,17 @@ def all_finite(a: Any) -> bool:
     return bool(namespace(a).isfinite(a).all())
 
 
+def operands(a: Any, *numbers: float) -> tuple[Any, ...]:
+    """``numbers`` as the operands of arithmetic with ``a``: for a float64 ndarray each as a 0-d float64 array,
+    the same number, so every result is bit for bit what the Python float gives (numpy 2 converts a Python
+    float operand at every operation, about 0.2 us on a batch of one; a 0-d array it takes as it is); for
+    anything else (torch tensors, float32 arrays, whose dtype a Python float leaves alone and a 0-d float64
+    array would not) the numbers themselves. For constants, call once and keep the result per dtype."""
+    if type(a) is np.ndarray and a.dtype is _F64:
+        return tuple(np.array(float(c)) for c in numbers)
+    return numbers
+
+
 def zeros_like(a: Any) -> Any:
     """``zeros_like(a)`` of the array's namespace; for a float64 ndarray ``np.zeros(shape)`` (the same array,
     without ``np.zeros_like``'s Python-level dispatch: about 1 us a call on a batch of one)."""
@@ -77,7 +88,8 @@ def norm(a: Any) -> float:
         top = max(float(w[w.argmax()]), -float(w[w.argmin()])) + 0.0  # (+ 0.0: abs(-0.0) is 0.0, not -0.0)
         if not (top > 0.0 and math.isfinite(top)):
             return top
-        return top * float(np.linalg.norm(w / top))
+        y = w / top
+        return top * math.sqrt(float(y.dot(y)))  # what np.linalg.norm(y) computes, without its Python wrapper
     xp = namespace(a)
     top = float(xp.max(xp.abs(a))) if a.numel() else 0.0
     if not (top > 0.0 and math.isfinite(top)):

@@ -161,10 +161,15 @@ class GradientMethod(Method):
         """``_tell`` below draws only for the saddle perturbation (``perturbation=``), and an ``_estimate``
         marked :func:`draws_nothing` never draws; a subclass that replaces ``_tell``, or an unmarked
         ``_estimate``, is taken to draw (the generator is then snapshotted at every tell)."""
-        cls = type(self)
-        if cls._tell is not GradientMethod._tell or not getattr(cls._estimate, "draws_nothing", False):
-            return True
-        return getattr(self.params, "perturbation", None) is not None
+        draws = self.__dict__.get("_draws")
+        if draws is None:  # fixed by the class and the params: found once, not at every tell
+            cls = type(self)
+            draws = self._draws = (
+                cls._tell is not GradientMethod._tell
+                or not getattr(cls._estimate, "draws_nothing", False)
+                or getattr(self.params, "perturbation", None) is not None
+            )
+        return draws
 
     def _sampled(self, state: GradientState) -> bool:
         """A stochastic objective: the samples of a batch were read (``opt.samples``, as ``minimize`` and

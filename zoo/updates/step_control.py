@@ -88,7 +88,7 @@ from typing import Any
 
 import numpy as np
 
-from zoo.core.arrays import all_finite, namespace, norm, zeros_like
+from zoo.core.arrays import all_finite, namespace, norm, operands, zeros_like
 from zoo.updates.base import State, Transform
 
 
@@ -123,6 +123,18 @@ def _t975(df: int) -> float:
     around the normal 1.96; 3.06 at df = 3 where the exact value is 3.18, within 0.3 % from df = 10)."""
     z = 1.959964
     return z + (z**3 + z) / (4.0 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96.0 * df * df)
+
+
+_F64 = np.dtype(np.float64)
+_ZERO = np.array(0.0)
+
+
+def _copy(params: Any) -> Any:
+    """``params + 0.0``: a copy (with -0.0 entries as 0.0), for a float64 ndarray with a 0-d zero (the same
+    array; a Python float operand costs numpy 2 a conversion at every call)."""
+    if type(params) is np.ndarray and params.dtype is _F64:
+        return params + _ZERO
+    return params + 0.0
 
 
 def _size(v: Any) -> int:
@@ -226,7 +238,6 @@ class SuccessStep(Transform):
         it alone (common random numbers), and no value is a noise sample."""
         if params is None:
             raise TypeError("SuccessStep.update needs params (the centre point) and value=f(params)")
-        xp = namespace(params)
         s = dict(state)
         value = float(value)
         if sampled:
@@ -234,9 +245,9 @@ class SuccessStep(Transform):
         if not math.isfinite(s["f_ref"]):
             if not math.isfinite(value):  # no finite reference yet: look wider, stay
                 s["r"] = 2.0 * s["r"]
-                return xp.zeros_like(params), s
+                return zeros_like(params), s
             s["f_ref"] = s["f_first"] = s["f_best"] = value
-            s["x_ref"] = params + 0.0  # a copy (the caller may update params in place)
+            s["x_ref"] = _copy(params)  # a copy (the caller may update params in place)
         else:
             jumped, s["jump"] = bool(s.get("jump", False)), False
             if sampled and s["recheck"] and not jumped:
@@ -244,7 +255,7 @@ class SuccessStep(Transform):
                 # by the spread between samples, not by progress; nor is their difference a noise sample);
                 # a fault of this sample (non-finite) leaves the stored one and the next batch measures again
                 if not math.isfinite(value):
-                    return xp.zeros_like(params), s
+                    return zeros_like(params), s
                 s["f_ref"], s["n_ref"], s["recheck"] = value, 1, False
             elif sampled and reference is not None and not jumped and self.adapt:
                 verdict = self._window(s, value, float(reference))
@@ -252,7 +263,7 @@ class SuccessStep(Transform):
                     return self._undo(s, params)
                 if verdict > 0:  # the window's trials were significantly better than x_ref: accept
                     self._success(s)
-                    s["f_ref"], s["n_ref"], s["x_ref"] = value, 1, params + 0.0
+                    s["f_ref"], s["n_ref"], s["x_ref"] = value, 1, _copy(params)
                     s["f_best"] = min(s["f_best"], value)
                 # verdict 0: undecided, the trials go on from here and x_ref stays the undo target
             elif (
@@ -272,15 +283,17 @@ class SuccessStep(Transform):
                 s["recheck"] = False
             else:
                 s["recheck"] = False
-                if not math.isfinite(value) or (value > self._limit(s) and not jumped):
+                limit = s["f_ref"] if self.adapt else self._limit(s)  # (_limit's adaptive case, inline)
+                if not math.isfinite(value) or (value > limit and not jumped):
                     return self._undo(s, params)
                 if value < s["f_ref"] and not jumped:
                     self._success(s)
                 s["f_ref"] = value
                 s["n_ref"] = 1
                 s["f_best"] = value if jumped else min(s["f_best"], value)  # "much worse" judged from here
-                s["x_ref"] = params + 0.0
-        self._noise_floor(s, params, probe_values)
+                s["x_ref"] = _copy(params)
+        if s["noise2"] > 0.0:  # (_noise_floor's own first test, without the call on a deterministic run)
+            self._noise_floor(s, params, probe_values)
         if g is None or not all_finite(g):
             return zeros_like(params), s
         u, inner = self.inner.update(g, s["inner"], params)
@@ -289,7 +302,8 @@ class SuccessStep(Transform):
             if not (n > 0.0 and math.isfinite(n)):
                 return zeros_like(params), s
             r = float(s["r"])
-            step = (u / n) * r  # unit direction first: r / n could overflow
+            n_, r_ = operands(u, n, r)
+            step = (u / n_) * r_  # unit direction first: r / n could overflow
             # a finite norm means a finite u, and |u_i| / ||u|| <= 1 up to rounding: the step is finite whenever
             # r is well below the largest float, so its entries are tested only beyond that
             if not r < 1e300 and not all_finite(step):
