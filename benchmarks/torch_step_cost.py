@@ -172,7 +172,7 @@ def main() -> None:
                 check=True,
             )
             peaks.append(json.loads(out.stdout.strip().splitlines()[-1]))
-        mem[m] = {**peaks[0], "peak": statistics.median(r["peak"] for r in peaks)}
+        mem[m] = {**peaks[0], "peak": statistics.median(r["peak"] for r in peaks), "all": [r["peak"] for r in peaks]}
     d = sum(p.numel() for p in net.parameters())
     print(
         f"{args.model}: d = {d:,} parameters, batch {x.shape[0]}, float32, 1 thread; median of {args.repeats} steps; "
@@ -182,7 +182,8 @@ def main() -> None:
     for m in MODES:
         print(
             f"  {m:<10} {1e3 * med[m]:9.2f} ms/step  x{med[m] / med['mezo']:.2f} MeZO   "
-            f"peak {mem[m]['peak'] / 2**20:7.1f} MiB  x{mem[m]['peak'] / inf:.2f} inference"
+            f"peak {mem[m]['peak'] / 2**20:7.1f} MiB  x{mem[m]['peak'] / inf:.2f} inference  "
+            f"(processes: {' / '.join(f'{v / 2**20:.1f}' for v in mem[m]['all'])})"
         )
     checks = {
         "zoo spsa time / MeZO <= 1.1": med["zoo_sgd"] / med["mezo"] <= 1.1,
