@@ -213,7 +213,6 @@ def _walk(
     # the first block's size before any walk: the saved copies and 1/16 of the rest (fp32 weights of ~0.05
     # perturbed by 1e-3: 2-7 % of the elements do not round-trip)
     arena = _Arena(SAVE_BUDGET + sum(p.numel() for p in params) // 16) if shift else None
-    held = list(patches.blocks) if isinstance(patches, _Patches) and shift else []  # carried saved copies
     zbufs = {key: bufs[0] for key, bufs in scratch.items()}
     for i, chunk, start, z in _direction_chunks(params, seed, keys, zbufs):
         n = z.numel()
@@ -232,6 +231,11 @@ def _walk(
         if saved is not None:
             # the same ops on the same values as the path below (the undo there returns exactly ``saved``)
             if shift:
+                if arena is not None and chunk.device.type == "cpu" and (undo or add):
+                    # carried from the input patches: into this walk's block, so that the input's blocks go
+                    # back as soon as the input list is dropped (not held through the next forward)
+                    block, at = arena.take(chunk.dtype, n)
+                    saved = block.vals[at : at + n].copy_(saved)
                 if add:
                     saved.add_(z, alpha=add)
                 torch.add(saved, z, alpha=shift, out=chunk)
@@ -280,9 +284,9 @@ def _walk(
                 if idx.numel():
                     out.append((i, start, idx.to(torch.int16), chunk[idx]))
             chunk.copy_(new)
-    if arena is not None and (arena.blocks or held):
+    if arena is not None and arena.blocks:
         arena.close()
-        out.hold(arena.blocks + held)
+        out.hold(arena.blocks)
     return out
 
 
