@@ -111,15 +111,22 @@ class _Block:
     an anonymous mapping of its own, outside the malloc heap: a block made between two forwards (the first
     steps, before the blocks have their size) must not land in the heap space of the activations either."""
 
-    __slots__ = ("vals", "vals_np", "idx", "used", "leases")
+    __slots__ = ("vals", "vals_np", "idx", "used", "leases", "maps")
 
     def __init__(self, dtype: torch.dtype, size: int) -> None:
         item = torch.empty((), dtype=dtype).element_size()
-        raw = np.frombuffer(mmap.mmap(-1, size * item), dtype=f"u{item}")  # pages are touched only when used
-        self.vals = torch.from_numpy(raw).view(dtype)
+        self.maps = (mmap.mmap(-1, size * item), mmap.mmap(-1, 2 * size))  # pages are touched only when used
+        self.vals = torch.from_numpy(np.frombuffer(self.maps[0], dtype=f"u{item}")).view(dtype)
         self.vals_np = self.vals.numpy() if dtype != torch.bfloat16 else None
-        self.idx = np.frombuffer(mmap.mmap(-1, 2 * size), dtype=np.int16)
+        self.idx = np.frombuffer(self.maps[1], dtype=np.int16)
         self.used, self.leases = 0, 0
+
+    def discard_pages(self) -> None:
+        """Give the used pages back (a free block must not add to the peak while the next forward runs; the
+        freed patch arrays of a heap version were reused by that forward). They fault in again as zeros."""
+        if hasattr(mmap, "MADV_DONTNEED"):
+            for m in self.maps:
+                m.madvise(mmap.MADV_DONTNEED)
 
 
 _FREE: dict[torch.dtype, list[_Block]] = {}  # blocks no patch list uses, largest last
@@ -148,6 +155,7 @@ def _release(blocks: list[_Block]) -> None:
             dtype = b.vals.dtype
             if b.leases == 0 and b.vals.numel() >= _NEED.get(dtype, 0):  # smaller ones: dropped
                 b.used = 0
+                b.discard_pages()
                 free = _FREE.setdefault(dtype, [])
                 free.append(b)
                 free.sort(key=lambda blk: blk.vals.numel())
