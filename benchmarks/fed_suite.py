@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/fed_suite.py                       # the suite: seeds 0-4
     .venv/bin/python benchmarks/fed_suite.py --seeds 100-104        # the seeds FZooS's defaults were tuned on
+    .venv/bin/python benchmarks/fed_suite.py --seeds 100-104 --heldout   # the held-out problems, also tuned on
 
 Problems (seed s builds the problem with problem seed s and runs every algorithm with seed s):
 heterogeneous quadratic (d=300, 5 clients, h=0.5, 50 rounds), Ackley and Levy with client shifts and scales
