@@ -9,7 +9,9 @@ objective's, per candidate, for the configurations of ``core_overhead.py`` at d=
 q=8: 15,000). Two objectives: the benchmark's batched sphere (zoo's step control drives it to f ~ 1e-300,
 where floating-point arithmetic on subnormal numbers is slow in every operation), and ``1 + |x - 0.5|^2``
 (the same landscape, values stay normal). The figure is the median over the repeats; the ratio new / old
-compares medians.
+compares medians. Beside it, the paired ratio: new / old of the two children of one alternation (run one
+after the other, so under about the same load), median and range over the alternations; on the shared machine
+the load drifts within a run, and the range shows how far one alternation's figure can be trusted.
 """
 
 from __future__ import annotations
@@ -87,14 +89,17 @@ def main() -> None:
     others = [label for label in trees if label != "old"]
     print(
         f"{'configuration / objective':28s} {'old':>8s}"
-        + "".join(f" {k:>10s} {k + '/old':>14s}" for k in others)
+        + "".join(f" {k:>10s} {k + '/old':>14s} {'paired [range]':>20s}" for k in others)
     )
     for key in runs["new"][0]:
-        old = float(np.median([r[key] for r in runs["old"]]))
+        olds = [r[key] for r in runs["old"]]
+        old = float(np.median(olds))
         row = f"{key:28s} {old:8.3f}"
         for label in others:
             med = float(np.median([r[key] for r in runs[label]]))
-            row += f" {med:10.3f} {med / old:14.2f}"
+            paired = [r[key] / o for r, o in zip(runs[label], olds)]
+            span = f"{np.median(paired):.2f} [{min(paired):.2f}-{max(paired):.2f}]"
+            row += f" {med:10.3f} {med / old:14.2f} {span:>20s}"
         print(row)
 
 

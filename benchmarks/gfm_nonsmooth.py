@@ -242,7 +242,7 @@ def plot(curves, names, path):
 
     fig, axes = plt.subplots(2, len(names), figsize=(4.2 * len(names), 6.5))
     fig.suptitle(
-        "rge and zo-sgd (defaults) diverge on these stochastic objectives: their curves leave the top",
+        "GFM, GFM+, rge and zo-sgd (defaults) on stochastic nonsmooth objectives; a curve off the top went above 3x its start",
         fontsize=9,
     )
     for j, name in enumerate(names):

@@ -118,6 +118,44 @@ def test_non_finite_values_are_counted_and_rank_worst(name):
     assert np.all(np.isfinite(opt.ask()))
 
 
+@pytest.mark.parametrize("name", [*METHODS, "rge-perturbed", "cge-sparse", "rge-rng"])
+def test_a_tell_said_to_draw_nothing_leaves_the_generator_alone(name):
+    """``tell`` skips the generator snapshot when ``_tell_draws`` says the hook draws nothing: held to it on
+    every registered method (and the options that make the two-point / coordinate methods draw)."""
+    options = {
+        "rge-perturbed": ("rge", {"perturbation": "auto"}),
+        "cge-sparse": ("cge", {"coordinates": 2}),
+        "rge-rng": ("rge", {"noise": "rng"}),
+    }
+    method, kwargs = options.get(name, (name, {}))
+    opt = zoo.make(method, x0=_x0(), seed=0, **kwargs)
+    claims = 0
+    for _ in range(6):
+        X = opt.ask()
+        if not opt._tell_draws(opt.state):
+            claims += 1
+            before = opt.rng.bit_generator.state
+            opt.tell(X, sphere(X))
+            assert opt.rng.bit_generator.state == before
+        else:
+            opt.tell(X, sphere(X))
+    if method in ("rge", "cge") and "perturbation" not in kwargs:
+        assert claims == 6  # the snapshot is skipped on the hot path of the default gradient methods
+    if "perturbation" in kwargs:
+        assert claims == 0
+
+
+def test_an_unmarked_estimate_is_taken_to_draw():
+    from zoo.estimators.coordinate import CGE
+
+    class Mine(CGE):
+        def _estimate(self, state, X, values):  # not marked draws_nothing
+            return super()._estimate(state, X, values)
+
+    assert Mine(_x0(), seed=0)._tell_draws(None)
+    assert not CGE(_x0(), seed=0)._tell_draws(None)
+
+
 @pytest.mark.parametrize("name", METHODS)
 def test_bad_tell_leaves_state_unchanged(name):
     opt = zoo.make(name, x0=_x0(), seed=0)

@@ -15,12 +15,19 @@ def sphere(X):
     return np.sum((np.asarray(X) - 0.5) ** 2, axis=1)
 
 
+def rotated(X):
+    """A non-separable quadratic (coordinates coupled): the separable phase stops on its test."""
+    Z = np.asarray(X) - 0.5
+    return np.sum(Z**2, axis=1) + 0.9 * np.sum(Z[:, 1:] * Z[:, :-1], axis=1)
+
+
 def test_plan_by_dimension_budget_feedback_and_batching():
     from zoo.population.auto import MODEL_EVALS_PER_DIM, plan
 
     stages = plan(10, 100_000)
-    assert [s[0] for s in stages] == ["bobyqa", "cma-bipop"]
-    assert stages[0][1] == {"max_evals": MODEL_EVALS_PER_DIM * 10}
+    assert [s[0] for s in stages] == ["separable-step", "bobyqa", "cma-bipop"]
+    assert stages[0][1] == {"max_evals": 50_000}  # at most half the budget
+    assert stages[1][1] == {"max_evals": MODEL_EVALS_PER_DIM * 10}
     assert choose(10, 100_000)[0] == "cma-bipop"  # the last stage
     name, opts = choose(500, 500_000)
     assert name == "cma-ipop" and opts["inner_options"]["cma_options"] == {"CMA_diagonal": True}
@@ -33,16 +40,29 @@ def test_plan_by_dimension_budget_feedback_and_batching():
         choose(0, 100)
 
 
-def test_auto_runs_the_trust_region_then_bipop_and_says_so():
+def test_auto_runs_the_portfolio_and_says_so():
     opt = zoo.make("auto", x0=np.zeros(4), seed=0, budget=5000)
-    assert opt.chosen == "bobyqa" and opt.stages == ["bobyqa", "cma-bipop"]
-    res = zoo.minimize(sphere, np.zeros(4), "auto", budget=5000, seed=0, vectorized=True)
+    assert opt.chosen == "separable-step" and opt.stages == ["separable-step", "bobyqa", "cma-bipop"]
+    res = zoo.minimize(rotated, np.zeros(4), "auto", budget=5000, seed=0, vectorized=True)
     assert res.fun < 1e-8 and res.nfev <= 5000 and res.method == "auto"
     ran = res.stop["auto"]
-    assert ran.startswith("bobyqa (") and "-> cma-bipop (" in ran
-    first = int(ran.split("(")[1].split()[0])
-    assert first < 200, "the trust region converges on a sphere in a few dozen evaluations"
-    assert res.optimizer.chosen == "cma-bipop" and res.optimizer.inner.nfev == res.nfev - first
+    assert ran.startswith("separable-step (") and "-> bobyqa (" in ran and "-> cma-bipop (" in ran
+    evals = [int(part.split("(")[1].split()[0]) for part in ran.split("->")]
+    assert evals[0] <= 5 * 4 + 1, "the coordinates interact: the separable phase stops after its test"
+    assert evals[1] < 200, "the trust region converges on a quadratic in a few dozen evaluations"
+    assert res.optimizer.chosen == "cma-bipop" and res.optimizer.inner.nfev == evals[2]
+
+
+def test_auto_solves_a_separable_multimodal_function_in_its_first_stage():
+    def rastrigin(X):
+        Z = np.asarray(X) - 1.3
+        return 10 * Z.shape[1] + np.sum(Z**2 - 10 * np.cos(2 * np.pi * Z), axis=1)
+
+    res = zoo.minimize(
+        rastrigin, np.zeros(5), "auto", budget=5000, bounds=(-5, 5), seed=0, vectorized=True, f_target=1e-8
+    )
+    assert res.fun < 1e-8 and res.nfev < 1000
+    assert res.stop["auto"] == f"separable-step ({res.nfev} evals)"  # solved before any other stage ran
 
 
 def test_auto_with_rankings_runs_cma_from_the_order_only():
@@ -57,6 +77,59 @@ def test_auto_with_rankings_runs_cma_from_the_order_only():
         zoo.make("auto", x0=x0, feedback="votes")
 
 
+def test_auto_reads_the_kind_of_the_first_ranking_answer():
+    """Top-k and pair answers switch auto to the method the rule picks for them after the first batch (which
+    the full-ranking choice asked); the run resumes exactly and says what it ran."""
+    from zoo.core.rank_oracle import RankOracle
+    from zoo.population.auto import answer_kind, plan, ranking_choice
+
+    assert [s[0] for s in plan(10, 3000, feedback="ranking", answer="top-k")] == [ranking_choice(10, 3000, "top-k")]
+    with pytest.raises(ValueError, match="answer"):
+        ranking_choice(10, 3000, "votes")
+    for kind, k in (("full", None), ("topk", 1), ("pairs", None)):
+        oracle = RankOracle(sphere, dim=6, kind=kind, k=k, seed=0, budget=1500)
+        opt = zoo.make("auto", x0=np.zeros(6), seed=1, budget=1500, feedback="ranking")
+        first = opt.chosen
+        X = opt.ask()
+        answer = oracle(X)
+        opt.tell(X, **answer.as_kwargs())
+        expected = ranking_choice(6, 1500, answer_kind(answer))
+        assert opt.state.answer == answer_kind(answer) and opt.chosen == expected
+        assert opt.ran.startswith(first if expected == first else f"{first} ({len(X)} evals) -> {expected} (")
+        sd = opt.state_dict()
+        while not opt.stop():
+            X = opt.ask()
+            opt.tell(X, **oracle(X).as_kwargs())
+        assert opt.nfev <= 1500 and np.sum((opt.best[0] - 0.5) ** 2) < 1e-2 * 6 * 0.25, kind
+        again = zoo.make("auto", x0=np.zeros(6), seed=1, budget=1500, feedback="ranking")
+        again.load_state_dict(sd)
+        assert again.chosen == expected
+    # a state saved before the answer kind was recorded resumes without switching mid-run
+    old = {**sd, "state": {k: v for k, v in sd["state"].items() if k != "answer"}}
+    again = zoo.make("auto", x0=np.zeros(6), seed=1, budget=1500, feedback="ranking")
+    again.load_state_dict(old)
+    chosen = again.chosen
+    X = again.ask()
+    again.tell(X, ranking=[0])  # a top-k answer
+    assert again.chosen == chosen and again.state.answer == "top-k"
+
+
+def test_wrappers_keep_the_inner_point_when_pairs_name_no_winner():
+    """Disjoint pairs name no single best point: cma keeps its mean, the wrappers their inner's point (they
+    stayed at x0 before)."""
+    from zoo.core.rank_oracle import RankOracle
+
+    for name, opts in (("cma", {}), ("cma-bipop", {}), ("auto", {"feedback": "ranking", "choice": "rank-sgd"})):
+        oracle = RankOracle(sphere, dim=4, kind="pairs", seed=0, budget=1200)
+        opt = zoo.make(name, x0=np.zeros(4), seed=0, budget=1200, **opts)
+        while not opt.stop():
+            X = opt.ask()
+            opt.tell(X, **oracle(X).as_kwargs())
+        assert np.sum((opt.best[0] - 0.5) ** 2) < 0.1, name  # from 1.0 at x0
+        if name == "auto":
+            assert np.array_equal(opt.best[0], opt.inner.best[0])  # rank-sgd's iterate, not a batch point
+
+
 def test_auto_choice_override_and_options():
     opt = zoo.make("auto", x0=np.zeros(3), seed=0, choice="cma", options={"popsize": 12})
     assert opt.chosen == "cma" and len(opt.ask()) == 12
@@ -66,9 +139,9 @@ def test_auto_choice_override_and_options():
 
 def test_auto_round_trip_inside_the_trust_region_replays_it():
     opt = zoo.make("auto", x0=np.ones(3), seed=1, bounds=(-5, 5), budget=3000)
-    for _ in range(5):
+    for _ in range(5):  # the separable phase: its first batch, then its test fails
         X = opt.ask()
-        opt.tell(X, sphere(X))
+        opt.tell(X, rotated(X))
     assert opt.chosen == "bobyqa"
     sd = opt.state_dict()
     X = np.array(opt.ask())
@@ -79,12 +152,12 @@ def test_auto_round_trip_inside_the_trust_region_replays_it():
 
 def test_auto_round_trip_keeps_the_inner_run():
     opt = zoo.make("auto", x0=np.ones(3), seed=1, bounds=(-5, 5), budget=3000)
-    for _ in range(60):  # past the trust region's convergence, into the BIPOP stage
+    for _ in range(80):  # past the trust region's convergence, into the BIPOP stage
         X = opt.ask()
-        opt.tell(X, sphere(X))
+        opt.tell(X, rotated(X))
     assert opt.chosen == "cma-bipop"
     sd = opt.state_dict()
-    assert sd["state"]["stage"] == 1 and "inner" in sd
+    assert sd["state"]["stage"] == 2 and "inner" in sd
     X = np.array(opt.ask())
     opt2 = zoo.make("auto", x0=np.ones(3), seed=42, bounds=(-5, 5), budget=3000)
     opt2.load_state_dict(sd)

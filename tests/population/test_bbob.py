@@ -158,3 +158,37 @@ def test_progress_in_a_log_is_lines_without_carriage_returns(tmp_path, capsys):
     err = capsys.readouterr().err
     assert len(runs) == 2 and "\r" not in err
     assert "2/2 run" in err.splitlines()[-1] and "random-search f2 i1" in err
+
+
+def test_anchor_cache_reuses_pycma_runs_and_compact_traces_score_the_same(tmp_path):
+    pytest.importorskip("cocoex")
+    pytest.importorskip("cma")
+    from zoo.bench import runner, scoring
+
+    cache = tmp_path / "anchors.jsonl"
+    first = runner.run_benchmark(
+        [("pycma-ipop", 50), ("random-search", 5)], [1, 3], [1], 2, tmp_path / "a.jsonl", progress=False,
+        anchor_cache=cache,
+    )
+    stored = runner.read_anchor_cache(cache)
+    assert len(stored) == 2 and {k[0] for k in stored} == {"pycma-ipop"}  # zoo's own runs are never cached
+    again = runner.run_benchmark(
+        [("pycma-ipop", 50)], [1, 3], [1], 2, tmp_path / "b.jsonl", progress=False, anchor_cache=cache
+    )
+    assert all(r["cached"] for r in again) and len(runner.read_anchor_cache(cache)) == 2
+    tg = scoring.targets()
+    for r in (r for r in first if r["method"] == "pycma-ipop"):
+        c = stored[(r["method"], r["function"], r["instance"], r["dim"], r["budget"], r["seed"])]
+        assert len(c["evals"]) <= min(len(r["evals"]), scoring.N_TARGETS + 1)
+        assert np.array_equal(
+            scoring.hitting_evals(r["evals"], r["deltas"], tg), scoring.hitting_evals(c["evals"], c["deltas"], tg)
+        )
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("not json\n")
+    with pytest.raises(ValueError, match="bad.jsonl:1"):
+        runner.read_anchor_cache(bad)
+    with pytest.raises(ValueError, match="coco_output"):
+        runner.run_benchmark(
+            [("pycma-ipop", 5)], [1], [1], 2, tmp_path / "c.jsonl", progress=False, anchor_cache=cache,
+            coco_output=str(tmp_path / "coco"),
+        )

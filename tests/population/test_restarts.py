@@ -144,3 +144,31 @@ def test_first_sigma0_sets_the_first_run_only():
     assert wide.inner.initial_sigma == pytest.approx(default)  # never wider than the default
     with pytest.raises(ValueError, match="first_sigma0"):
         zoo.make("cma-ipop", x0=np.zeros(3), first_sigma0=-1.0)
+
+
+@pytest.mark.parametrize("sigma", [None, (0.3, 0.2, 0.1)])
+def test_bipop_shrinks_the_step_of_ga_with_derived_or_per_coordinate_widths(sigma):
+    """ga's step option is ``sigma`` (None: widths from the box / x0; a tuple: one per coordinate): the small
+    regime scales those widths (it used to find no step option, and a tuple failed float())."""
+    opts = {"popsize": 10} if sigma is None else {"popsize": 10, "sigma": sigma}
+    opt = zoo.make("cma-bipop", x0=np.full(3, 2.0), seed=3, bounds=(-5, 5), budget=4000, inner="ga",
+                   inner_options={**opts, "max_iter": 5})  # fmt: skip
+    default = np.array([0.5, 0.5, 0.5]) if sigma is None else np.array(sigma)  # 0.05 x the box width 10
+    np.testing.assert_allclose(opt.inner.initial_sigma, default)
+    seen = []
+    while not opt.stop():
+        s = opt.state
+        if not seen or seen[-1][0] != s.restarts:
+            seen.append((s.restarts, s.regime, np.asarray(opt.inner.initial_sigma)))
+        X = opt.ask()
+        opt.tell(X, rastrigin(X))
+    small = [w for _, regime, w in seen if regime == "small"]
+    large = [w for _, regime, w in seen if regime == "large"]
+    assert small and all(np.allclose(w, default) for w in large)
+    for w in small:  # default x 10^(-2V), V ~ U[0, 1]: the same factor on every coordinate
+        factor = w / default
+        assert np.allclose(factor, factor[0]) and 0.01 <= factor[0] < 1.0
+    restored = zoo.make("cma-bipop", x0=np.full(3, 2.0), seed=3, bounds=(-5, 5), budget=4000, inner="ga",
+                        inner_options={**opts, "max_iter": 5})  # fmt: skip
+    restored.load_state_dict(opt.state_dict())
+    np.testing.assert_allclose(restored.inner.initial_sigma, opt.inner.initial_sigma)

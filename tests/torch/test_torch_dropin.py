@@ -310,3 +310,59 @@ def test_perturb_flip_restore_return_every_dtype_bit_for_bit(dtype):
 
 def _int_dtype(dtype):
     return {8: torch.int64, 4: torch.int32, 2: torch.int16}[torch.empty((), dtype=dtype).element_size()]
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16])
+def test_small_tensors_saved_whole_give_the_checked_path_numbers(dtype, monkeypatch):
+    """Small tensors are copied whole instead of round-trip checked, up to SAVE_BUDGET elements per walk (the
+    rest take the check): perturb, flip, restore_and_add and restore give the checked path's numbers bit for
+    bit, and the parameters come back exactly."""
+    from zoo.torch import perturb as pt
+
+    torch.manual_seed(2)
+    n_small = pt.SAVE_BUDGET // pt.SMALL + 2  # more small tensors than the budget takes
+    base = [torch.randn(pt.SMALL).to(dtype) for _ in range(n_small)]
+    base.append(torch.randn(3 * pt.CHUNK + 5).to(dtype))
+    runs = []
+    for small in (pt.SMALL, 0):  # 0: every tensor through the round-trip check
+        monkeypatch.setattr(pt, "SMALL", small)
+        params, stages = [p.clone() for p in base], []
+        patches = pt.perturb(params, 5, 1e-2)
+        whole = [k for k, (_, _, idx, _) in enumerate(patches) if idx is None]
+        assert len(whole) == (pt.SAVE_BUDGET // pt.SMALL if small else 0)
+        stages.append([p.clone() for p in params])
+        patches = pt.flip(params, 5, 1e-2, patches)
+        stages.append([p.clone() for p in params])
+        pt.restore_and_add(params, 5, -1e-2, patches, 0.5)
+        stages.append([p.clone() for p in params])
+        patches = pt.perturb(params, 6, 1e-2)
+        pt.restore(params, 6, 1e-2, patches)
+        assert all(torch.equal(a, b) for a, b in zip(params, stages[-1]))
+        runs.append(stages)
+    for saved, checked in zip(*runs):
+        assert all(torch.equal(a, b) for a, b in zip(saved, checked))
+
+
+def test_zosgd_spsa_equals_a_hand_written_mezo_step_bit_for_bit():
+    """MeZO (Malladi et al. 2023) written out for the same directions: L(theta +- mu z), then
+    theta <- theta - lr (L+ - L-) / (2 mu) z. ZOSGD's spsa step (q = 1) gives the same losses and parameters."""
+    from torch.func import functional_call
+
+    from zoo.torch.perturb import derive_seed, direction
+
+    model, (x, y) = _mlp(layers=(nn.LayerNorm(8),)), _batch()
+    names = [n for n, _ in model.named_parameters()]
+    theta = [p.detach().clone() for p in model.parameters()]
+    mu, lr = 1e-3, 0.05
+    z = direction(theta, derive_seed(7, 0, 0))  # step 0, direction 0 of seed 7
+
+    def loss_at(scale):
+        ps = {n: torch.add(t, d, alpha=scale) for n, t, d in zip(names, theta, z)}
+        return float(F.cross_entropy(functional_call(model, ps, (x,)), y))
+
+    lp, lm = loss_at(mu), loss_at(-mu)
+    expected = [torch.add(t, d, alpha=-lr * ((lp - lm) / (2 * mu))) for t, d in zip(theta, z)]
+    opt = zt.ZOSGD(model.parameters(), lr=lr, mu=mu, estimator="spsa", n_directions=1, seed=7)
+    loss = opt.step(lambda: F.cross_entropy(model(x), y))
+    assert float(loss) == float(torch.tensor(0.5 * (lp + lm)))  # the step returns the mean as a tensor
+    assert all(torch.equal(p.detach(), e) for p, e in zip(model.parameters(), expected))

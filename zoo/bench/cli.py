@@ -29,6 +29,8 @@ def _check(args: argparse.Namespace) -> tuple[list, list, list]:
     check_dimension(args.dim)
     if not args.budget_per_dim > 0:
         raise ValueError(f"--budget-per-dim must be positive, got {args.budget_per_dim:g}")
+    if args.anchor_cache is not None and args.coco_output is not None:
+        raise ValueError("--anchor-cache with --coco-output: COCO's files come only from a run; drop one")
     if args.jobs < 1:
         raise ValueError(f"--jobs must be >= 1, got {args.jobs}")
     methods = method_budgets(args.methods, args.dim, args.budget_per_dim)
@@ -79,6 +81,7 @@ def _cmd_bbob(args: argparse.Namespace) -> int:
             progress=not args.quiet,
             seed=args.seed,
             coco_output=args.coco_output,
+            anchor_cache=None if args.anchor_cache is None else Path(args.anchor_cache),
         )
     factors = [f for f in (1e2, 1e3, 1e4) if f <= args.budget_per_dim] or [args.budget_per_dim]
     table = score(results, args.dim, factors)
@@ -127,6 +130,12 @@ def add_cli(subparsers: Any) -> None:
         default=None,
         metavar="DIR",
         help="also write COCO's own data files (for cocopp) under DIR/exdata/<method>/",
+    )
+    p.add_argument(
+        "--anchor-cache",
+        default=None,
+        metavar="FILE",
+        help="JSON lines of pycma anchor runs: reuse those found (deterministic for a seed), add the new ones",
     )
     p.add_argument("--resume", action="store_true", help="keep the runs already in OUT/runs.jsonl")
     p.add_argument("--seed", type=int, default=0, help="seed offset of the runs (default 0)")

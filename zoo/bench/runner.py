@@ -222,6 +222,39 @@ def _task(args: tuple) -> dict[str, Any]:
     return run_problem(*args)
 
 
+def _cache_key(r: dict) -> tuple:
+    return (r["method"], r["function"], r["instance"], r["dim"], r["budget"], r["seed"])
+
+
+def read_anchor_cache(path: Path) -> dict[tuple, dict]:
+    """The anchor runs stored in ``path`` (JSON lines), by (method, function, instance, dim, budget, seed)."""
+    if not path.exists():
+        return {}
+    out = {}
+    for n, line in enumerate(path.read_text().splitlines(), 1):
+        try:
+            r = json.loads(line)
+            out[_cache_key(r)] = r
+        except (ValueError, KeyError, TypeError):
+            raise ValueError(f"{path}:{n} is not an anchor run (a JSON line of zoo bench bbob)") from None
+    return out
+
+
+def compact(r: dict) -> dict:
+    """``r`` with its trace cut to the points where a new target is first reached, and the last point:
+    every score (:mod:`zoo.bench.scoring`) is the same from it, at any budget."""
+    from zoo.bench.scoring import targets
+
+    tg = targets()
+    keep, reached = [], 0
+    for k, d in enumerate(r["deltas"]):
+        n = int(np.sum(tg >= d))  # targets reached by this point
+        if n > reached or k == len(r["deltas"]) - 1:
+            keep.append(k)
+            reached = n
+    return {**r, "evals": [r["evals"][k] for k in keep], "deltas": [r["deltas"][k] for k in keep]}
+
+
 def run_benchmark(
     methods: list[tuple[str, int]],
     functions: list[int],
@@ -233,9 +266,15 @@ def run_benchmark(
     progress: bool = True,
     seed: int = 0,
     coco_output: str | None = None,
+    anchor_cache: Path | None = None,
 ) -> list[dict]:
     """Run every method on every problem (instance by instance), appending each result to ``out_jsonl``.
-    Run seeds are ``1000 f + i + 100000 seed`` (the same for every method on a problem)."""
+    Run seeds are ``1000 f + i + 100000 seed`` (the same for every method on a problem).
+
+    ``anchor_cache``: a JSON-lines file of pycma anchor runs. pycma's runs are deterministic for a seed, so an
+    anchor run found there (same method, function, instance, dimension, budget and seed) is reused (marked
+    ``"cached": true``) instead of run again, and every anchor run made is added to it (trace compacted,
+    see :func:`compact`). Not with ``coco_output`` (COCO's files come only from a run)."""
     import zoo
 
     for name, _ in methods:
@@ -259,6 +298,16 @@ def run_benchmark(
         if (name, f, i, dim, b) not in done
     ]
     results = list(done.values())
+    cache: dict[tuple, dict] = {}
+    if anchor_cache is not None:
+        if coco_output is not None:
+            raise ValueError("anchor_cache and coco_output together: COCO's files come only from a run")
+        cache = read_anchor_cache(anchor_cache)
+        hits = [t for t in tasks if t[0] in ANCHORS and (*t[:4], t[4], t[5]) in cache]
+        tasks = [t for t in tasks if t not in hits]
+        with out_jsonl.open("a") as fh:
+            for t in hits:
+                _save(fh, {**cache[(*t[:4], t[4], t[5])], "cached": True}, results, None)
     bar = None
     if progress:
         from zoo.progress import progress_bar  # tqdm on a terminal, whole lines in a log
@@ -271,12 +320,22 @@ def run_benchmark(
             with mp.get_context("spawn").Pool(jobs) as pool:
                 for r in pool.imap(_task, tasks):
                     _save(fh, r, results, bar)
+                    _store(anchor_cache, r)
         else:
             for t in tasks:
-                _save(fh, _task(t), results, bar)
+                r = _task(t)
+                _save(fh, r, results, bar)
+                _store(anchor_cache, r)
     if bar is not None:
         bar.close()
     return results
+
+
+def _store(anchor_cache: Path | None, r: dict) -> None:
+    if anchor_cache is not None and r["method"] in ANCHORS and r["error"] is None:
+        anchor_cache.parent.mkdir(parents=True, exist_ok=True)
+        with anchor_cache.open("a") as fh:
+            fh.write(json.dumps(compact(r)) + "\n")
 
 
 def _save(fh: Any, r: dict, results: list, bar: Any) -> None:

@@ -24,7 +24,7 @@ import numpy as np
 
 from zoo.core.registry import register
 from zoo.core.validate import check_choice
-from zoo.estimators.base import GradientMethod, GradientParams, GradientState
+from zoo.estimators.base import GradientMethod, GradientParams, GradientState, draws_nothing
 from zoo.estimators.formulas import coordinate, probes
 
 
@@ -84,13 +84,14 @@ class CGE(GradientMethod):
         if self.params.coordinates is None:
             # all coordinates: one copy of x per row, mu added on the diagonals
             central = self.params.difference == "central"
-            X = np.repeat(x[None, :], 2 * d if central else d + 1, axis=0)
+            # (the ndarray method: np.repeat's Python-level dispatch costs as much as the copy at d=10)
+            X = x[None, :].repeat(2 * d if central else d + 1, axis=0)
             # (a strided view of each d x d block's diagonal: O(d) work, not a second (n, d) pass)
             if central:
                 X[:d].reshape(-1)[:: d + 1] += mu
                 X[d:].reshape(-1)[:: d + 1] -= mu
-            else:
-                X[1:].reshape(-1)[:: d + 1] += mu
+            else:  # X[1 + i, i] is entry d + i (d + 1) of the flat batch
+                X.reshape(-1)[d :: d + 1] += mu
             return X, {"mu": mu}
         S = probes.coordinates(rng, d, self.params.coordinates)
         k = len(S)
@@ -104,6 +105,7 @@ class CGE(GradientMethod):
             X[1 + rows, S] += mu
         return X, {"S": S, "mu": mu}
 
+    @draws_nothing
     def _estimate(self, state, X, values):
         d = X.shape[1]
         central = self.params.difference == "central"

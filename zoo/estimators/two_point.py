@@ -36,7 +36,7 @@ import dataclasses
 from zoo.core.registry import register
 from zoo.core.validate import check_choice, check_int
 from zoo.estimators import perturbation as _perturbation
-from zoo.estimators.base import GradientMethod, GradientParams, GradientState
+from zoo.estimators.base import GradientMethod, GradientParams, GradientState, draws_nothing
 from zoo.estimators.formulas import probes, two_point
 from zoo.kernels import noise as _noise
 
@@ -95,6 +95,7 @@ class RGE(GradientMethod):
         U = probes.draw(rng, p.q, d, p.directions, p.orthogonal)
         return two_point.points(x[None, :], U[None], mu, p.difference)[0], {"U": U, "mu": mu}
 
+    @draws_nothing
     def _estimate(self, state, X, values):
         p = self.params
         probe = state.probe

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import importlib
 
-_MODULES = ("cbo", "hopping", "genetic", "random_search", "restarts", "bridges", "auto")
+_MODULES = ("cbo", "hopping", "genetic", "random_search", "restarts", "bridges", "separable_step", "auto")
 
 for _name in _MODULES:
     _full = f"{__name__}.{_name}"

@@ -2,7 +2,10 @@
 
 The rule (the measurements behind it: docs/choosing-a-method.md, benchmarks/RESULTS.md, issue 16):
 
-- values, ``d <= 100``: a **model-based trust region first**, ``"bobyqa"`` (Powell 2009) for at most
+- values, ``d <= 100``: a **separable line search first**, ``"separable-step"`` (STEP on every coordinate,
+  Swarzberg et al. 1994; HCMA's separable phase, Loshchilov et al. 2013), at most half the budget: it solves
+  separable functions, multimodal ones included, and stops itself after ``3d + 2`` evaluations when its
+  separability test fails. Then a **model-based trust region**, ``"bobyqa"`` (Powell 2009) for at most
   ``MODEL_EVALS_PER_DIM * d`` evaluations (it usually stops earlier, on its own convergence), then
   **BIPOP-CMA-ES** (``"cma-bipop"``; Hansen 2009) with the remaining budget, its first run started at the
   best point so far. The trust region solves smooth unimodal problems within ``1e2 d`` evaluations, where
@@ -10,8 +13,14 @@ The rule (the measurements behind it: docs/choosing-a-method.md, benchmarks/RESU
   A budget below ``10 d``: ``"bobyqa"`` alone. Without ``nlopt`` (the ``bench`` extra): BIPOP-CMA-ES alone.
 - values, ``100 < d <= 1000``: separable CMA-ES with IPOP restarts (``CMA_diagonal``; Ros & Hansen 2008).
 - values, ``d > 1000``: ``"rge"`` (Adam); with ``batched=True`` it asks ``q = 16`` directions per step.
-- rankings (``feedback="ranking"``): ``"rank-sgd"`` for ``d >= RANK_SGD_MIN_DIM``, else ``"cma-bipop"``
-  told the rankings (CMA-ES uses only the order, see :mod:`zoo.population.order_feedback`).
+- rankings (``feedback="ranking"``), by the kind of answer (:func:`answer_kind`, read off the first answer):
+  full rankings (noisy or not): ``"rank-sgd"`` for ``d >= RANK_SGD_MIN_DIM``, else ``"cma-bipop"`` told the
+  rankings (CMA-ES uses only the order, see :mod:`zoo.population.order_feedback`); **top-k** answers
+  (``k < n``): plain ``"cma"``, no restarts (a restart's larger population gets the same k answers, less
+  information per query, and a restarted run's winner cannot be compared with the earlier runs'); **pairs**:
+  ``"rank-sgd"`` (n/2 pairs per batch hold too little order for CMA-ES's selection). The first batch is asked
+  by the full-ranking choice; when the answer's kind picks another method, that method starts from ``x0``
+  and the batch is spent (one batch, 10-16 queries).
 
 ``choice=`` overrides the rule with one registered name. ``opt.ran`` (and ``res.stop["auto"]`` at the end of
 ``zoo.minimize``) says what ran and how many evaluations each stage used.
@@ -26,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from zoo.core import registry
+from zoo.core.feedback import Comparisons
 from zoo.core.method import Method, Params, State
 from zoo.core.registry import register
 from zoo.core.validate import check_choice, check_type
@@ -34,9 +44,11 @@ from zoo.population.order_feedback import AcceptsRankings, forward
 
 #: the trust-region stage's cap, evaluations per dimension (tuned on BBOB d = 10, all 24 functions)
 MODEL_EVALS_PER_DIM = 100
-#: from this dimension on, rank-sgd is chosen for ranking feedback (issue 16 ranking benchmark)
+#: from this dimension on, rank-sgd is chosen for full rankings (issue 16 ranking benchmark and held-out set)
 RANK_SGD_MIN_DIM = 50
 _FEEDBACKS = ("values", "ranking")
+#: the kinds of ranking answer the rule tells apart (:func:`answer_kind`)
+ANSWER_KINDS = ("full", "top-k", "pairs")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,14 +72,34 @@ class AutoParams(Params):
         check_type(self.options, "options", dict, "a dict of the chosen method's options", none_ok=True)
 
 
+def answer_kind(c: Comparisons) -> str:
+    """What a ranking answer says: ``"full"`` (every point of the batch ranked), ``"top-k"`` (only the best
+    ``k < n``), or ``"pairs"`` (pairwise comparisons)."""
+    if c.ranking is None:
+        return "pairs"
+    return "full" if len(c.ranking) >= c.n else "top-k"
+
+
+def ranking_choice(dim: int, budget: int | None, answer: str = "full") -> str:
+    """The method ``auto`` runs from rankings (see the module docstring; the measurements behind it:
+    docs/choosing-a-method.md)."""
+    if answer not in ANSWER_KINDS:
+        raise ValueError(f"answer must be one of {ANSWER_KINDS}, got {answer!r}")
+    if answer == "top-k":
+        return "cma"
+    if answer == "pairs":
+        return "rank-sgd"
+    return "rank-sgd" if dim >= RANK_SGD_MIN_DIM else "cma-bipop"
+
+
 def plan(
-    dim: int, budget: int | None, batched: bool = False, feedback: str = "values"
+    dim: int, budget: int | None, batched: bool = False, feedback: str = "values", answer: str = "full"
 ) -> list[tuple[str, dict[str, Any], int | None]]:
     """The stages ``auto`` runs: ``(method, options, evaluation cap or None)``, in order."""
     if dim < 1:
         raise ValueError(f"dimension must be >= 1, got {dim}")
     if feedback == "ranking":
-        return [("rank-sgd" if dim >= RANK_SGD_MIN_DIM else "cma-bipop", {}, None)]
+        return [(ranking_choice(dim, budget, answer), {}, None)]
     small_budget = budget is not None and budget < 10 * dim
     if dim <= 100 and importlib.util.find_spec("nlopt") is None:  # the trust region needs nlopt (bench extra)
         return [("cma-bipop", {}, None)]
@@ -75,7 +107,12 @@ def plan(
         if small_budget:
             return [("bobyqa", {}, None)]
         cap = MODEL_EVALS_PER_DIM * dim
-        return [("bobyqa", {"max_evals": cap}, cap), ("cma-bipop", {}, None)]
+        sep = None if budget is None else max(budget // 2, 1)
+        return [
+            ("separable-step", {"max_evals": sep}, sep),
+            ("bobyqa", {"max_evals": cap}, cap),
+            ("cma-bipop", {}, None),
+        ]
     if dim <= 1000 and not small_budget:
         return [("cma-ipop", {"inner_options": {"cma_options": {"CMA_diagonal": True}}}, None)]
     return [("rge", {"q": 16} if batched else {}, None)]
@@ -96,11 +133,13 @@ class AutoState(State):
     inner_x0: np.ndarray
     ran: list  # [name, evaluations] of the finished stages
     plan: list  # [name, options] of every stage: the plan depends on the budget, which a resume may change
+    answer: str = ""  # rankings: the kind of the first answer ("full", "top-k", "pairs"); "" before it
 
 
 @register("auto")
 class Auto(AcceptsRankings, NestedMethod):
-    """A portfolio: a trust region, then BIPOP-CMA-ES for d <= 100 (see the module docstring)."""
+    """A portfolio: a separable line search, a trust region, then BIPOP-CMA-ES for d <= 100 (see the module
+    docstring)."""
 
     Params = AutoParams
     State = AutoState
@@ -149,7 +188,7 @@ class Auto(AcceptsRankings, NestedMethod):
 
     @property
     def ran(self) -> str:
-        """What ran: ``"bobyqa (412 evals) -> cma-bipop (9588 evals)"``."""
+        """What ran: ``"separable-step (32 evals) -> bobyqa (412 evals) -> cma-bipop (9556 evals)"``."""
         done = [f"{n} ({e} evals)" for n, e in self.state.ran]
         done.append(f"{self.chosen} ({self.nfev - self.state.stage_start} evals)")
         return " -> ".join(done)
@@ -161,7 +200,11 @@ class Auto(AcceptsRankings, NestedMethod):
         return self._inner.deterministic
 
     def _tell(self, state: AutoState, X: np.ndarray, feedback: Any, rng: np.random.Generator) -> AutoState:
-        forward(self._inner, X, feedback)
+        if isinstance(feedback, Comparisons) and not state.answer:
+            switched = self._choose_by_answer(state, X, feedback, rng)
+            if switched is not None:
+                return switched
+        forward(self._inner, X, feedback, self)
         if state.stage + 1 >= len(state.plan):
             return state
         reasons = {k: v for k, v in self._inner.stop().items() if k != "f_target"}
@@ -182,6 +225,33 @@ class Auto(AcceptsRankings, NestedMethod):
         )
         if hasattr(self._inner, "close"):
             self._inner.close()
+        self._inner = self._build_inner(new)
+        return new
+
+    def _choose_by_answer(
+        self, state: AutoState, X: np.ndarray, c: Comparisons, rng: np.random.Generator
+    ) -> AutoState | None:
+        """The first ranking answer says its kind (full, top-k, pairs), which the rule reads: when the rule
+        picks another method for it, that method starts from ``x0`` now (this first batch, asked by the
+        method chosen for full rankings, is spent); else the kind is only recorded."""
+        state.answer = answer_kind(c)
+        if self.params.choice is not None or self.params.feedback != "ranking" or self.nfev > 0:
+            return None  # a forced method, values promised, or a state saved before the answer was recorded
+        name = plan(self.dim, self.budget, self.params.batched, "ranking", state.answer)[0][0]
+        if name == state.plan[0][0]:
+            return None
+        nfev = self.nfev + len(X)
+        if self.budget is not None and nfev >= self.budget:
+            return None
+        new = AutoState(
+            stage=0,
+            stage_start=nfev,
+            inner_seed=int(rng.integers(2**63 - 1)),
+            inner_x0=self.x0.copy(),
+            ran=[[state.plan[0][0], nfev]],
+            plan=[[name, dict(self.params.options or {})]],
+            answer=state.answer,
+        )
         self._inner = self._build_inner(new)
         return new
 

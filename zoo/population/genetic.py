@@ -169,6 +169,12 @@ class GA(SteadyState, Method):
         # kept in the state (not _setup): w depends on x0, and a resumed run must mutate as the saved one did
         return GAState(parents=np.zeros((0, self.dim)), widths=self._default_widths())
 
+    @property
+    def initial_sigma(self) -> np.ndarray:
+        """The mutation widths ``w`` (one per coordinate) that ``sigma`` gives on this problem, ``sigma=None``
+        included: the restart wrappers scale them (BIPOP's small regime) as they scale cma's ``sigma0``."""
+        return self._default_widths()
+
     def _default_widths(self) -> np.ndarray:
         lo, hi = (None, None) if self.bounds is None else self.bounds
         return _genome.mutation_widths(self.params.sigma, self.x0, lo, hi)

@@ -23,11 +23,15 @@ from zoo.core.ranking import copeland_scores
 
 
 def order_values(c: Comparisons) -> np.ndarray:
-    """Values in the order of the answer: the rank (0 = best) of each ranked point, minus the Copeland score
-    for pairs; ``+inf`` for points the answer does not rank (no weight)."""
+    """Values in the order of the answer: the rank (0 = best) of each ranked point (tied points share the mean
+    of their positions), minus the Copeland score for pairs (a tie adds no edge); ``+inf`` for points the answer
+    does not rank (no weight)."""
     v = np.full(c.n, np.inf)
     if c.ranking is not None:
-        v[c.ranking] = np.arange(len(c.ranking), dtype=np.float64)
+        pos = np.arange(len(c.ranking), dtype=np.float64)
+        if c.groups is not None and len(pos):  # a tie group shares one value: the mean of its positions
+            pos = (np.bincount(c.groups, weights=pos) / np.bincount(c.groups))[c.groups]
+        v[c.ranking] = pos
         return v
     pairs = c.pairs
     named = np.unique(pairs.ravel())
@@ -51,9 +55,24 @@ class AcceptsRankings:
             super().tell(X, values, ranking=ranking, pairs=pairs)
 
 
-def forward(inner: Any, X: np.ndarray, feedback: Any) -> None:
-    """Tell ``inner`` the feedback a wrapper received (values, or the ranking / pairs it came as)."""
+    def _track_best_from_ranking(self, X: np.ndarray, comparisons: Comparisons) -> None:
+        # a wrapper keeps the point its inner run keeps (rank-sgd's iterate, cma's winner or mean), taken by
+        # forward() before a restart replaces the inner; without it, an answer naming no single winner
+        # (disjoint pairs) would leave the wrapper at x0 for the whole run
+        inner_best = getattr(self, "_inner_best_x", None)
+        if inner_best is not None:
+            self._best_x = inner_best
+            self._inner_best_x = None
+        else:
+            super()._track_best_from_ranking(X, comparisons)  # type: ignore[misc]
+
+
+def forward(inner: Any, X: np.ndarray, feedback: Any, outer: Any = None) -> None:
+    """Tell ``inner`` the feedback a wrapper received (values, or the ranking / pairs it came as); with
+    rankings, the wrapper ``outer`` notes the inner's best point (see ``AcceptsRankings``)."""
     if isinstance(feedback, Comparisons):
         inner.tell(X, **feedback.as_kwargs())
+        if outer is not None:
+            outer._inner_best_x = inner.best[0]
     else:
         inner.tell(X, feedback)

@@ -34,7 +34,7 @@ from zoo.population.nested import NestedMethod
 from zoo.population.order_feedback import AcceptsRankings, forward
 
 POPSIZE_OPTIONS = ("popsize", "n_particles", "population_size", "pop_size", "population")
-SIGMA_OPTIONS = ("sigma0",)
+SIGMA_OPTIONS = ("sigma0", "sigma")  # cma's sigma0; ga's sigma (a float, one width per coordinate, or None)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,10 +76,11 @@ class RestartState(State):
     inner_start_nfev: int  # outer nfev when the current inner run started
     inner_seed: int
     inner_popsize: int
-    inner_sigma: float  # nan: the inner has no step-size option
+    inner_sigma: float  # nan: the inner has no step-size option, or its default is one width per coordinate
     inner_x0: np.ndarray
     inner_budget: int  # 0: no budget
     exhausted: bool = False  # the inner stopped and no restart is allowed
+    inner_widths: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))  # per-coordinate step
 
 
 class RestartWrapper(AcceptsRankings, NestedMethod):
@@ -125,14 +126,34 @@ class RestartWrapper(AcceptsRankings, NestedMethod):
         self._popsize_default = int(popsize if popsize is not None else probe._batch_size(probe.state))
         sig = getattr(probe.params, self._sigma_key) if self._sigma_key else None
         if sig is None and self._sigma_key is not None:
-            sig = getattr(probe, "initial_sigma", None)  # e.g. cma's sigma0 derived from the bounds
-        self._sigma_default = float("nan") if sig is None else float(sig)
+            # the step the inner derives itself: cma's sigma0 from the bounds, ga's widths from the box / x0;
+            # without it the BIPOP small regime could not shrink the step of such an inner
+            sig = getattr(probe, "initial_sigma", None)
+        # a scalar step, or one width per coordinate (ga's tuple sigma, or the widths it derives): the
+        # restarts scale either by the same factor
+        self._sigma_default: float | np.ndarray = float("nan")
+        if sig is not None:
+            arr = np.asarray(sig, dtype=np.float64)
+            self._sigma_default = float(arr) if arr.ndim == 0 else arr.copy()
+
+    def _scaled_sigma(self, factor: float, cap: float | None = None) -> tuple[float, np.ndarray]:
+        """``(inner_sigma, inner_widths)`` of the default step times ``factor`` (``cap``: at most this)."""
+        default = self._sigma_default
+        if isinstance(default, np.ndarray):
+            w = default * factor
+            return float("nan"), (w if cap is None else np.minimum(w, cap))
+        sigma = default * factor
+        if cap is not None:
+            sigma = min(sigma, cap) if math.isfinite(sigma) else cap  # never wider than the default
+        return sigma, np.zeros(0)
 
     def _init(self, x0: np.ndarray, rng: np.random.Generator) -> RestartState:
         budget = self.budget or 0
         first = self.params.first_sigma0
-        if first is not None and math.isfinite(self._sigma_default):
-            first = min(float(first), self._sigma_default)  # never wider than the default
+        if first is not None:
+            sigma, widths = self._scaled_sigma(1.0, cap=float(first))  # never wider than the default
+        else:
+            sigma, widths = self._scaled_sigma(1.0)
         state = RestartState(
             restarts=0,
             n_large=0,
@@ -142,9 +163,10 @@ class RestartWrapper(AcceptsRankings, NestedMethod):
             inner_start_nfev=0,
             inner_seed=int(rng.integers(2**63 - 1)),
             inner_popsize=self._popsize_default,
-            inner_sigma=self._sigma_default if first is None else first,
+            inner_sigma=sigma,
             inner_x0=x0.copy(),
             inner_budget=budget,
+            inner_widths=widths,
         )
         self._inner = self._build_inner(state)
         return state
@@ -152,7 +174,9 @@ class RestartWrapper(AcceptsRankings, NestedMethod):
     def _build_inner(self, state: RestartState) -> Method:
         opts = dict(self.params.inner_options or {})
         opts[self._pop_key] = int(state.inner_popsize)
-        if self._sigma_key is not None and math.isfinite(state.inner_sigma):
+        if self._sigma_key is not None and len(state.inner_widths):
+            opts[self._sigma_key] = tuple(float(w) for w in state.inner_widths)
+        elif self._sigma_key is not None and math.isfinite(state.inner_sigma):
             opts[self._sigma_key] = float(state.inner_sigma)
         return self._inner_class()(
             state.inner_x0.copy(),
@@ -166,7 +190,7 @@ class RestartWrapper(AcceptsRankings, NestedMethod):
     def _tell(
         self, state: RestartState, X: np.ndarray, feedback: Any, rng: np.random.Generator
     ) -> RestartState:
-        forward(self._inner, X, feedback)  # values, or the ranking / pairs (an inner such as cma takes both)
+        forward(self._inner, X, feedback, self)  # values, or the ranking / pairs (an inner such as cma takes both)
         reasons = self._inner.stop()
         if not reasons or set(reasons) == {"budget"}:
             return state  # still running (or the whole budget is spent: the outer stop says so)
@@ -184,18 +208,19 @@ class RestartWrapper(AcceptsRankings, NestedMethod):
                 state, exhausted=True, evals_large=evals_large, evals_small=evals_small
             )
         n_large = state.n_large
-        lam_def, sig_def = self._popsize_default, self._sigma_default
+        lam_def = self._popsize_default
         if self.regime_rule == "bipop" and evals_small < evals_large and n_large > 0:
             regime = "small"
             lam_large = lam_def * self.params.popsize_factor**n_large
             u, v = rng.random(2)
             popsize = int(math.floor(lam_def * (0.5 * lam_large / lam_def) ** (u**2)))
-            sigma = sig_def * 10.0 ** (-2.0 * v)
+            factor = 10.0 ** (-2.0 * v)
         else:
             regime = "large"
             n_large += 1
             popsize = int(round(lam_def * self.params.popsize_factor**n_large))
-            sigma = sig_def
+            factor = 1.0
+        sigma, widths = self._scaled_sigma(factor)
         popsize = max(popsize, lam_def if regime == "large" else 2)
         used = self.nfev + last_batch
         budget = 0 if self.budget is None else self.budget - used
@@ -215,6 +240,7 @@ class RestartWrapper(AcceptsRankings, NestedMethod):
             inner_sigma=sigma,
             inner_x0=self._restart_point(rng),
             inner_budget=budget,
+            inner_widths=widths,
         )
         self._inner = self._build_inner(new)
         return new
@@ -244,6 +270,7 @@ class RestartWrapper(AcceptsRankings, NestedMethod):
     def _state_from_dict(self, d: dict[str, Any]) -> RestartState:
         state = super()._state_from_dict(d)
         state.inner_x0 = np.asarray(state.inner_x0, dtype=np.float64)
+        state.inner_widths = np.asarray(state.inner_widths, dtype=np.float64).reshape(-1)
         return state
 
 

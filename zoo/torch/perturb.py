@@ -9,6 +9,11 @@ last bit when the sum crosses a binade). :func:`perturb` therefore checks each c
 the few elements whose round trip would not return exactly (chunk-local int16 index + original value: a
 few percent of the parameter memory); :func:`restore` subtracts the regenerated ``a`` and writes those elements
 back, so the parameters return bit for bit.
+
+Small tensors (LayerNorm weights, biases: at most ``SMALL`` elements each, ``SAVE_BUDGET`` elements in all per
+walk) are instead copied whole before they are perturbed and written back from the copy: on them the check's
+five per-chunk ops cost a few microseconds each of fixed overhead for a few hundred elements, while the copy is
+one op and its restore another (no ``z`` arithmetic, no index write), for at most one chunk of extra memory.
 """
 
 from __future__ import annotations
@@ -21,8 +26,11 @@ import numpy as np
 import torch
 
 CHUNK = 1 << 15  # chunk-local patch indices fit in int16
+SMALL = 1 << 12  # tensors up to this many elements are saved whole instead of round-trip checked...
+SAVE_BUDGET = CHUNK  # ...up to this many elements in all per walk (the size of one scratch buffer)
 
-# (param index, chunk start, local int16 indices, original values): numpy arrays on the CPU, tensors elsewhere
+# (param index, chunk start, local int16 indices, original values): numpy arrays on the CPU, tensors elsewhere;
+# indices None: values is a copy of the whole chunk (a small tensor, see SMALL)
 Patch = tuple[int, int, Any, Any]
 
 
@@ -102,7 +110,8 @@ def _walk(
 
     1. ``undo``: ``p <- p - undo z``, then the chunk's ``patches`` written back (undoes a ``shift`` exactly);
     2. ``add``: ``p <- p + add z`` (an SGD update);
-    3. ``shift``: ``p <- p + shift z``, noting the elements whose round trip would not return (the new patches).
+    3. ``shift``: ``p <- p + shift z``, noting the elements whose round trip would not return (the new patches;
+       a small tensor's patch is its copy, carried from ``patches`` when the walk also undoes).
 
     Fusing them regenerates ``z`` once instead of once per operation (randn dominates a MeZO step's cost);
     the numbers are those of the separate operations, bit for bit.
@@ -110,10 +119,29 @@ def _walk(
     out: list[Patch] = []
     size = min(CHUNK, max(p.numel() for p in params)) if params else 0
     scratch = _scratch(params, size)
-    j = 0
+    j, saved_elems = 0, 0
     zbufs = {key: bufs[0] for key, bufs in scratch.items()}
     for i, chunk, start, z in _direction_chunks(params, seed, keys, zbufs):
         n = z.numel()
+        saved = None
+        here = undo and j < len(patches) and patches[j][0] == i and patches[j][1] == start
+        if here and patches[j][2] is None:
+            saved, j = patches[j][3], j + 1  # a small tensor's copy: the original values, exactly
+        elif shift and n <= SMALL and saved_elems + n <= SAVE_BUDGET and not (undo or add):
+            saved = chunk.clone()  # perturb: save the small tensor whole
+        if saved is not None:
+            # the same ops on the same values as the path below (the undo there returns exactly ``saved``)
+            if shift:
+                if add:
+                    saved.add_(z, alpha=add)
+                torch.add(saved, z, alpha=shift, out=chunk)
+                out.append((i, start, None, saved))
+                saved_elems += n
+            elif add:
+                torch.add(saved, z, alpha=add, out=chunk)
+            else:
+                chunk.copy_(saved)
+            continue
         _, new, back, bad, views = scratch[(chunk.dtype, chunk.device)]
         cn = chunk.numpy() if views is not None else None  # the CPU path: numpy views, no torch op per use
         if undo:  # the same fused op as the round-trip check of ``shift`` below: exact by construction

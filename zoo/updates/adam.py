@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 
-from zoo.core.arrays import namespace
+import numpy as np
+
+from zoo.core.arrays import namespace, operands
 from zoo.updates.base import Transform, UpdateRule, register_rule
 from zoo.updates.scale import scale_by_learning_rate
+
+_F64 = np.dtype(np.float64)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,13 +28,26 @@ class ScaleByAdam(Transform):
         xp = namespace(params)
         return {"m": xp.zeros_like(params), "v": xp.zeros_like(params), "count": 0}
 
+    def _constants(self, g):
+        """``(b1, 1 - b1, b2, 1 - b2, eps)`` as operands of ``g`` (:func:`zoo.core.arrays.operands`): for a
+        float64 ndarray 0-d arrays, built once per transform (the same numbers, about 1 us less a step)."""
+        if type(g) is np.ndarray and g.dtype is _F64:
+            c = self.__dict__.get("_f64")
+            if c is None:  # frozen dataclass: a cache, not a field
+                c = operands(g, self.b1, 1.0 - self.b1, self.b2, 1.0 - self.b2, self.eps)
+                object.__setattr__(self, "_f64", c)
+            return c
+        return self.b1, 1.0 - self.b1, self.b2, 1.0 - self.b2, self.eps
+
     def update(self, g, state, params=None):
         t = int(state["count"])
-        m = self.b1 * state["m"] + (1.0 - self.b1) * g
-        v = self.b2 * state["v"] + (1.0 - self.b2) * (g * g)
-        m_hat_scale = 1.0 / (1.0 - self.b1 ** (t + 1))
-        v_hat_scale = 1.0 / (1.0 - self.b2 ** (t + 1))
-        step = (m * m_hat_scale) / (namespace(g).sqrt(v * v_hat_scale) + self.eps)
+        b1, c1, b2, c2, eps = self._constants(g)
+        m = b1 * state["m"] + c1 * g
+        v = b2 * state["v"] + c2 * (g * g)
+        m_hat_scale, v_hat_scale = operands(
+            g, 1.0 / (1.0 - self.b1 ** (t + 1)), 1.0 / (1.0 - self.b2 ** (t + 1))
+        )
+        step = (m * m_hat_scale) / (namespace(g).sqrt(v * v_hat_scale) + eps)
         return step, {"m": m, "v": v, "count": t + 1}
 
 

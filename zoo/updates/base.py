@@ -132,7 +132,8 @@ class UpdateRule(Transform):
         return self.chain.elementwise
 
     def update(self, g, state, params=None):
-        return self.chain.update(g, state, params)
+        c = self.__dict__.get("_chain")  # (the cached chain without the property call: this runs every step)
+        return (self.chain if c is None else c).update(g, state, params)
 
     def linear(self, state):
         return self.chain.linear(state)

@@ -47,6 +47,21 @@ with other direct search methods in the presence of noise", Comput. Optim. Appl.
 (``exact=False``) measures no noise: its pair mean moves with ``mu`` and with the directions drawn, so the
 difference of two of them is not a noise sample.
 
+The noise floor is bounded: ``mu_n <= r0_frac * s`` (a probe as long as the first step), so the step floor it
+sets, a tenth of the probe, cannot grow with noise that grows with ``|x|`` (multiplicative noise).
+
+Stochastic objectives (``sampled=True``: ``F(x; xi)`` at a sample the method chose, one per batch, as
+:class:`zoo.Stochastic` evaluates them). Values at two samples differ by the spread between samples, which can
+exceed any progress and grow with ``|x|`` (comparing them, and learning a noise floor from them, sent rge to
+1e64+ on issue 15's problems). So the caller adds ``x_ref`` to each trial batch, at the batch's sample, and passes
+``reference = F(x_ref; xi_k)``: ``D_k = F(x_k; xi_k) - F(x_ref; xi_k)`` estimates ``f(x_k) - f(x_ref)`` without
+the sample spread (common random numbers). One ``D_k`` is a coin flip where one sample's slope says little, so
+the trials since ``x_ref`` are judged together (:meth:`SuccessStep._window`): a t-test on their ``n`` values at
+``n = window, 2 window, ...``; ``mean D < -t se`` accepts the last trial (a success), ``mean D > t se`` or a
+non-finite trial undoes (back to ``x_ref``), and a window still undecided at its cap is undone with the cap
+doubled; below the cap the trials go on. ``t`` is Student's 97.5 % quantile with ``n - 1`` degrees of freedom.
+A re-measurement of ``x_ref`` after an undo is the new reference, never a noise sample.
+
 Fixed learning rates (``adapt=False``): the step is the inner transform's own (with its ``lr``) times a safety
 factor ``m <= 1``; only a non-finite or **much worse** centre (``f > f_best + max(|f_best|, f_first - f_best)``,
 ``f_best`` the lowest accepted centre value: the loss exceeds both the progress so far and the value's own
@@ -73,7 +88,7 @@ from typing import Any
 
 import numpy as np
 
-from zoo.core.arrays import all_finite, namespace, norm
+from zoo.core.arrays import all_finite, namespace, norm, operands, zeros_like
 from zoo.updates.base import State, Transform
 
 
@@ -103,12 +118,29 @@ def _median(a: np.ndarray) -> float:
     return (float(p[k - 1]) + float(p[k])) / 2.0
 
 
+def _t975(df: int) -> float:
+    """The one-sided 97.5 % quantile of Student's t with ``df`` degrees of freedom (Cornish-Fisher expansion
+    around the normal 1.96; 3.06 at df = 3 where the exact value is 3.18, within 0.3 % from df = 10)."""
+    z = 1.959964
+    return z + (z**3 + z) / (4.0 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96.0 * df * df)
+
+
+_F64 = np.dtype(np.float64)
+_ZERO = np.array(0.0)
+
+
+def _copy(params: Any) -> Any:
+    """``params + 0.0``: a copy (with -0.0 entries as 0.0), for a float64 ndarray with a 0-d zero (the same
+    array; a Python float operand costs numpy 2 a conversion at every call)."""
+    if type(params) is np.ndarray and params.dtype is _F64:
+        return params + _ZERO
+    return params + 0.0
+
+
 def _size(v: Any) -> int:
+    if type(v) is np.ndarray:  # (hasattr of a missing attribute raises and catches inside: 0.3 us a call)
+        return v.size
     return int(v.numel()) if hasattr(v, "numel") else int(v.size)
-
-
-def _rms(v: Any) -> float:
-    return norm(v) / math.sqrt(max(_size(v), 1))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,6 +155,7 @@ class SuccessStep(Transform):
     r0_frac: float = 0.1
     mu_ratio: float = 0.1
     noise_step_frac: float = 0.1
+    window: int = 4
 
     def __post_init__(self) -> None:
         if not isinstance(self.inner, Transform):
@@ -133,6 +166,8 @@ class SuccessStep(Transform):
             raise ValueError(f"grow must be a finite number > 1, got {self.grow!r}")
         if not 0.0 < self.shrink < 1.0:
             raise ValueError(f"shrink must lie in (0, 1), got {self.shrink!r}")
+        if isinstance(self.window, bool) or not isinstance(self.window, int) or self.window < 2:
+            raise ValueError(f"window must be an int >= 2 (trials before a verdict), got {self.window!r}")
         for name in ("r0_frac", "mu_ratio", "noise_step_frac"):
             v = getattr(self, name)
             if not (math.isfinite(v) and v > 0):
@@ -157,10 +192,16 @@ class SuccessStep(Transform):
             "n_ref": 1,  # values averaged in f_ref (re-measurements of the same centre)
             "noise2": 0.0,
             "mu_n": 0.0,
+            "mu_cap": self.r0_frac * s,  # the noise floor's bound: a probe as long as the first step
             "n_steps": 0,
             "n_success": 0,
             "n_undone": 0,
             "jump": False,
+            "sampled": False,  # a stochastic objective: trials judged at common samples, in windows
+            "w_n": 0,  # trials in the window, and the sums of their differences D and D^2
+            "w_sum": 0.0,
+            "w_sq": 0.0,
+            "w_cap": self.window,  # trials after which an undecided window is undone
         }
 
     def jump(self, state: State) -> State:
@@ -172,8 +213,9 @@ class SuccessStep(Transform):
     def probe_radius(self, state: State, params: Any) -> float:
         """``mu`` for the estimate at ``params``: ``mu_ratio * r / sqrt(d)``, the noise floor, and the rounding
         floor ``1e-13 * rms(x)``."""
-        mu = self.mu_ratio * float(state["r"]) / math.sqrt(max(_size(params), 1))
-        return max(mu, float(state["mu_n"]), 1e-13 * max(_rms(params), 1e-280))
+        root_d = math.sqrt(max(_size(params), 1))  # (once for both: this runs at every ask)
+        mu = self.mu_ratio * float(state["r"]) / root_d
+        return max(mu, float(state["mu_n"]), 1e-13 * max(norm(params) / root_d, 1e-280))
 
     # ------------------------------------------------------------------ step
     def update(
@@ -185,24 +227,46 @@ class SuccessStep(Transform):
         value: float = math.nan,
         exact: bool = True,
         probe_values: Any = None,
+        reference: float | None = None,
+        sampled: bool = False,
     ) -> tuple[Any, State]:
         """``(step, new_state)``: ``params + step`` is the next centre. ``value`` is f at ``params`` (the
         centre); ``g`` the estimate there (None: nothing usable); ``exact``: ``value`` is f(params) itself (a
-        forward difference), not an estimate of it; ``probe_values``: the batch's values (noise test)."""
+        forward difference), not an estimate of it; ``probe_values``: the batch's values (noise test).
+        ``sampled``: the values are ``F(.; xi)`` at a sample the method chose, one per batch (a stochastic
+        objective); then ``reference`` is ``F(x_ref; xi)`` at this batch's sample, the trial is judged against
+        it alone (common random numbers), and no value is a noise sample."""
         if params is None:
             raise TypeError("SuccessStep.update needs params (the centre point) and value=f(params)")
-        xp = namespace(params)
         s = dict(state)
         value = float(value)
+        if sampled:
+            s["sampled"] = True
         if not math.isfinite(s["f_ref"]):
             if not math.isfinite(value):  # no finite reference yet: look wider, stay
                 s["r"] = 2.0 * s["r"]
-                return xp.zeros_like(params), s
+                return zeros_like(params), s
             s["f_ref"] = s["f_first"] = s["f_best"] = value
-            s["x_ref"] = params + 0.0  # a copy (the caller may update params in place)
+            s["x_ref"] = _copy(params)  # a copy (the caller may update params in place)
         else:
             jumped, s["jump"] = bool(s.get("jump", False)), False
-            if (
+            if sampled and s["recheck"] and not jumped:
+                # x_ref again, at a new sample: the new reference, unjudged (values at two samples differ
+                # by the spread between samples, not by progress; nor is their difference a noise sample);
+                # a fault of this sample (non-finite) leaves the stored one and the next batch measures again
+                if not math.isfinite(value):
+                    return zeros_like(params), s
+                s["f_ref"], s["n_ref"], s["recheck"] = value, 1, False
+            elif sampled and reference is not None and not jumped and self.adapt:
+                verdict = self._window(s, value, float(reference))
+                if verdict < 0:
+                    return self._undo(s, params)
+                if verdict > 0:  # the window's trials were significantly better than x_ref: accept
+                    self._success(s)
+                    s["f_ref"], s["n_ref"], s["x_ref"] = value, 1, _copy(params)
+                    s["f_best"] = min(s["f_best"], value)
+                # verdict 0: undecided, the trials go on from here and x_ref stays the undo target
+            elif (
                 s["recheck"]
                 and not jumped
                 and math.isfinite(value)
@@ -219,30 +283,79 @@ class SuccessStep(Transform):
                 s["recheck"] = False
             else:
                 s["recheck"] = False
-                if not math.isfinite(value) or (value > self._limit(s) and not jumped):
+                limit = s["f_ref"] if self.adapt else self._limit(s)  # (_limit's adaptive case, inline)
+                if not math.isfinite(value) or (value > limit and not jumped):
                     return self._undo(s, params)
                 if value < s["f_ref"] and not jumped:
                     self._success(s)
                 s["f_ref"] = value
                 s["n_ref"] = 1
                 s["f_best"] = value if jumped else min(s["f_best"], value)  # "much worse" judged from here
-                s["x_ref"] = params + 0.0
-        self._noise_floor(s, params, probe_values)
+                s["x_ref"] = _copy(params)
+        if s["noise2"] > 0.0:  # (_noise_floor's own first test, without the call on a deterministic run)
+            self._noise_floor(s, params, probe_values)
         if g is None or not all_finite(g):
-            return xp.zeros_like(params), s
+            return zeros_like(params), s
         u, inner = self.inner.update(g, s["inner"], params)
         if self.adapt:
             n = norm(u)
             if not (n > 0.0 and math.isfinite(n)):
-                return xp.zeros_like(params), s
-            step = (u / n) * float(s["r"])  # unit direction first: r / n could overflow
+                return zeros_like(params), s
+            r = float(s["r"])
+            n_, r_ = operands(u, n, r)
+            step = (u / n_) * r_  # unit direction first: r / n could overflow
+            # a finite norm means a finite u, and |u_i| / ||u|| <= 1 up to rounding: the step is finite whenever
+            # r is well below the largest float, so its entries are tested only beyond that
+            if not r < 1e300 and not all_finite(step):
+                return zeros_like(params), s
         else:
             step = u * float(s["m"])
-        if not all_finite(step):
-            return xp.zeros_like(params), s
+            if not all_finite(step):
+                return zeros_like(params), s
         s["inner"] = inner
         s["n_steps"] += 1
         return step, s
+
+    def _window(self, s: State, value: float, reference: float) -> int:
+        """A stochastic objective (``sampled``): the verdict on the trials since ``x_ref`` was accepted.
+
+        Each trial batch holds ``F(x_k; xi_k)`` and ``F(x_ref; xi_k)`` at its own fresh sample, so
+        ``D_k = F(x_k; xi_k) - F(x_ref; xi_k)`` is an unbiased estimate of ``f(x_k) - f(x_ref)`` free of the
+        spread between samples (common random numbers). One ``D_k`` is a coin flip where one sample's slope
+        says little (an SGD step is justified by many, not one), so the verdict is a sequential test on the
+        ``n`` values of the window: ``mean D < -2 se`` accepts (+1), ``mean D > 2 se`` undoes (-1, back to
+        ``x_ref``), and a window of ``cap`` trials still undecided is undone too (its moves bought nothing
+        measurable) with ``cap`` doubled, so that a slow drift gets the samples it needs to show (the norm test
+        of Byrd, Chin, Nocedal & Wu, Math. Program. 2012, applied to the decrease; the statistical test of
+        progress of Lang, Xiao & Zhang, NeurIPS 2019). 0: undecided, go on. A non-finite trial is undone, unless
+        the reference is non-finite too (a fault of the sample, not of the point: the batch is skipped)."""
+        if not math.isfinite(value):
+            if not math.isfinite(reference):  # the sample failed at both points: it says nothing, skip it
+                return 0
+            s["w_n"], s["w_sum"], s["w_sq"] = 0, 0.0, 0.0
+            return -1
+        if math.isfinite(reference):  # a fault at x_ref (inf) says nothing about the step
+            d = value - reference
+            s["w_n"] = s["w_n"] + 1
+            s["w_sum"] = s["w_sum"] + d
+            s["w_sq"] = s["w_sq"] + d * d
+        n = int(s["w_n"])
+        cap = int(s["w_cap"])
+        verdict = 0
+        if n >= self.window and n & (n - 1) == 0:  # looks at n = window, 2 window, 4 window, ... only
+            mean = s["w_sum"] / n
+            var = max(s["w_sq"] - n * mean * mean, 0.0) / (n - 1)
+            t = _t975(n - 1) * math.sqrt(var / n)
+            if mean < -t:
+                verdict = 1
+            elif mean > t:
+                verdict = -1
+            elif n >= cap:
+                verdict = -1
+                s["w_cap"] = 2 * cap
+        if verdict:
+            s["w_n"], s["w_sum"], s["w_sq"] = 0, 0.0, 0.0
+        return verdict
 
     def _limit(self, s: State) -> float:
         """The centre value above which a step is undone: any increase (adaptive); for a fixed rate, "much
@@ -281,4 +394,7 @@ class SuccessStep(Transform):
             return
         spread = _median(np.abs(v - float(np.add.reduce(v)) / v.size))  # (= np.median(|v - v.mean()|))
         mu = self.probe_radius(s, params)
-        s["mu_n"] = 2.0 * mu if spread < 3.0 * math.sqrt(s["noise2"]) else 0.95 * s["mu_n"]
+        # bounded: under noise that grows with |x| (multiplicative noise), an unbounded mu_n and the step floor
+        # it sets in _undo would feed each other (a longer step, a larger |x|, more noise, a wider probe)
+        mu_n = 2.0 * mu if spread < 3.0 * math.sqrt(s["noise2"]) else 0.95 * s["mu_n"]
+        s["mu_n"] = min(mu_n, s.get("mu_cap", math.inf))
