@@ -100,7 +100,7 @@ def test_norm_test_grows_the_refresh_on_noisy_estimates():
     y = data @ rng.standard_normal(10)
     F = zoo.Stochastic(lambda X, xi: np.abs(np.einsum("nd,nd->n", X, data[xi]) - y[xi]), samples=300,
                        vectorized=True)  # fmt: skip
-    opt = zoo.make("gfm+", x0=np.zeros(10), seed=0)
+    opt = zoo.make("gfm+", x0=np.zeros(10), seed=0)  # no budget: the norm test
     sizes = []
     for _ in range(40):
         X = opt.ask()
@@ -113,7 +113,7 @@ def test_norm_test_grows_the_refresh_on_noisy_estimates():
 
 
 def test_adaptive_length_grows_while_steps_succeed():
-    opt = zoo.make("gfm+", x0=np.full(5, 3.0), seed=0)
+    opt = zoo.make("gfm+", x0=np.full(5, 3.0), seed=0, lr="adaptive")
     first = opt.state.length
     for _ in range(4):
         _tell(opt)
@@ -125,6 +125,9 @@ def test_adaptive_length_grows_while_steps_succeed():
     [
         ("gfm+", {"q": 0}, "refresh period"),
         ("gfm+", {"refresh_batch": 0}, "refresh_batch"),
+        ("gfm+", {"refresh_batch": "norm"}, "norm-test"),
+        ("gfm+", {"refresh_batch": "budget"}, "budget="),  # no budget to derive b' from
+        ("gfm+", {"refresh_batch": 2.5}, "refresh_batch"),
         ("gfm+", {"batch": 0}, "batch"),
         ("gfm", {"batch": 0}, "batch"),
         ("gfm", {"delta": 0.0}, "delta"),
@@ -160,7 +163,7 @@ def test_adaptive_gfm_plus_never_ends_worse_than_x0_on_a_sampled_lad_problem():
 
 
 def test_a_refresh_after_a_step_also_measures_that_step():
-    opt = zoo.make("gfm+", x0=np.zeros(4), seed=0, refresh_batch=9)  # b = m = 3
+    opt = zoo.make("gfm+", x0=np.zeros(4), seed=0, refresh_batch=9, lr="adaptive")  # b = m = 3
     F = zoo.Stochastic(lambda X, xi: np.sum(np.abs(X - 1.0), axis=1) + 0.01 * (xi % 7), samples=100, vectorized=True)
     sizes = []
     for _ in range(8):
@@ -169,3 +172,27 @@ def test_a_refresh_after_a_step_also_measures_that_step():
         opt.tell(X, F.evaluate(X, opt.samples))
     assert sizes[0] == 18  # the first refresh: 2 b', no step to measure
     assert 24 in sizes  # a later refresh: 2 b' + 2 b pairs at x_{t-1}
+
+
+@pytest.mark.parametrize(
+    ("budget", "b_refresh", "m"), [(20000, 224, 15), (6000, 100, 10), (60, 5, 3), (3, 1, 1)]
+)
+def test_budget_sets_the_refresh_batch_period_and_correction_batch(budget, b_refresh, m):
+    # b' = ceil((N / 6)^(2/3)), m = b = ceil(sqrt(b')): ~sqrt(T) refreshes in T steps, whatever d
+    for d in (3, 50):
+        opt = zoo.make("gfm+", x0=np.ones(d), seed=0, budget=budget, refresh_batch="budget")
+        assert (opt.state.refresh_n, opt.period(), opt.batch(), opt.state.grow) == (b_refresh, m, m, False)
+    fixed = zoo.make("gfm+", x0=np.ones(3), seed=0, budget=budget, refresh_batch=7, q=2)  # explicit wins
+    assert (fixed.state.refresh_n, fixed.period(), fixed.batch()) == (7, 2, 2)
+    for grown in (zoo.make("gfm+", x0=np.ones(3), seed=0, budget=budget, refresh_batch="norm-test"),
+                  zoo.make("gfm+", x0=np.ones(3), seed=0, budget=budget)):  # fmt: skip
+        assert (grown.state.refresh_n, grown.state.grow) == (3, True)  # the default: b' = d, then the norm test
+
+
+def test_budget_schedule_spends_the_budget_on_about_sqrt_steps_refreshes():
+    res = zoo.minimize(quad, np.full(5, 3.0), "gfm+", budget=6000, seed=0, vectorized=True,
+                       options={"refresh_batch": "budget", "lr": "normalized"})  # fmt: skip
+    opt = res.optimizer  # b' = 100, m = b = 10: periods of 200 + 9 * 40 = 560 queries
+    assert opt.state.refresh_n == 100  # no norm test with a budget
+    assert 90 <= opt.state.t <= 110 and res.nfev <= 6000
+    assert quad(res.iterate)[0] < 0.05 * quad(np.full(5, 3.0))[0]

@@ -366,3 +366,29 @@ def test_zosgd_spsa_equals_a_hand_written_mezo_step_bit_for_bit():
     loss = opt.step(lambda: F.cross_entropy(model(x), y))
     assert float(loss) == float(torch.tensor(0.5 * (lp + lm)))  # the step returns the mean as a tensor
     assert all(torch.equal(p.detach(), e) for p, e in zip(model.parameters(), expected))
+
+
+def test_patch_blocks_are_reused_and_never_shared_by_live_patch_lists():
+    """CPU patch memory comes from reused blocks (no allocation per walk once they have their size); a block
+    goes back only when the last patch list using it is dropped, so lists alive together (a spsa pair; two
+    perturbations held at once) never overwrite each other, and each restores bit for bit."""
+    from zoo.torch import perturb as pt
+
+    torch.manual_seed(3)
+    a = [torch.randn(2 * pt.CHUNK) * 0.05, torch.randn(64)]
+    b = [torch.randn(pt.CHUNK + 9) * 0.05, torch.randn(16)]
+    before = [p.clone() for p in a + b]
+    for _ in range(3):
+        pa = pt.perturb(a, 1, 1e-3)
+        pb = pt.perturb(b, 2, 1e-3)  # while pa is alive: other blocks
+        assert pa.blocks and not set(map(id, pa.blocks)) & set(map(id, pb.blocks))
+        pa = pt.flip(a, 1, 1e-3, pa)  # carries pa's saved copy: holds pa's blocks too
+        pt.restore(b, 2, 1e-3, pb)
+        pt.restore(a, 1, -1e-3, pa)
+        assert all(torch.equal(p, q) for p, q in zip(a + b, before))
+        del pa, pb
+    free = {id(blk) for blk in pt._FREE[torch.float32]}  # the blocks returned (and any from earlier tests)
+    again = pt.perturb(a, 1, 1e-3)
+    assert {id(blk) for blk in again.blocks} <= free
+    pt.restore(a, 1, 1e-3, again)
+    assert all(torch.equal(p, q) for p, q in zip(a, before))

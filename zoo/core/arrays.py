@@ -33,6 +33,8 @@ def is_numpy(xp: ModuleType) -> bool:
 
 
 _all, _isfinite, _isfinite1 = np.logical_and.reduce, np.isfinite, math.isfinite
+# np.vdot's C implementation, without the Python-level array-function dispatch in front of it (0.15 us a call)
+_vdot = getattr(np.vdot, "_implementation", np.vdot)
 _F64 = np.dtype(np.float64)
 
 
@@ -77,7 +79,7 @@ def norm(a: Any) -> float:
     entries are real) is the cheapest dot and, unlike ``@``, reports no RuntimeWarning when the square
     overflows: the scaled branch handles that case."""
     if type(a) is np.ndarray:
-        s = float(np.vdot(a, a))
+        s = float(_vdot(a, a))
         if 1e-290 < s < math.inf:
             return math.sqrt(s)
         w = a.ravel()

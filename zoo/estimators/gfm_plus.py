@@ -17,12 +17,26 @@ the per-pair estimate is ``d L / delta``-Lipschitz in ``x``, so the corrections 
 reach a ``(delta, epsilon)``-Goldstein stationary point, an ``eps^-1`` better than GFM.
 
 zoo's defaults keep the recursion and the paper's ``b = m = ceil(sqrt(b'))`` and replace the two constants a
-black box does not give (``L``, ``epsilon``) by self-adapting rules:
+black box does not give (``L``, ``epsilon``):
 
-- ``refresh_batch=None``: ``b'`` starts at ``d`` and doubles (up to ``256 d``) whenever a refresh fails the norm
-  test (its own pairs' standard error exceeds ``||v||``: Byrd, Chin, Nocedal & Wu, Math. Program. 2012), i.e.
-  ``epsilon`` is the gradient norm actually met. A number fixes ``b'``; ``q`` (the period ``m``) and ``batch``
-  fix ``m`` and ``b``.
+- ``refresh_batch=None`` (``"norm-test"``, the default): ``b'`` starts at ``d`` and doubles (up to ``256 d``)
+  whenever a refresh fails the norm test (its own pairs' standard error exceeds ``||v||``: Byrd, Chin, Nocedal &
+  Wu, Math. Program. 2012), i.e. ``epsilon`` is the gradient norm actually met.
+- ``refresh_batch="budget"``: ``b'`` from the query budget ``N``, by inverting the paper's complexity. Its first
+  term, ``N ~ d^(3/2) L^3 / eps^3``, is the accuracy ``N`` queries buy: ``eps ~ sqrt(d) L N^(-1/3)``; put in
+  ``b' ~ d L^2 / eps^2`` the unknowns ``d`` and ``L`` cancel, ``b' ~ N^(2/3)``. The constant: a period of ``m``
+  steps costs ``2 b'`` (refresh) ``+ 4 b (m - 1)`` (corrections) ``~ 6 b'`` queries, so ``N / (6 b')`` periods
+  and ``T = N / (6 sqrt(b'))`` steps; with ``b' = (N / 6)^(2/3)`` the number of refreshes equals
+  ``m = b = (N / 6)^(1/3) = sqrt(T)``, the SPIDER / SARAH balance (Fang et al. 2018; Nguyen et al., ICML 2017)
+  in which refreshes and corrections cost the same. Hence::
+
+      b' = ceil((N / 6)^(2/3)),   m = b = ceil(sqrt(b'))        (N = 20,000: b' = 224, m = b = 15)
+
+  (``N`` the budget given to ``minimize`` / ``make``; a ``ValueError`` without one). Not the default: on issue
+  15's benchmark (benchmarks/RESULTS.md, 5 problems x 5 seeds) it beat the norm test with the default step on
+  two problems and lost on two; with ``lr="normalized"`` it was the best GFM+ on four problems but ended worse
+  than x0 on the fifth (held out) in 5 of 5 runs, as GFM's normalized step does.
+- A number fixes ``b'``; ``q`` (the period ``m``) and ``batch`` fix ``m`` and ``b``.
 - ``lr=None`` (``"adaptive"``): a step of length ``r`` along ``-v_t / ||v_t||``, judged like zoo's step control
   on stochastic objectives (:mod:`zoo.updates.step_control`). Each correction's pairs give at common directions
   and samples ``b`` estimates ``D_j`` of ``f_delta(x_t) - f_delta(x_{t-1})``, the effect of the last step (a
@@ -34,9 +48,9 @@ black box does not give (``L``, ``epsilon``) by self-adapting rules:
   ``r`` kept. Before (one batch, ``r`` halved when undecided) the length collapsed on ``lad`` within 1,500
   queries and 3 of 5 runs ended worse than x0. ``r`` starts at ``0.1 s sqrt(d)`` like zoo's step control;
   ``res.iterate`` / ``opt.x`` is then the last accepted point.
-  ``lr="paper"`` is the paper's ``eta = delta / (2 d L_hat)`` (L estimated online,
-  :mod:`zoo.estimators.goldstein`), ``"normalized"`` a step of length ``delta``, a number or a schedule a plain
-  rate.
+- ``lr="normalized"``: a step of length ``delta`` along ``-v_t / ||v_t||`` (GFM's default); ``lr="paper"``
+  the paper's ``eta = delta / (2 d L_hat)`` (L estimated online, :mod:`zoo.estimators.goldstein`); a number or
+  a schedule a plain rate.
 
 A refresh or a correction with no usable pair (every value non-finite) skips the step; a failed correction
 also forces a refresh next, since ``v`` may then be stale. ``res.history["stationarity"]`` is ``||v_t||``, the
@@ -60,13 +74,19 @@ from zoo.updates.step_control import _t975
 
 @dataclasses.dataclass(frozen=True)
 class GFMPlusParams(GoldsteinParams):
-    refresh_batch: int | None = None  # b': pairs of a refresh; None: d
+    refresh_batch: int | str | None = None  # b': pairs of a refresh; None / "norm-test": d, grown; "budget"
     q: int | None = None  # m: steps between two refreshes; None: ceil(sqrt(b'))
     batch: int | None = None  # b: pairs of a correction; None: m
 
     def check(self, dim: int) -> None:
         super().check(dim)
-        if self.refresh_batch is not None:
+        if isinstance(self.refresh_batch, str):
+            if self.refresh_batch not in ("norm-test", "budget"):
+                raise ValueError(
+                    "refresh_batch must be a positive int, None / 'norm-test' (grown by the norm test) or "
+                    f"'budget' (from the query budget), not {self.refresh_batch!r}"
+                )
+        elif self.refresh_batch is not None:
             check_int(self.refresh_batch, "refresh_batch (pairs of a large-batch refresh)", 1)
         if self.q is not None:
             check_int(self.q, "q (the refresh period: steps between two large-batch refreshes)", 1)
@@ -78,7 +98,8 @@ class GFMPlusParams(GoldsteinParams):
 class GFMPlusState(GoldsteinState):
     x_prev: np.ndarray | None = None
     since: int = 0  # steps since the last refresh (0: refresh next)
-    refresh_n: int = 0  # b', the pairs of the next refresh (grown by the norm test when refresh_batch=None)
+    refresh_n: int = 0  # b', the pairs of the next refresh
+    grow: bool = False  # b' grown by the norm test (refresh_batch=None / "norm-test")
     n_undone: int = 0  # lr="adaptive": steps undone (back to the last accepted point)
     anchor: np.ndarray | None = None  # lr="adaptive": the last accepted point, and the estimate there
     v_anchor: np.ndarray | None = None
@@ -102,9 +123,16 @@ class GFMPlus(GoldsteinMethod):
 
     def _init(self, x0, rng):
         p = self.params
+        grow = p.refresh_batch in (None, "norm-test")
+        if p.refresh_batch == "budget":
+            if self.budget is None:
+                raise ValueError("refresh_batch='budget' derives b' from the query budget: give budget=")
+            refresh_n = budget_refresh(self.budget)
+        else:
+            refresh_n = self.dim if grow else p.refresh_batch
         return GFMPlusState(
             x=x0, t=0, v=np.zeros_like(x0), probe={}, x_prev=x0.copy(), since=0, length=self._first_length(),
-            refresh_n=p.refresh_batch if p.refresh_batch is not None else self.dim,
+            refresh_n=refresh_n, grow=grow,
         )  # fmt: skip
 
     def period(self, state=None) -> int:
@@ -150,13 +178,13 @@ class GFMPlus(GoldsteinMethod):
         return self.project(X) if self.bounds is not None else X
 
     def _norm_test(self, state, values: np.ndarray, v: np.ndarray) -> int:
-        """``refresh_batch=None``: the next ``b'``. The refresh's own pairs estimate the variance of one pair's
+        """``refresh_batch=None`` / ``"norm-test"``: the next ``b'``. The refresh's own pairs estimate the variance of one pair's
         estimate, ``s^2 = mean_j ||g_j||^2 - ||v||^2`` (``||g_j|| = sqrt(d) |F+ - F-| / (2 mu)``); when the
         standard error ``s / sqrt(b')`` exceeds ``||v||`` the estimate is mostly noise and ``b'`` doubles (the
         norm test of Byrd, Chin, Nocedal & Wu, Math. Program. 2012; the paper's ``b' ~ d L^2 / eps^2`` with
         ``eps`` the gradient norm actually met), up to ``256 d``."""
         n = state.refresh_n
-        if self.params.refresh_batch is not None:
+        if not state.grow:
             return n
         V = values.reshape(2, -1)
         ok = np.isfinite(V).all(axis=0)
@@ -260,6 +288,14 @@ class GFMPlus(GoldsteinMethod):
     def _paper_lr(self, state):
         L = self.lipschitz(state)
         return self.delta / (2.0 * self.dim * L) if L > 0.0 else 0.0
+
+
+def budget_refresh(budget: int) -> int:
+    """``refresh_batch="budget"``: ``b' = ceil((N / 6)^(2/3))`` for a budget of ``N`` queries (at least 1): the paper's ``b' ~ d L^2 / eps^2``
+    at the accuracy ``eps ~ sqrt(d) L N^(-1/3)`` that ``N`` queries buy (the module docstring); with
+    ``m = b = ceil(sqrt(b'))`` a period costs ``~ 6 b'`` queries and there are ``~ sqrt(T)`` refreshes in ``T``
+    steps."""
+    return max(math.ceil((max(int(budget), 0) / 6.0) ** (2.0 / 3.0) - 1e-9), 1)
 
 
 def _differences(plus0, minus0, plus1, minus1) -> np.ndarray:

@@ -14,11 +14,20 @@ Small tensors (LayerNorm weights, biases: at most ``SMALL`` elements each, ``SAV
 walk) are instead copied whole before they are perturbed and written back from the copy: on them the check's
 five per-chunk ops cost a few microseconds each of fixed overhead for a few hundred elements, while the copy is
 one op and its restore another (no ``z`` arithmetic, no index write), for at most one chunk of extra memory.
+
+Patch memory on the CPU comes from blocks kept and reused across walks (:class:`_Block`, anonymous memory
+maps returned to a free list when the last patch list using one is dropped), not from the malloc heap. A patch lives from one forward to
+the next; allocated between them, the small patches landed inside the heap space glibc had just reclaimed from
+the forward's activations, and the next forward's large buffers no longer fitted there: on a 4-layer GPT-2 the
+process peak grew to 1.7x inference (MeZO's step, whose temporaries die at once, stayed at 1.0x); with the
+reused blocks it is inference's (RESULTS.md, issue 11, section 7).
 """
 
 from __future__ import annotations
 
+import mmap
 import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -96,6 +105,87 @@ def direction(
     return out
 
 
+class _Block:
+    """A block of patch memory for one (dtype, CPU): values (tensor, and its numpy view where numpy has the
+    dtype) and int16 indices, handed out front to back; ``leases``: the patch lists that use it. The memory is
+    an anonymous mapping of its own, outside the malloc heap: a block made between two forwards (the first
+    steps, before the blocks have their size) must not land in the heap space of the activations either."""
+
+    __slots__ = ("vals", "vals_np", "idx", "used", "leases")
+
+    def __init__(self, dtype: torch.dtype, size: int) -> None:
+        item = torch.empty((), dtype=dtype).element_size()
+        raw = np.frombuffer(mmap.mmap(-1, size * item), dtype=f"u{item}")  # pages are touched only when used
+        self.vals = torch.from_numpy(raw).view(dtype)
+        self.vals_np = self.vals.numpy() if dtype != torch.bfloat16 else None
+        self.idx = np.frombuffer(mmap.mmap(-1, 2 * size), dtype=np.int16)
+        self.used, self.leases = 0, 0
+
+
+_FREE: dict[torch.dtype, list[_Block]] = {}  # blocks no patch list uses, largest last
+_FREE_KEEP = 3  # per dtype: a spsa pair holds two lists at once (flip reads one and writes the next)
+_NEED: dict[torch.dtype, int] = {}  # per dtype: the most patch memory one walk has used, times 1.25
+_LOCK = threading.Lock()  # a patch list may be dropped (and its blocks returned) on any thread
+
+
+class _Patches(list):
+    """The patches of one walk, holding its blocks until it is dropped."""
+
+    blocks: list[_Block] = []  # noqa: RUF012 (read only; hold() sets the instance's own)
+
+    def hold(self, blocks: list[_Block]) -> None:
+        self.blocks = blocks
+        with _LOCK:
+            for b in blocks:
+                b.leases += 1
+        weakref.finalize(self, _release, blocks)
+
+
+def _release(blocks: list[_Block]) -> None:
+    with _LOCK:
+        for b in blocks:
+            b.leases -= 1
+            dtype = b.vals.dtype
+            if b.leases == 0 and b.vals.numel() >= _NEED.get(dtype, 0):  # smaller ones: dropped
+                b.used = 0
+                free = _FREE.setdefault(dtype, [])
+                free.append(b)
+                free.sort(key=lambda blk: blk.vals.numel())
+                del free[:-_FREE_KEEP]
+
+
+class _Arena:
+    """Patch memory for one walk: slices of a reused block (one as large as the most a walk has needed, or
+    ``first`` elements before any walk), another block taken when it runs out."""
+
+    def __init__(self, first: int) -> None:
+        self.first, self.blocks = first, []
+        self._current: dict[torch.dtype, _Block] = {}
+
+    def take(self, dtype: torch.dtype, n: int) -> tuple[_Block, int]:
+        b = self._current.get(dtype)
+        if b is None or b.used + n > b.vals.numel():
+            size = max(n, _NEED.get(dtype, self.first) if b is None else b.vals.numel())
+            with _LOCK:
+                free = _FREE.get(dtype, [])
+                b = free.pop() if free and free[-1].vals.numel() >= size else None
+            b = _Block(dtype, size) if b is None else b
+            self._current[dtype] = b
+            self.blocks.append(b)
+        start = b.used
+        b.used += n
+        return b, start
+
+    def close(self) -> None:
+        """Note this walk's use, so that the next walks take one block large enough."""
+        used: dict[torch.dtype, int] = {}
+        for b in self.blocks:
+            used[b.vals.dtype] = used.get(b.vals.dtype, 0) + b.used
+        with _LOCK:
+            for dtype, n in used.items():
+                _NEED[dtype] = max(_NEED.get(dtype, 0), n + n // 4)
+
+
 def _walk(
     params: Sequence[torch.Tensor],
     seed: int,
@@ -116,10 +206,14 @@ def _walk(
     Fusing them regenerates ``z`` once instead of once per operation (randn dominates a MeZO step's cost);
     the numbers are those of the separate operations, bit for bit.
     """
-    out: list[Patch] = []
+    out = _Patches()
     size = min(CHUNK, max(p.numel() for p in params)) if params else 0
     scratch = _scratch(params, size)
     j, saved_elems = 0, 0
+    # the first block's size before any walk: the saved copies and 1/16 of the rest (fp32 weights of ~0.05
+    # perturbed by 1e-3: 2-7 % of the elements do not round-trip)
+    arena = _Arena(SAVE_BUDGET + sum(p.numel() for p in params) // 16) if shift else None
+    held = list(patches.blocks) if isinstance(patches, _Patches) and shift else []  # carried saved copies
     zbufs = {key: bufs[0] for key, bufs in scratch.items()}
     for i, chunk, start, z in _direction_chunks(params, seed, keys, zbufs):
         n = z.numel()
@@ -128,7 +222,13 @@ def _walk(
         if here and patches[j][2] is None:
             saved, j = patches[j][3], j + 1  # a small tensor's copy: the original values, exactly
         elif shift and n <= SMALL and saved_elems + n <= SAVE_BUDGET and not (undo or add):
-            saved = chunk.clone()  # perturb: save the small tensor whole
+            # perturb: save the small tensor whole
+            if chunk.device.type == "cpu":
+                block, at = arena.take(chunk.dtype, n)
+                saved = block.vals[at : at + n]
+                saved.copy_(chunk)
+            else:
+                saved = chunk.clone()
         if saved is not None:
             # the same ops on the same values as the path below (the undo there returns exactly ``saved``)
             if shift:
@@ -166,7 +266,12 @@ def _walk(
                 np.not_equal(back_i, cn.view(back_i.dtype), out=mask)
                 (idx,) = mask.nonzero()
                 if idx.size:
-                    out.append((i, start, idx.astype(np.int16), cn[idx]))
+                    k = idx.size
+                    block, at = arena.take(chunk.dtype, k)
+                    vals, local = block.vals_np[at : at + k], block.idx[at : at + k]
+                    np.take(cn, idx, out=vals)
+                    local[:] = idx
+                    out.append((i, start, local, vals))
             else:
                 ints = _BITS[chunk.element_size()]
                 bad = bad[:n]
@@ -175,6 +280,9 @@ def _walk(
                 if idx.numel():
                     out.append((i, start, idx.to(torch.int16), chunk[idx]))
             chunk.copy_(new)
+    if arena is not None and (arena.blocks or held):
+        arena.close()
+        out.hold(arena.blocks + held)
     return out
 
 
