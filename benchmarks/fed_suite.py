@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/fed_suite.py                       # the suite: seeds 0-4
     .venv/bin/python benchmarks/fed_suite.py --seeds 100-104        # the seeds FZooS's defaults were tuned on
+    .venv/bin/python benchmarks/fed_suite.py --seeds 100-104 --heldout   # the held-out problems, also tuned on
 
 Problems (seed s builds the problem with problem seed s and runs every algorithm with seed s):
 heterogeneous quadratic (d=300, 5 clients, h=0.5, 50 rounds), Ackley and Levy with client shifts and scales
@@ -46,6 +47,19 @@ PROBLEMS = {
     "rosenbrock-mix": (lambda s: problems.rosenbrock(dim=20, n_clients=8, heterogeneity=0.3, seed=s), 30),
     "attack": (lambda s: problems.attack(n_clients=10, epsilon=0.2, image=s, seed=0), 30),
 }
+# Held-out problems: FZooS's defaults are tuned on these (and on the suite's problems with seeds 100-104),
+# never on the suite's seeds 0-4. Other functions, heterogeneity levels and dimensions than the suite's.
+HELDOUT = {
+    "griewank-h0.5": (lambda s: problems._shifted("griewank", 30, 10, 0.5, s, x0_scale=3.0), 30),
+    "rastrigin-h0.5": (lambda s: problems._shifted("rastrigin", 30, 10, 0.5, s, x0_scale=3.0), 30),
+    "levy-h0.3": (lambda s: problems.levy(dim=30, n_clients=10, heterogeneity=0.3, seed=s), 30),
+    "levy-h1.0": (lambda s: problems.levy(dim=30, n_clients=10, heterogeneity=1.0, seed=s), 30),
+    "levy-d20": (lambda s: problems.levy(dim=20, n_clients=10, heterogeneity=0.5, seed=s), 30),
+    "levy-d100": (lambda s: problems.levy(dim=100, n_clients=10, heterogeneity=0.5, seed=s), 30),
+    "ackley-h1.0": (lambda s: problems.ackley(dim=30, n_clients=10, heterogeneity=1.0, seed=s), 30),
+    "ackley-d100": (lambda s: problems.ackley(dim=100, n_clients=10, heterogeneity=0.5, seed=s), 30),
+    "rosenbrock-d20-h0.6": (lambda s: problems.rosenbrock(dim=20, n_clients=8, heterogeneity=0.6, seed=s), 30),
+}
 
 
 OPTIONS: dict[str, dict] = {}  # per-algorithm options (tuning runs only; the suite uses the defaults)
@@ -78,7 +92,10 @@ def reach(run: dict, target: float) -> tuple[int | None, int | None]:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=seeds, default=seeds("0-4"))
-    ap.add_argument("--problems", default=",".join(PROBLEMS))
+    ap.add_argument(
+        "--problems", default=",".join(PROBLEMS), help=f"comma-separated; held-out: {','.join(HELDOUT)}"
+    )
+    ap.add_argument("--heldout", action="store_true", help="the held-out problems instead of the suite's")
     ap.add_argument("--algos", default=",".join(ALGOS))
     ap.add_argument("--fzoos", default="", help="FZooS options for tuning runs, e.g. lr=0.1,window=80")
     args = ap.parse_args()
@@ -86,10 +103,12 @@ def main() -> int:
         k, v = item.split("=")
         OPTIONS.setdefault("fzoos", {})[k] = float(v) if "." in v or "e" in v else int(v)
     algos = args.algos.split(",")
+    if args.heldout:
+        args.problems = ",".join(HELDOUT)
     summary = []
     t_all = time.perf_counter()
     for pname in args.problems.split(","):
-        make, rounds = PROBLEMS[pname]
+        make, rounds = {**PROBLEMS, **HELDOUT}[pname]
         table = {a: [] for a in algos}
         for seed in args.seeds:
             problem = make(seed)

@@ -19,7 +19,7 @@ import sys
 
 import torch
 
-from zoo.torch.suite import TASKS, fit
+from zoo.torch.suite import HELD_OUT, TASKS, fit
 
 torch.set_num_threads(1)
 TARGETS = {"spsa": 3.0, "cge": 1.5}  # points of accuracy; R^2 targets are these / 100
@@ -27,7 +27,7 @@ TARGETS = {"spsa": 3.0, "cge": 1.5}  # points of accuracy; R^2 targets are these
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--tasks", default=",".join(TASKS))
+    ap.add_argument("--tasks", default=",".join(TASKS), help=f"comma list; 'held_out': {','.join(HELD_OUT)}")
     ap.add_argument("--methods", default="backprop,spsa,cge")
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--epochs", type=int, default=None, help="override every task's epochs")
@@ -38,8 +38,9 @@ def main() -> None:
     options = {k: ast.literal_eval(v) for k, v in (s.split("=", 1) for s in args.set)}
     methods = args.methods.split(",")
     rows, missed, dump = [], [], []
-    for name in args.tasks.split(","):
-        task = TASKS[name]
+    names = ",".join(HELD_OUT) if args.tasks == "held_out" else args.tasks
+    for name in names.split(","):
+        task = (TASKS | HELD_OUT)[name]
         res: dict[str, list] = {}
         for method in methods:
             opts = {} if method == "backprop" else options

@@ -23,6 +23,16 @@ def test_a_query_budget_is_a_hard_limit_and_stops_the_run():
     assert h.rounds[-1]["queries"] < h.rounds[1]["queries"] or h.rounds[-1]["queries"] == 0
 
 
+@pytest.mark.parametrize("budget", [3 + 54 + 1, 3 + 54 + 7])
+def test_fzoos_budget_that_ends_within_a_round(budget):
+    # 3 clients x 3 steps x 6 queries = 54 a round: the budget's last round leaves the clients less than a
+    # step's 6 queries, so they make none; FZooS's server reads that as "no f_i(x_t) from that client", not as
+    # the algorithm diverging (a NaN f0 upload raised AlgorithmDiverged before)
+    h = Simulator(_p(), make_algorithm("fzoos", local_steps=3), seed=0, budget=budget).run(5)
+    assert h.stopped == "budget" and h.queries[-1] <= budget
+    assert h.queries[1] == 3 + 54 and np.all(np.isfinite(h.F))  # round 1 in full, then the budget stops it
+
+
 @pytest.mark.parametrize("name", ["fedzo", "scaffold", "fzoos"])
 def test_history_file_and_resume_give_the_uninterrupted_run(tmp_path, name):
     p, path = _p(), tmp_path / "run.jsonl"

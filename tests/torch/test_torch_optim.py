@@ -12,6 +12,7 @@ from torch.nn import functional as F  # noqa: E402
 
 import zoo.torch as zt  # noqa: E402
 from zoo.torch.perturb import perturb, restore  # noqa: E402
+from zoo.updates import Plateau  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -354,3 +355,30 @@ def test_torch_rules_equal_the_numpy_rules(name, options):
         x, state = rule.apply(x, g, state)
         apply_in_place(rule, p, torch.tensor(g), tstate)
     assert np.allclose(p.numpy(), x, rtol=1e-12, atol=1e-14)
+
+
+def test_plateau_factor_scales_the_step_and_resumes():
+    """A loss that stops falling halves the rate (zoo.updates.plateau); the factor is in state_dict; the
+    step then equals a plateau=False step at lr * factor; plateau=False never changes the rate."""
+    x, y = _batch()
+    rule = Plateau(window=2, patience=0)
+    m = _mlp()
+    opt = zt.ZOSGD(m.parameters(), lr=0.1, plateau=rule, seed=3)
+    flat = lambda: (m(x) * 0.0).sum() + 1.0  # noqa: E731  (a loss that does not move)
+    for _ in range(4):
+        opt.step(flat)
+    assert opt.lr_factor == 0.5 and opt.param_groups[0]["lr"] == 0.1  # the group's lr is left to schedulers
+    m_off = _mlp()
+    m_off.load_state_dict(m.state_dict())
+    off = zt.ZOSGD(m_off.parameters(), lr=0.1, plateau=False, seed=3)
+    off.load_state_dict(opt.state_dict())
+    off.param_groups[0]["lr"] = 0.05
+    assert off.lr_factor == 1.0
+    for o, model in ((opt, m), (off, m_off)):
+        o.step(_closure(model, x, y))
+    assert all(torch.equal(a, b) for a, b in zip(m.parameters(), m_off.parameters()))
+    resumed = zt.ZOSGD(_mlp().parameters(), lr=0.1, plateau=rule)
+    resumed.load_state_dict(opt.state_dict())
+    assert resumed.zo["plateau"] == opt.zo["plateau"] and resumed.lr_factor == 0.5
+    with pytest.raises(TypeError, match="plateau"):
+        zt.ZOSGD(m.parameters(), plateau="yes")

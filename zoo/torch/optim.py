@@ -65,6 +65,7 @@ from zoo.torch.perturb import (
     restore_and_add,
 )
 from zoo.updates import (
+    Plateau,
     Transform,
     UpdateRule,
     add_decayed_weights,
@@ -72,6 +73,7 @@ from zoo.updates import (
     apply_in_place,
     chain,
     make_rule,
+    plateau_update,
 )
 
 ESTIMATORS = ("spsa", "rge", "cge")
@@ -98,6 +100,7 @@ class ZOOptimizer(torch.optim.Optimizer):
         mask_every: int = 100,
         seed: int = 0,
         weight_decay: float = 0.0,
+        plateau: bool | Plateau = True,
         **options: Any,
     ) -> None:
         if estimator not in ESTIMATORS:
@@ -114,6 +117,10 @@ class ZOOptimizer(torch.optim.Optimizer):
         if int(mask_every) != mask_every or mask_every < 1:
             raise ValueError(f"mask_every must be an int >= 1, got {mask_every}")
         lr = default_lr(estimator, update) if lr is None else lr
+        if not isinstance(plateau, (bool, Plateau)):
+            raise TypeError(f"plateau must be True, False or a zoo.updates.Plateau, got {plateau!r}")
+        # the rate follows the measured loss: halved when it stalls (zoo.updates.plateau), no parameter copy
+        self._plateau = (Plateau() if plateau else None) if isinstance(plateau, bool) else plateau
         self.update_name, self.estimator, self.mu = update, estimator, mu
         self.n_directions, self.difference, self.mask_every = int(n_directions), difference, int(mask_every)
         unknown = sorted(set(options) - set(RULE_KEYS.get(update if isinstance(update, str) else "", ())))
@@ -135,6 +142,7 @@ class ZOOptimizer(torch.optim.Optimizer):
             "updates": 0,
             "queries": 0,
             "skipped_steps": [],
+            "plateau": self._plateau.init() if self._plateau is not None else None,
         }
         self.set_sparsity(sparsity)
         self._masks: tuple[int, list[torch.Tensor | None]] | None = None
@@ -193,7 +201,17 @@ class ZOOptimizer(torch.optim.Optimizer):
     def _rule(self, group: dict[str, Any]) -> Transform:
         check_group(group, self.update_name, where="group option")
         name, options = rule_options(self.update_name, group)
-        return make_rule(name, lr=group["lr"], **options)
+        lr, factor = group["lr"], self.lr_factor
+        if factor != 1.0:
+            lr = (lambda t, f=lr: factor * f(t)) if callable(lr) else factor * lr
+        return make_rule(name, lr=lr, **options)
+
+    @property
+    def lr_factor(self) -> float:
+        """The plateau rule's factor on every group's ``lr`` (1 until the measured loss stalls; 1 when off)."""
+        zo = getattr(self, "zo", None)
+        state = None if zo is None or getattr(self, "_plateau", None) is None else zo.get("plateau")
+        return 1.0 if state is None else float(state[0])
 
     def mu_for(self, params: Sequence[torch.Tensor]) -> float:
         """mu, raised to ``MU_RESOLUTION`` units of the coarsest parameter dtype's resolution (fp16, bf16)."""
@@ -224,6 +242,8 @@ class ZOOptimizer(torch.optim.Optimizer):
             raise ValueError("this state_dict has no 'zo' entry: it was not saved by a zoo.torch optimizer")
         super().load_state_dict(state_dict)
         self.zo = {k: (list(v) if isinstance(v, list) else v) for k, v in zo.items()}
+        if self.zo.get("plateau") is None and self._plateau is not None:  # saved with the rule off
+            self.zo["plateau"] = self._plateau.init()
         self._masks = None
 
     @property
@@ -276,6 +296,8 @@ class ZOOptimizer(torch.optim.Optimizer):
         finally:
             self._restore_pending()
         self.zo["updates"] += 1
+        if self._plateau is not None:  # the factor of the next step, from this step's (free) loss
+            self.zo["plateau"] = plateau_update(self._plateau, self.zo["plateau"], loss)
         return torch.tensor(loss)
 
     def _restore_pending(self, alpha: float = 0.0) -> None:

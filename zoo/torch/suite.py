@@ -15,6 +15,16 @@ task               data                                             model       
                    token 2? (generated)                             d_model 32, 2 heads
 =================  ===============================================  ========================  ==========
 
+Held-out tasks (:data:`HELD_OUT`), never used to choose a default, only to check the defaults afterwards:
+
+=================  ===============================================  ========================  ==========
+``wine``           sklearn wine, 13 features, 3 classes             MLP 13-32-3               accuracy
+``breast_cancer``  sklearn breast cancer, 30 features, 2 classes    MLP 30-32-2               accuracy
+``friedman``       sklearn make_friedman1, 10 features, noise 1     MLP 10-64-64-1 (MSE)      R^2
+``blobs_deep``     sklearn make_classification, 20 features,        MLP 20-64-64-64-4         accuracy
+                   4 classes, 10 informative
+=================  ===============================================  ========================  ==========
+
 Features are standardized on the train split (the regression target too); splits are stratified per seed.
 :func:`fit` trains one task with backprop (``torch.optim.Adam``) or a zoo optimizer with the same loop, the same
 minibatches and a cosine learning-rate decay to 0, and reports the test metric, time and forward passes.
@@ -107,6 +117,33 @@ def spiral(seed: int, n: int = 150, arms: int = 3, noise: float = 0.2) -> Split:
     return _split(x, label, seed)
 
 
+def wine(seed: int) -> Split:
+    from sklearn.datasets import load_wine
+
+    return _split(*load_wine(return_X_y=True), seed, test_size=0.3)
+
+
+def breast_cancer(seed: int) -> Split:
+    from sklearn.datasets import load_breast_cancer
+
+    return _split(*load_breast_cancer(return_X_y=True), seed)
+
+
+def friedman(seed: int) -> Split:
+    from sklearn.datasets import make_friedman1
+
+    return _split(*make_friedman1(600, n_features=10, noise=1.0, random_state=seed), seed, regression=True)
+
+
+def blobs_deep(seed: int) -> Split:
+    from sklearn.datasets import make_classification
+
+    x, y = make_classification(
+        1000, n_features=20, n_informative=10, n_classes=4, n_clusters_per_class=2, random_state=seed
+    )
+    return _split(x, y, seed)
+
+
 def tokens(seed: int, n: int = 1000, length: int = 12, vocab: int = 8) -> Split:
     """Random sequences over ``vocab`` tokens; label 1 when token 1 occurs more often than token 2 (ties drawn
     out: sequences with equal counts are resampled). Needs the whole sequence, not one position."""
@@ -181,6 +218,18 @@ TASKS: dict[str, Task] = {
 }
 
 
+# checks only: the defaults were chosen on TASKS and then run, unchanged, on these
+HELD_OUT: dict[str, Task] = {
+    t.name: t
+    for t in (
+        Task("wine", wine, _seeded(_mlp(13, 32, 3)), epochs=100, batch_size=16),
+        Task("breast_cancer", breast_cancer, _seeded(_mlp(30, 32, 2)), epochs=60, batch_size=32),
+        Task("friedman", friedman, _seeded(_mlp(10, 64, 64, 1)), regression=True, epochs=100, batch_size=32),
+        Task("blobs_deep", blobs_deep, _seeded(_mlp(20, 64, 64, 64, 4)), epochs=60),
+    )
+}
+
+
 @dataclass
 class Result:
     task: str
@@ -222,7 +271,7 @@ def fit(
     from zoo.torch.batched import ForwardLoss
     from zoo.torch.optim import ZOOptimizer
 
-    task = TASKS[task] if isinstance(task, str) else task
+    task = (TASKS | HELD_OUT)[task] if isinstance(task, str) else task
     epochs = task.epochs if epochs is None else epochs
     data = task.data(seed)
     model = task.model(seed) if model is None else model

@@ -17,6 +17,7 @@ from zoo.updates.clip import Clip, ClipByNorm, clip, clip_by_norm
 from zoo.updates.decay import AddDecayedWeights, add_decayed_weights
 from zoo.updates.line_search import LineSearchPhases, RankingLineSearch
 from zoo.updates.momentum import Momentum, Trace, trace
+from zoo.updates.plateau import Plateau, plateau_update
 from zoo.updates.scale import (
     Scale,
     ScaleByLearningRate,
@@ -43,6 +44,7 @@ __all__ = [
     "InverseSqrt",
     "LineSearchPhases",
     "Momentum",
+    "Plateau",
     "RankingLineSearch",
     "Scale",
     "ScaleByAdam",
@@ -64,6 +66,7 @@ __all__ = [
     "clip_by_norm",
     "length_scale",
     "make_rule",
+    "plateau_update",
     "rules",
     "scale",
     "scale_by_adam",

@@ -134,6 +134,15 @@ class FZooSParams(AlgoParams):
             )
 
 
+def _with_f0(upload, f0):
+    """``upload`` with the client's ``f_i`` at the broadcast point, when it has one: a client whose query
+    allowance ran out before its first query (a budget that ends within a round) has none, and a NaN there would
+    read as the algorithm diverging; the server measures ``F`` over the clients that sent one."""
+    if np.isfinite(f0):
+        upload["f0"] = np.array([f0])
+    return upload
+
+
 class FZooS(FederatedAlgorithm):
     """FZooS: GP-surrogate gradients on each client's trajectory window, corrected by the averaged RFF
     surrogate; the server keeps the best point by the clients' own first queries and controls the step."""
@@ -269,7 +278,7 @@ class FZooS(FederatedAlgorithm):
             x_old = x
             x, rule_state = stacked_steps(x, rule, rule_state, g, ok, bounds)
             x = x_old + (step_mult * scale)[:, None] * (x - x_old)
-        uploads = [{"x": x[c], "f0": f_start[c : c + 1]} for c in range(C)]
+        uploads = [_with_f0({"x": x[c]}, f_start[c]) for c in range(C)]
         if (
             linear or step_mult < 2 * p.switch
         ):  # the server needs the preconditioner (or may switch this round)
@@ -307,7 +316,7 @@ class FZooS(FederatedAlgorithm):
         have_v = all("v" in u for u in uploads)
         if have_v:
             out["v"] = weighted_mean(weights, uploads, "v")
-        f0 = np.array([float(u["f0"][0]) for u in uploads])
+        f0 = np.array([float(u["f0"][0]) if "f0" in u else np.nan for u in uploads])
         seen = np.isfinite(f0)
         if p.server_shrink < 1 and seen.any():
             # F at the point broadcast this round, from the clients' first queries (counted, no extra query):

@@ -15,6 +15,7 @@ start it with ``flwr run``; each SuperNode must then hold (only) its own objecti
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -23,6 +24,12 @@ import numpy as np
 from zoo.core._deprecated import moved
 
 _STATE_KEY = "zoo-client-state"
+
+
+def _drop_run_simulation_deprecation(record: logging.LogRecord) -> bool:
+    """A ``logging`` filter: False for Flower's "DEPRECATED FEATURE: The `run_simulation` function ..." record."""
+    text = record.getMessage()
+    return not (text.startswith("DEPRECATED FEATURE") and "run_simulation" in text)
 
 
 def _records(arrays: dict[str, np.ndarray]):
@@ -138,9 +145,17 @@ class FlowerEngine:
                 errors.append(exc)
 
         client_app = make_client_app(self.problem, self.algorithm, self.seed, self.timeout)
-        run_simulation(
-            server_app, client_app, num_supernodes=self.problem.n_clients, backend_config=self.backend_config
-        )
+        # flwr 1.42 marks run_simulation deprecated in favour of `flwr run`, but has no other in-process entry
+        # (docs/federated.md, "flower"): zoo calls it on the user's behalf, so its deprecation notice, logged on
+        # every run, is noise to zoo's user; only that record is dropped, every other Flower log line stays
+        flwr_logger = logging.getLogger("flwr")
+        flwr_logger.addFilter(_drop_run_simulation_deprecation)
+        try:
+            run_simulation(
+                server_app, client_app, num_supernodes=self.problem.n_clients, backend_config=self.backend_config
+            )
+        finally:
+            flwr_logger.removeFilter(_drop_run_simulation_deprecation)
         self.grid = None
         if errors:
             raise errors[0]
