@@ -20,7 +20,7 @@ maps returned to a free list when the last patch list using one is dropped), not
 the next; allocated between them, the small patches landed inside the heap space glibc had just reclaimed from
 the forward's activations, and the next forward's large buffers no longer fitted there: on a 4-layer GPT-2 the
 process peak grew to 1.7x inference (MeZO's step, whose temporaries die at once, stayed at 1.0x); with the
-reused blocks it is inference's (RESULTS.md, issue 11, section 7).
+reused blocks it is within 5 % of inference's (RESULTS.md, issue 11, section 6.5).
 """
 
 from __future__ import annotations
