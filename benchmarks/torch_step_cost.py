@@ -11,7 +11,8 @@ classifier from a small config (zoo/torch/hf.py; 4 layers, width 256, random wei
 - ``backprop``: ``torch.optim.SGD``, zero_grad / forward / backward / step; ``inference``: one forward.
 
 Time: median over ``--repeats`` steps, the modes interleaved in one process (each repeat runs every mode once,
-so machine load hits them alike). Memory: each mode in a fresh subprocess, peak RSS growth over the process
+so machine load hits them alike); beside it the ratio of the process CPU time (``time.process_time``), which
+other processes on a loaded machine move less. The target is checked on the wall-clock ratio. Memory: each mode in a fresh subprocess, peak RSS growth over the process
 before the model existed (VmHWM after ``clear_refs``, as benchmarks/torch_memory.py) over 4 steps, the median of
 ``--memory-repeats`` fresh processes per mode (the allocator's reuse of freed activations moves one process's
 peak by a few MiB, which on the transformer, whose weights are 0.6 MiB, is a quarter of inference). Linux only. Targets
@@ -152,15 +153,18 @@ def main() -> None:
     net, x, y = build(args.model)
     runs = {m: stepper(m, net, x, y) for m in MODES}
     times: dict[str, list[float]] = {m: [] for m in MODES}
+    cpu: dict[str, list[float]] = {m: [] for m in MODES}  # process CPU time: less moved by other processes
     for m in MODES:
         runs[m]()  # warm-up
     for r in range(args.repeats):
         for m in MODES:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             runs[m]()
             times[m].append(time.perf_counter() - t0)
+            cpu[m].append(time.process_time() - c0)
         print(f"repeat {r + 1}/{args.repeats}", file=sys.stderr, flush=True)
     med = {m: statistics.median(v) for m, v in times.items()}
+    cmed = {m: statistics.median(v) for m, v in cpu.items()}
     mem: dict[str, dict] = {}
     for m in MODES:
         peaks = []
@@ -172,7 +176,7 @@ def main() -> None:
                 check=True,
             )
             peaks.append(json.loads(out.stdout.strip().splitlines()[-1]))
-        mem[m] = {**peaks[0], "peak": statistics.median(r["peak"] for r in peaks)}
+        mem[m] = {**peaks[0], "peak": statistics.median(r["peak"] for r in peaks), "all": [r["peak"] for r in peaks]}
     d = sum(p.numel() for p in net.parameters())
     print(
         f"{args.model}: d = {d:,} parameters, batch {x.shape[0]}, float32, 1 thread; median of {args.repeats} steps; "
@@ -181,8 +185,9 @@ def main() -> None:
     inf = mem["inference"]["peak"]
     for m in MODES:
         print(
-            f"  {m:<10} {1e3 * med[m]:9.2f} ms/step  x{med[m] / med['mezo']:.2f} MeZO   "
-            f"peak {mem[m]['peak'] / 2**20:7.1f} MiB  x{mem[m]['peak'] / inf:.2f} inference"
+            f"  {m:<10} {1e3 * med[m]:9.2f} ms/step  x{med[m] / med['mezo']:.2f} MeZO (CPU x{cmed[m] / cmed['mezo']:.2f})  "
+            f"peak {mem[m]['peak'] / 2**20:7.1f} MiB  x{mem[m]['peak'] / inf:.2f} inference  "
+            f"(processes: {' / '.join(f'{v / 2**20:.1f}' for v in mem[m]['all'])})"
         )
     checks = {
         "zoo spsa time / MeZO <= 1.1": med["zoo_sgd"] / med["mezo"] <= 1.1,

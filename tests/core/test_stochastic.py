@@ -93,7 +93,7 @@ def test_vectorized_stochastic_objective_gets_the_sample_array():
         return np.sum(X**2, axis=1) + 0.01 * (np.asarray(xi) % 5)
 
     res = zoo.minimize(zoo.Stochastic(F, vectorized=True), np.ones(3), "gfm+", budget=300, seed=0)
-    assert got[0].dtype == np.int64 and len(got[0]) == 2 * 14  # refresh of b' = ceil((300 / 6)^(2/3)) pairs
+    assert got[0].dtype == np.int64 and len(got[0]) == 2 * 3  # refresh of b' = d pairs
     assert res.stochastic["samples"] == "seed"
 
 

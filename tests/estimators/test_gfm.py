@@ -126,6 +126,7 @@ def test_adaptive_length_grows_while_steps_succeed():
         ("gfm+", {"q": 0}, "refresh period"),
         ("gfm+", {"refresh_batch": 0}, "refresh_batch"),
         ("gfm+", {"refresh_batch": "norm"}, "norm-test"),
+        ("gfm+", {"refresh_batch": "budget"}, "budget="),  # no budget to derive b' from
         ("gfm+", {"refresh_batch": 2.5}, "refresh_batch"),
         ("gfm+", {"batch": 0}, "batch"),
         ("gfm", {"batch": 0}, "batch"),
@@ -155,9 +156,8 @@ def test_adaptive_gfm_plus_never_ends_worse_than_x0_on_a_sampled_lad_problem():
 
     x0 = np.zeros(10)
     for seed in range(3):
-        res = zoo.minimize(F, x0, "gfm+", budget=4000, seed=seed, options={"lr": "adaptive"})
+        res = zoo.minimize(F, x0, "gfm+", budget=4000, seed=seed)
         assert loss(res.iterate) < loss(x0)
-        assert loss(zoo.minimize(F, x0, "gfm+", budget=4000, seed=seed).iterate) < loss(x0)  # the default too
         opt = res.optimizer
         np.testing.assert_array_equal(opt.x, opt.state.anchor)  # the iterate is the last accepted point
 
@@ -180,16 +180,18 @@ def test_a_refresh_after_a_step_also_measures_that_step():
 def test_budget_sets_the_refresh_batch_period_and_correction_batch(budget, b_refresh, m):
     # b' = ceil((N / 6)^(2/3)), m = b = ceil(sqrt(b')): ~sqrt(T) refreshes in T steps, whatever d
     for d in (3, 50):
-        opt = zoo.make("gfm+", x0=np.ones(d), seed=0, budget=budget)
+        opt = zoo.make("gfm+", x0=np.ones(d), seed=0, budget=budget, refresh_batch="budget")
         assert (opt.state.refresh_n, opt.period(), opt.batch(), opt.state.grow) == (b_refresh, m, m, False)
     fixed = zoo.make("gfm+", x0=np.ones(3), seed=0, budget=budget, refresh_batch=7, q=2)  # explicit wins
     assert (fixed.state.refresh_n, fixed.period(), fixed.batch()) == (7, 2, 2)
-    grown = zoo.make("gfm+", x0=np.ones(3), seed=0, budget=budget, refresh_batch="norm-test")
-    assert (grown.state.refresh_n, grown.state.grow) == (3, True)
+    for grown in (zoo.make("gfm+", x0=np.ones(3), seed=0, budget=budget, refresh_batch="norm-test"),
+                  zoo.make("gfm+", x0=np.ones(3), seed=0, budget=budget)):  # fmt: skip
+        assert (grown.state.refresh_n, grown.state.grow) == (3, True)  # the default: b' = d, then the norm test
 
 
 def test_budget_schedule_spends_the_budget_on_about_sqrt_steps_refreshes():
-    res = zoo.minimize(quad, np.full(5, 3.0), "gfm+", budget=6000, seed=0, vectorized=True)
+    res = zoo.minimize(quad, np.full(5, 3.0), "gfm+", budget=6000, seed=0, vectorized=True,
+                       options={"refresh_batch": "budget", "lr": "normalized"})  # fmt: skip
     opt = res.optimizer  # b' = 100, m = b = 10: periods of 200 + 9 * 40 = 560 queries
     assert opt.state.refresh_n == 100  # no norm test with a budget
     assert 90 <= opt.state.t <= 110 and res.nfev <= 6000

@@ -382,7 +382,7 @@ def test_patch_blocks_are_reused_and_never_shared_by_live_patch_lists():
         pa = pt.perturb(a, 1, 1e-3)
         pb = pt.perturb(b, 2, 1e-3)  # while pa is alive: other blocks
         assert pa.blocks and not set(map(id, pa.blocks)) & set(map(id, pb.blocks))
-        pa = pt.flip(a, 1, 1e-3, pa)  # carries pa's saved copy: holds pa's blocks too
+        pa = pt.flip(a, 1, 1e-3, pa)  # copies pa's saved copy into its own block: pa's go back
         pt.restore(b, 2, 1e-3, pb)
         pt.restore(a, 1, -1e-3, pa)
         assert all(torch.equal(p, q) for p, q in zip(a + b, before))

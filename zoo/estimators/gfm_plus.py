@@ -19,29 +19,25 @@ reach a ``(delta, epsilon)``-Goldstein stationary point, an ``eps^-1`` better th
 zoo's defaults keep the recursion and the paper's ``b = m = ceil(sqrt(b'))`` and replace the two constants a
 black box does not give (``L``, ``epsilon``):
 
-- ``refresh_batch=None`` with a query budget ``N`` (the default of ``minimize``): ``b'`` from the budget, by
-  inverting the paper's complexity. Its first term, ``N ~ d^(3/2) L^3 / eps^3``, is the accuracy ``N`` queries buy:
-  ``eps ~ sqrt(d) L N^(-1/3)``; put in ``b' ~ d L^2 / eps^2`` the unknowns ``d`` and ``L`` cancel, ``b' ~ N^(2/3)``.
-  The constant: a period of ``m`` steps costs ``2 b'`` (refresh) ``+ 4 b (m - 1)`` (corrections) ``~ 6 b'``
-  queries, so ``N / (6 b')`` periods and ``T = N / (6 sqrt(b'))`` steps; with ``b' = (N / 6)^(2/3)`` the number
-  of refreshes equals ``m = b = (N / 6)^(1/3) = sqrt(T)``, the SPIDER / SARAH balance (Fang et al. 2018;
-  Nguyen et al., ICML 2017) in which refreshes and corrections cost the same. Hence::
+- ``refresh_batch=None`` (``"norm-test"``, the default): ``b'`` starts at ``d`` and doubles (up to ``256 d``)
+  whenever a refresh fails the norm test (its own pairs' standard error exceeds ``||v||``: Byrd, Chin, Nocedal &
+  Wu, Math. Program. 2012), i.e. ``epsilon`` is the gradient norm actually met.
+- ``refresh_batch="budget"``: ``b'`` from the query budget ``N``, by inverting the paper's complexity. Its first
+  term, ``N ~ d^(3/2) L^3 / eps^3``, is the accuracy ``N`` queries buy: ``eps ~ sqrt(d) L N^(-1/3)``; put in
+  ``b' ~ d L^2 / eps^2`` the unknowns ``d`` and ``L`` cancel, ``b' ~ N^(2/3)``. The constant: a period of ``m``
+  steps costs ``2 b'`` (refresh) ``+ 4 b (m - 1)`` (corrections) ``~ 6 b'`` queries, so ``N / (6 b')`` periods
+  and ``T = N / (6 sqrt(b'))`` steps; with ``b' = (N / 6)^(2/3)`` the number of refreshes equals
+  ``m = b = (N / 6)^(1/3) = sqrt(T)``, the SPIDER / SARAH balance (Fang et al. 2018; Nguyen et al., ICML 2017)
+  in which refreshes and corrections cost the same. Hence::
 
       b' = ceil((N / 6)^(2/3)),   m = b = ceil(sqrt(b'))        (N = 20,000: b' = 224, m = b = 15)
 
-  (``N`` the budget given to ``minimize`` / ``make``). It replaces the norm test as the default when there is a
-  budget: on issue 15's benchmark (benchmarks/RESULTS.md) the norm test grew ``b'`` to 800-1,600 pairs, so
-  GFM+ took ~115 steps in 20,000 queries.
-- ``refresh_batch=None`` without a budget, or ``refresh_batch="norm-test"``: ``b'`` starts at ``d`` and doubles
-  (up to ``256 d``) whenever a refresh fails the norm test (its own pairs' standard error exceeds ``||v||``:
-  Byrd, Chin, Nocedal & Wu, Math. Program. 2012), i.e. ``epsilon`` is the gradient norm actually met.
+  (``N`` the budget given to ``minimize`` / ``make``; a ``ValueError`` without one). Not the default: on issue
+  15's benchmark (benchmarks/RESULTS.md, 5 problems x 5 seeds) it beat the norm test with the default step on
+  two problems and lost on two; with ``lr="normalized"`` it was the best GFM+ on four problems but ended worse
+  than x0 on the fifth (held out) in 5 of 5 runs, as GFM's normalized step does.
 - A number fixes ``b'``; ``q`` (the period ``m``) and ``batch`` fix ``m`` and ``b``.
-- ``lr=None`` (``"normalized"``): a step of length ``delta`` along ``-v_t / ||v_t||``, the Goldstein descent
-  step (Zhang, Lin, Jegelka, Sra & Jadbabaie, ICML 2020), GFM's default too, so that the two differ only in the
-  estimate. It needs neither ``L`` nor a horizon. With the budget rule above it beat the adaptive step below on
-  all four problems of issue 15's benchmark (median final loss; benchmarks/RESULTS.md), whose undecided windows
-  grew to 64-512 batches, undone as a whole.
-- ``lr="adaptive"``: a step of length ``r`` along ``-v_t / ||v_t||``, judged like zoo's step control
+- ``lr=None`` (``"adaptive"``): a step of length ``r`` along ``-v_t / ||v_t||``, judged like zoo's step control
   on stochastic objectives (:mod:`zoo.updates.step_control`). Each correction's pairs give at common directions
   and samples ``b`` estimates ``D_j`` of ``f_delta(x_t) - f_delta(x_{t-1})``, the effect of the last step (a
   refresh adds ``b`` pairs at ``x_{t-1}`` for the step into it: ``2b`` more queries than ``2b'``); their means
@@ -52,9 +48,9 @@ black box does not give (``L``, ``epsilon``):
   ``r`` kept. Before (one batch, ``r`` halved when undecided) the length collapsed on ``lad`` within 1,500
   queries and 3 of 5 runs ended worse than x0. ``r`` starts at ``0.1 s sqrt(d)`` like zoo's step control;
   ``res.iterate`` / ``opt.x`` is then the last accepted point.
-  The default before the budget rule (with the norm test).
-- ``lr="paper"`` is the paper's ``eta = delta / (2 d L_hat)`` (L estimated online,
-  :mod:`zoo.estimators.goldstein`), a number or a schedule a plain rate.
+- ``lr="normalized"``: a step of length ``delta`` along ``-v_t / ||v_t||`` (GFM's default); ``lr="paper"``
+  the paper's ``eta = delta / (2 d L_hat)`` (L estimated online, :mod:`zoo.estimators.goldstein`); a number or
+  a schedule a plain rate.
 
 A refresh or a correction with no usable pair (every value non-finite) skips the step; a failed correction
 also forces a refresh next, since ``v`` may then be stale. ``res.history["stationarity"]`` is ``||v_t||``, the
@@ -78,17 +74,17 @@ from zoo.updates.step_control import _t975
 
 @dataclasses.dataclass(frozen=True)
 class GFMPlusParams(GoldsteinParams):
-    refresh_batch: int | str | None = None  # b': pairs of a refresh; None: from the budget, else norm test
+    refresh_batch: int | str | None = None  # b': pairs of a refresh; None / "norm-test": d, grown; "budget"
     q: int | None = None  # m: steps between two refreshes; None: ceil(sqrt(b'))
     batch: int | None = None  # b: pairs of a correction; None: m
 
     def check(self, dim: int) -> None:
         super().check(dim)
         if isinstance(self.refresh_batch, str):
-            if self.refresh_batch != "norm-test":
+            if self.refresh_batch not in ("norm-test", "budget"):
                 raise ValueError(
-                    f"refresh_batch must be a positive int, None (from the budget) or 'norm-test', "
-                    f"not {self.refresh_batch!r}"
+                    "refresh_batch must be a positive int, None / 'norm-test' (grown by the norm test) or "
+                    f"'budget' (from the query budget), not {self.refresh_batch!r}"
                 )
         elif self.refresh_batch is not None:
             check_int(self.refresh_batch, "refresh_batch (pairs of a large-batch refresh)", 1)
@@ -103,7 +99,7 @@ class GFMPlusState(GoldsteinState):
     x_prev: np.ndarray | None = None
     since: int = 0  # steps since the last refresh (0: refresh next)
     refresh_n: int = 0  # b', the pairs of the next refresh
-    grow: bool = False  # b' grown by the norm test (refresh_batch="norm-test", or None without a budget)
+    grow: bool = False  # b' grown by the norm test (refresh_batch=None / "norm-test")
     n_undone: int = 0  # lr="adaptive": steps undone (back to the last accepted point)
     anchor: np.ndarray | None = None  # lr="adaptive": the last accepted point, and the estimate there
     v_anchor: np.ndarray | None = None
@@ -121,19 +117,19 @@ class GFMPlus(GoldsteinMethod):
     Params = GFMPlusParams
     State = GFMPlusState
 
-    default_lr = "normalized"
+    default_lr = "adaptive"
     #: the norm test grows b' up to this many times d
     max_refresh_factor = 256
 
     def _init(self, x0, rng):
         p = self.params
-        grow = p.refresh_batch == "norm-test" or (p.refresh_batch is None and self.budget is None)
-        if isinstance(p.refresh_batch, int):
-            refresh_n = p.refresh_batch
-        elif grow:
-            refresh_n = self.dim
-        else:
+        grow = p.refresh_batch in (None, "norm-test")
+        if p.refresh_batch == "budget":
+            if self.budget is None:
+                raise ValueError("refresh_batch='budget' derives b' from the query budget: give budget=")
             refresh_n = budget_refresh(self.budget)
+        else:
+            refresh_n = self.dim if grow else p.refresh_batch
         return GFMPlusState(
             x=x0, t=0, v=np.zeros_like(x0), probe={}, x_prev=x0.copy(), since=0, length=self._first_length(),
             refresh_n=refresh_n, grow=grow,
@@ -182,7 +178,7 @@ class GFMPlus(GoldsteinMethod):
         return self.project(X) if self.bounds is not None else X
 
     def _norm_test(self, state, values: np.ndarray, v: np.ndarray) -> int:
-        """``refresh_batch="norm-test"`` (or None without a budget): the next ``b'``. The refresh's own pairs estimate the variance of one pair's
+        """``refresh_batch=None`` / ``"norm-test"``: the next ``b'``. The refresh's own pairs estimate the variance of one pair's
         estimate, ``s^2 = mean_j ||g_j||^2 - ||v||^2`` (``||g_j|| = sqrt(d) |F+ - F-| / (2 mu)``); when the
         standard error ``s / sqrt(b')`` exceeds ``||v||`` the estimate is mostly noise and ``b'`` doubles (the
         norm test of Byrd, Chin, Nocedal & Wu, Math. Program. 2012; the paper's ``b' ~ d L^2 / eps^2`` with
@@ -295,7 +291,7 @@ class GFMPlus(GoldsteinMethod):
 
 
 def budget_refresh(budget: int) -> int:
-    """``b' = ceil((N / 6)^(2/3))`` for a budget of ``N`` queries (at least 1): the paper's ``b' ~ d L^2 / eps^2``
+    """``refresh_batch="budget"``: ``b' = ceil((N / 6)^(2/3))`` for a budget of ``N`` queries (at least 1): the paper's ``b' ~ d L^2 / eps^2``
     at the accuracy ``eps ~ sqrt(d) L N^(-1/3)`` that ``N`` queries buy (the module docstring); with
     ``m = b = ceil(sqrt(b'))`` a period costs ``~ 6 b'`` queries and there are ``~ sqrt(T)`` refreshes in ``T``
     steps."""

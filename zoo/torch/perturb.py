@@ -20,7 +20,7 @@ maps returned to a free list when the last patch list using one is dropped), not
 the next; allocated between them, the small patches landed inside the heap space glibc had just reclaimed from
 the forward's activations, and the next forward's large buffers no longer fitted there: on a 4-layer GPT-2 the
 process peak grew to 1.7x inference (MeZO's step, whose temporaries die at once, stayed at 1.0x); with the
-reused blocks it is inference's (RESULTS.md, issue 11, section 7).
+reused blocks it is within 5 % of inference's (RESULTS.md, issue 11, section 6.5).
 """
 
 from __future__ import annotations
@@ -111,15 +111,22 @@ class _Block:
     an anonymous mapping of its own, outside the malloc heap: a block made between two forwards (the first
     steps, before the blocks have their size) must not land in the heap space of the activations either."""
 
-    __slots__ = ("vals", "vals_np", "idx", "used", "leases")
+    __slots__ = ("vals", "vals_np", "idx", "used", "leases", "maps")
 
     def __init__(self, dtype: torch.dtype, size: int) -> None:
         item = torch.empty((), dtype=dtype).element_size()
-        raw = np.frombuffer(mmap.mmap(-1, size * item), dtype=f"u{item}")  # pages are touched only when used
-        self.vals = torch.from_numpy(raw).view(dtype)
+        self.maps = (mmap.mmap(-1, size * item), mmap.mmap(-1, 2 * size))  # pages are touched only when used
+        self.vals = torch.from_numpy(np.frombuffer(self.maps[0], dtype=f"u{item}")).view(dtype)
         self.vals_np = self.vals.numpy() if dtype != torch.bfloat16 else None
-        self.idx = np.frombuffer(mmap.mmap(-1, 2 * size), dtype=np.int16)
+        self.idx = np.frombuffer(self.maps[1], dtype=np.int16)
         self.used, self.leases = 0, 0
+
+    def discard_pages(self) -> None:
+        """Give the used pages back (a free block must not add to the peak while the next forward runs; the
+        freed patch arrays of a heap version were reused by that forward). They fault in again as zeros."""
+        if hasattr(mmap, "MADV_DONTNEED"):
+            for m in self.maps:
+                m.madvise(mmap.MADV_DONTNEED)
 
 
 _FREE: dict[torch.dtype, list[_Block]] = {}  # blocks no patch list uses, largest last
@@ -148,6 +155,7 @@ def _release(blocks: list[_Block]) -> None:
             dtype = b.vals.dtype
             if b.leases == 0 and b.vals.numel() >= _NEED.get(dtype, 0):  # smaller ones: dropped
                 b.used = 0
+                b.discard_pages()
                 free = _FREE.setdefault(dtype, [])
                 free.append(b)
                 free.sort(key=lambda blk: blk.vals.numel())
@@ -213,7 +221,6 @@ def _walk(
     # the first block's size before any walk: the saved copies and 1/16 of the rest (fp32 weights of ~0.05
     # perturbed by 1e-3: 2-7 % of the elements do not round-trip)
     arena = _Arena(SAVE_BUDGET + sum(p.numel() for p in params) // 16) if shift else None
-    held = list(patches.blocks) if isinstance(patches, _Patches) and shift else []  # carried saved copies
     zbufs = {key: bufs[0] for key, bufs in scratch.items()}
     for i, chunk, start, z in _direction_chunks(params, seed, keys, zbufs):
         n = z.numel()
@@ -232,6 +239,11 @@ def _walk(
         if saved is not None:
             # the same ops on the same values as the path below (the undo there returns exactly ``saved``)
             if shift:
+                if arena is not None and chunk.device.type == "cpu" and (undo or add):
+                    # carried from the input patches: into this walk's block, so that the input's blocks go
+                    # back as soon as the input list is dropped (not held through the next forward)
+                    block, at = arena.take(chunk.dtype, n)
+                    saved = block.vals[at : at + n].copy_(saved)
                 if add:
                     saved.add_(z, alpha=add)
                 torch.add(saved, z, alpha=shift, out=chunk)
@@ -280,9 +292,9 @@ def _walk(
                 if idx.numel():
                     out.append((i, start, idx.to(torch.int16), chunk[idx]))
             chunk.copy_(new)
-    if arena is not None and (arena.blocks or held):
+    if arena is not None and arena.blocks:
         arena.close()
-        out.hold(arena.blocks + held)
+        out.hold(arena.blocks)
     return out
 
 
