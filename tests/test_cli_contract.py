@@ -75,6 +75,8 @@ ROWS = [
     (["bench", "bbob", "--dim", "7", "--quiet"], "--dim"),
     (["bench", "bbob", "--budget-per-dim", "-1", "--quiet"], "--budget-per-dim"),
     (["bench", "bbob", "--jobs", "x"], "argument --jobs"),
+    (["bench", "bbob", "--anchor-cache", "a.jsonl", "--coco-output", "coco", "--quiet"], "--anchor-cache"),
+    (["bench", "bbob", "--anchor-cache", ".", "--functions", "1", "--instances", "1", "--quiet"], "is not a file"),
     # zoo rank (owner: web)
     (["rank", "--session", "."], "--session"),
     (["rank", "--session", "missing/dir/s.npz", "--auto", "#ff8800", "--rounds", "1"], "--session"),
@@ -168,3 +170,17 @@ def test_interrupt_is_status_130(monkeypatch, capsys):
     monkeypatch.setattr(zoo, "minimize", interrupted)
     assert main(["minimize", "sphere", "--quiet"]) == 130
     assert capsys.readouterr().err.strip() == "zoo minimize: interrupted"
+
+
+def test_a_bad_anchor_cache_is_one_line_and_keeps_the_earlier_runs(tmp_path, monkeypatch, capsys):
+    # the cache is read before runs.jsonl is touched: a malformed one must not delete the runs already there
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cache.jsonl").write_text("not json\n")
+    (tmp_path / "out").mkdir()
+    runs = tmp_path / "out" / "runs.jsonl"
+    runs.write_text('{"method": "auto"}\n')
+    argv = ["bench", "bbob", "--anchor-cache", "cache.jsonl", "--out", "out", "--functions", "1", "--quiet"]
+    rc = main(argv)
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert rc not in (0, None) and len(err) == 1 and "cache.jsonl:1 is not an anchor run" in err[0]
+    assert runs.read_text() == '{"method": "auto"}\n'

@@ -230,6 +230,8 @@ def read_anchor_cache(path: Path) -> dict[tuple, dict]:
     """The anchor runs stored in ``path`` (JSON lines), by (method, function, instance, dim, budget, seed)."""
     if not path.exists():
         return {}
+    if not path.is_file():
+        raise ValueError(f"{path} is not a file: the anchor cache is a file of JSON lines")
     out = {}
     for n, line in enumerate(path.read_text().splitlines(), 1):
         try:
@@ -280,6 +282,11 @@ def run_benchmark(
     for name, _ in methods:
         if name not in ANCHORS:
             zoo.get(name)  # an unknown name fails now, not in a worker
+    cache: dict[tuple, dict] = {}
+    if anchor_cache is not None:  # checked before runs.jsonl is touched: a bad cache must not cost the old runs
+        if coco_output is not None:
+            raise ValueError("anchor_cache and coco_output together: COCO's files come only from a run")
+        cache = read_anchor_cache(anchor_cache)
     done: dict[tuple, dict] = {}
     if resume and out_jsonl.exists():
         for line in out_jsonl.read_text().splitlines():
@@ -298,11 +305,7 @@ def run_benchmark(
         if (name, f, i, dim, b) not in done
     ]
     results = list(done.values())
-    cache: dict[tuple, dict] = {}
     if anchor_cache is not None:
-        if coco_output is not None:
-            raise ValueError("anchor_cache and coco_output together: COCO's files come only from a run")
-        cache = read_anchor_cache(anchor_cache)
         hits = [t for t in tasks if t[0] in ANCHORS and (*t[:4], t[4], t[5]) in cache]
         tasks = [t for t in tasks if t not in hits]
         with out_jsonl.open("a") as fh:
