@@ -306,11 +306,12 @@ def run_benchmark(
     ]
     results = list(done.values())
     if anchor_cache is not None:
-        hits = [t for t in tasks if t[0] in ANCHORS and (*t[:4], t[4], t[5]) in cache]
-        tasks = [t for t in tasks if t not in hits]
+        # a task's first six fields are its cache key (_cache_key's order)
+        hits = [t for t in tasks if t[0] in ANCHORS and t[:6] in cache]
+        tasks = [t for t in tasks if not (t[0] in ANCHORS and t[:6] in cache)]
         with out_jsonl.open("a") as fh:
             for t in hits:
-                _save(fh, {**cache[(*t[:4], t[4], t[5])], "cached": True}, results, None)
+                _save(fh, {**cache[t[:6]], "cached": True}, results, None)
     bar = None
     if progress:
         from zoo.progress import progress_bar  # tqdm on a terminal, whole lines in a log
