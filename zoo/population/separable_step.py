@@ -99,6 +99,10 @@ class SeparableStep(Method):
         hi = np.where(np.isfinite(hi), hi, self.x0 + half)
         self._lo, self._hi = lo, hi
         self._active = np.flatnonzero(hi > lo)  # zero-width coordinates have nothing to search
+        # (state, plan) of the last _plan call: stop(), _ask and _tell each need the plan of one state (stop()
+        # twice, through _batch_size and the max_evals cap), and it is a Python loop over the coordinates.
+        # States are never changed in place, so the state object is the key; nothing to save.
+        self._plan_memo: tuple[SeparableStepState, tuple] | None = None
 
     def _init(self, x0: np.ndarray, rng: np.random.Generator) -> SeparableStepState:
         d = self.dim
@@ -120,6 +124,13 @@ class SeparableStep(Method):
     # ----------------------------------------------------------------- the batch
     def _plan(self, state: SeparableStepState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(X, line, t)``: the batch, the line of each row (-1: the combined point, -2: x0) and its position."""
+        if self._plan_memo is not None and self._plan_memo[0] is state:
+            return self._plan_memo[1]
+        plan = self._make_plan(state)
+        self._plan_memo = (state, plan)
+        return plan
+
+    def _make_plan(self, state: SeparableStepState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         lines, ts = [], []
         if state.sweeps == 0:
             lines.append(-2)
