@@ -90,10 +90,9 @@ def relu_wine(hidden: int = 8):
     return "relu-wine", F, n, loss, grad, x0
 
 
-def lad(d: int = 50, n: int = 2000):
-    rng = np.random.default_rng(0)
-    A = rng.standard_normal((n, d))
-    b = A @ rng.standard_normal(d) + 0.1 * rng.standard_normal(n)
+def _l1_regression(name: str, A: np.ndarray, b: np.ndarray):
+    """``F(x; i) = |a_i . x - b_i|`` (least absolute deviations), its full loss and subgradient; x0 = 0."""
+    n, d = A.shape
 
     def F(X, xi):
         return np.abs(np.einsum("nd,nd->n", X, A[xi]) - b[xi])
@@ -104,7 +103,14 @@ def lad(d: int = 50, n: int = 2000):
     def grad(Xs):
         return np.sign(Xs @ A.T - b) @ A / n
 
-    return "lad", F, n, loss, grad, np.zeros(d)
+    return name, F, n, loss, grad, np.zeros(d)
+
+
+def lad(d: int = 50, n: int = 2000):
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((n, d))
+    b = A @ rng.standard_normal(d) + 0.1 * rng.standard_normal(n)
+    return _l1_regression("lad", A, b)
 
 
 def svm_ncvx(lam: float = 1e-3):
@@ -164,17 +170,7 @@ def l1_cauchy(d: int = 200, n: int = 1000):
     xt = np.zeros(d)
     xt[:10] = rng.standard_normal(10)
     b = A @ xt + 0.1 * rng.standard_cauchy(n)
-
-    def F(X, xi):
-        return np.abs(np.einsum("nd,nd->n", X, A[xi]) - b[xi])
-
-    def loss(x):
-        return float(np.mean(np.abs(A @ x - b)))
-
-    def grad(Xs):
-        return np.sign(Xs @ A.T - b) @ A / n
-
-    return "l1-cauchy", F, n, loss, grad, np.zeros(d)
+    return _l1_regression("l1-cauchy", A, b)
 
 
 PROBLEMS = {"relu-wine": relu_wine, "lad": lad, "svm-ncvx": svm_ncvx, "hinge-digits": hinge_digits,
