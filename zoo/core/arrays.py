@@ -35,7 +35,8 @@ def is_numpy(xp: ModuleType) -> bool:
 _all, _isfinite, _isfinite1 = np.logical_and.reduce, np.isfinite, math.isfinite
 # np.vdot's C implementation, without the Python-level array-function dispatch in front of it (0.15 us a call)
 _vdot = getattr(np.vdot, "_implementation", np.vdot)
-_F64 = np.dtype(np.float64)
+#: float64 as a dtype object: ``a.dtype is F64`` is the cheapest exact test on a hot path (numpy caches the object)
+F64 = np.dtype(np.float64)
 
 
 def all_finite(a: Any) -> bool:
@@ -46,7 +47,7 @@ def all_finite(a: Any) -> bool:
     step on a diverging run) and subnormal entries cost nothing extra. About half the cost of
     ``logical_and.reduce(isfinite(a))`` on a batch of one, the general form used for other dtypes."""
     if type(a) is np.ndarray:
-        if a.dtype is _F64 and a.size:
+        if a.dtype is F64 and a.size:
             if a.ndim != 1:
                 a = a.reshape(-1)
             return _isfinite1(a[a.argmax()]) and _isfinite1(a[a.argmin()])
@@ -60,7 +61,7 @@ def operands(a: Any, *numbers: float) -> tuple[Any, ...]:
     float operand at every operation, about 0.2 us on a batch of one; a 0-d array it takes as it is); for
     anything else (torch tensors, float32 arrays, whose dtype a Python float leaves alone and a 0-d float64
     array would not) the numbers themselves. For constants, call once and keep the result per dtype."""
-    if type(a) is np.ndarray and a.dtype is _F64:
+    if type(a) is np.ndarray and a.dtype is F64:
         return tuple(np.array(float(c)) for c in numbers)
     return numbers
 
@@ -68,7 +69,7 @@ def operands(a: Any, *numbers: float) -> tuple[Any, ...]:
 def zeros_like(a: Any) -> Any:
     """``zeros_like(a)`` of the array's namespace; for a float64 ndarray ``np.zeros(shape)`` (the same array,
     without ``np.zeros_like``'s Python-level dispatch: about 1 us a call on a batch of one)."""
-    if type(a) is np.ndarray and a.dtype is _F64:
+    if type(a) is np.ndarray and a.dtype is F64:
         return np.zeros(a.shape)
     return namespace(a).zeros_like(a)
 

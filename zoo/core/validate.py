@@ -12,9 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from zoo.core.arrays import F64
+
 _INT_TYPES = (int, np.integer)
 _REAL_TYPES = (int, float, np.integer, np.floating)
-_F64 = np.dtype(np.float64)
 
 
 class OptionTypeError(TypeError, ValueError):
@@ -213,7 +214,7 @@ def as_values(values: Any, n: int, what: str = "values") -> np.ndarray:
     forgotten ``return`` shows up as None, never as a silent NaN). An int too large for float64 (``10**400``)
     becomes ``+inf`` / ``-inf`` by its sign, so it is counted as non-finite and ranks worst. A column
     ``(n, 1)`` or a row ``(1, n)`` is accepted as ``(n,)``."""
-    if type(values) is np.ndarray and values.dtype is _F64 and values.shape == (n,):
+    if type(values) is np.ndarray and values.dtype is F64 and values.shape == (n,):
         return values  # what as_real returns for it (astype(copy=False) is the array itself), 0.5 us sooner
     arr = as_real(values, what)
     if arr.shape != (n,):

@@ -11,11 +11,9 @@ import dataclasses
 
 import numpy as np
 
-from zoo.core.arrays import namespace, operands
+from zoo.core.arrays import F64, namespace, operands
 from zoo.updates.base import Transform, UpdateRule, register_rule
 from zoo.updates.scale import scale_by_learning_rate
-
-_F64 = np.dtype(np.float64)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,7 +29,7 @@ class ScaleByAdam(Transform):
     def _constants(self, g):
         """``(b1, 1 - b1, b2, 1 - b2, eps)`` as operands of ``g`` (:func:`zoo.core.arrays.operands`): for a
         float64 ndarray 0-d arrays, built once per transform (the same numbers, about 1 us less a step)."""
-        if type(g) is np.ndarray and g.dtype is _F64:
+        if type(g) is np.ndarray and g.dtype is F64:
             c = self.__dict__.get("_f64")
             if c is None:  # frozen dataclass: a cache, not a field
                 c = operands(g, self.b1, 1.0 - self.b1, self.b2, 1.0 - self.b2, self.eps)

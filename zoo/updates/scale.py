@@ -12,10 +12,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from zoo.core.arrays import operands
+from zoo.core.arrays import F64, operands
 from zoo.updates.base import LearningRate, Transform
-
-_F64 = np.dtype(np.float64)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,7 +62,7 @@ class ScaleByLearningRate(Transform):
 
     def update(self, g, state, params=None):
         if self._factor is not None:
-            if type(g) is np.ndarray and g.dtype is _F64:  # the factor as a 0-d array (operands): 0.2 us less
+            if type(g) is np.ndarray and g.dtype is F64:  # the factor as a 0-d array (operands): 0.2 us less
                 f = self.__dict__.get("_f64")
                 if f is None:
                     (f,) = operands(g, self._factor)

@@ -88,7 +88,7 @@ from typing import Any
 
 import numpy as np
 
-from zoo.core.arrays import all_finite, namespace, norm, operands, zeros_like
+from zoo.core.arrays import F64, all_finite, namespace, norm, operands, zeros_like
 from zoo.updates.base import State, Transform
 
 
@@ -125,14 +125,13 @@ def _t975(df: int) -> float:
     return z + (z**3 + z) / (4.0 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96.0 * df * df)
 
 
-_F64 = np.dtype(np.float64)
 _ZERO = np.array(0.0)
 
 
 def _copy(params: Any) -> Any:
     """``params + 0.0``: a copy (with -0.0 entries as 0.0), for a float64 ndarray with a 0-d zero (the same
     array; a Python float operand costs numpy 2 a conversion at every call)."""
-    if type(params) is np.ndarray and params.dtype is _F64:
+    if type(params) is np.ndarray and params.dtype is F64:
         return params + _ZERO
     return params + 0.0
 

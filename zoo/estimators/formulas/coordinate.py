@@ -19,9 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from zoo.core.arrays import all_finite, is_numpy, namespace
-
-_F64 = np.dtype(np.float64)
+from zoo.core.arrays import F64, all_finite, is_numpy, namespace
 
 
 def estimate(values: Any, h: Any, difference: str) -> tuple[Any, Any]:
@@ -50,7 +48,7 @@ def estimate(values: Any, h: Any, difference: str) -> tuple[Any, Any]:
 
 def _smallest(h: Any) -> float:
     if type(h) is np.ndarray:
-        if h.dtype is _F64 and h.size:  # the C-level argmin (the first NaN if any, as min gives NaN)
+        if h.dtype is F64 and h.size:  # the C-level argmin (the first NaN if any, as min gives NaN)
             flat = h.reshape(-1)
             return float(flat[flat.argmin()])
         return float(np.minimum.reduce(h, axis=None))  # (ndarray.min's Python wrapper costs 1.5 us)
