@@ -270,6 +270,36 @@ def test_spsa_with_dropout_sees_one_mask_per_estimate():
     assert not torch.equal(masks[6], masks[0])  # the next step draws fresh masks
 
 
+@pytest.mark.parametrize("layers", [(), (nn.Dropout(0.5),), (nn.BatchNorm1d(8),)])
+def test_train_mode_hooks_leave_after_a_first_forward_without_train_mode_layers(layers, monkeypatch):
+    from torch.nn.modules import module as torch_module
+
+    model, (x, y) = _mlp(layers=layers), _batch()
+    model.train()
+    hooked = []  # per forward of the step: are zoo's global module hooks installed?
+
+    def closure():
+        hooked.append(len(torch_module._global_forward_pre_hooks) > 0)
+        return F.cross_entropy(model(x), y)
+
+    start = copy.deepcopy(model.state_dict())
+    opt = zt.ZOSGD(model.parameters(), lr=0.01, estimator="spsa", n_directions=2, seed=3)
+    opt.step(closure)
+    assert len(hooked) == 4 and hooked[0]
+    assert hooked[1:] == ([True] * 3 if layers else [False] * 3)
+    assert not torch_module._global_forward_pre_hooks  # none left after the step either
+    # the same step with the hooks forced on all forwards: the same parameters, bit for bit
+    twin = _mlp(layers=copy.deepcopy(layers))
+    twin.load_state_dict(start)
+    twin.train()
+    keep = zt.ZOSGD(twin.parameters(), lr=0.01, estimator="spsa", n_directions=2, seed=3)
+    from zoo.torch import trainmode
+
+    monkeypatch.setattr(trainmode.EstimateScope, "_hooks_needed", lambda self: True)
+    keep.step(lambda: F.cross_entropy(twin(x), y))
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), twin.state_dict().values()))
+
+
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
 def test_fused_passes_equal_the_separate_operations_bit_for_bit(dtype):
     from zoo.torch.perturb import add_direction, flip, perturb, restore, restore_and_add

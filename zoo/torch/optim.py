@@ -311,7 +311,7 @@ class ZOOptimizer(torch.optim.Optimizer):
                 restore(params, seed, scale, patches, keys)
 
     def _loss(self, closure: Callable[[], torch.Tensor], phase: str = trainmode.FREEZE) -> float:
-        trainmode.before_forward(phase)
+        trainmode.before_forward(phase, full=True)
         out = closure()
         value = out if isinstance(out, torch.Tensor) else torch.as_tensor(out)
         if value.numel() != 1:

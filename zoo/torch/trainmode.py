@@ -20,6 +20,10 @@ the same randomness and lets the running statistics move once per step:
   statistics, and their mean equals the unperturbed statistics up to O(mu^2)). Every other forward runs with
   ``track_running_stats`` off for that call, which is also what lets ``torch.func.vmap`` batch it.
 
+Hooks only where needed: the hooks are global module hooks, and any global hook sends every module call through
+torch's slow hook path. When the step's first forward was a whole call of the closure and met no train-mode
+Dropout or BatchNorm, the hooks are removed for the step's other forwards (the generator reset stays).
+
 Functional dropout (``F.dropout`` called inside ``forward``) is covered by the generator reset in full forwards
 but not across a feature-reuse restart: use ``nn.Dropout`` modules there.
 """
@@ -43,10 +47,11 @@ def current() -> EstimateScope | None:
     return _current
 
 
-def before_forward(phase: str = FREEZE) -> None:
-    """Call before each forward of an estimate (no-op outside a step)."""
+def before_forward(phase: str = FREEZE, full: bool = False) -> None:
+    """Call before each forward of an estimate (no-op outside a step); ``full``: the forward is a whole call
+    of the user's closure (not a batched or restarted part of one), so what it runs is the whole model."""
     if _current is not None:
-        _current.forward(phase)
+        _current.forward(phase, full)
 
 
 def _get_state(device: torch.device) -> torch.Tensor:
@@ -77,6 +82,16 @@ class EstimateScope:
         self._saved: dict[int, list[tuple[str, torch.Tensor]]] = {}
         self._records: dict[int, tuple[_BatchNorm, list[list[tuple[str, torch.Tensor]]]]] = {}
         self.saw_dropout = self.saw_batchnorm = False
+        self._first_full = False
+        self._handles: list[Any] = []
+
+    def _hooks_needed(self) -> bool:
+        return not self._first_full or self.saw_dropout or self.saw_batchnorm
+
+    def _remove_hooks(self) -> None:
+        for h in self._handles:
+            h.remove()
+        self._handles = []
 
     def __enter__(self) -> EstimateScope:
         global _current
@@ -91,8 +106,7 @@ class EstimateScope:
 
     def __exit__(self, exc_type, *exc: Any) -> None:
         global _current
-        for h in self._handles:
-            h.remove()
+        self._remove_hooks()
         for m in self._frozen:  # an exception inside a frozen forward: switch tracking back on
             m.track_running_stats = True
         self._frozen.clear()
@@ -103,10 +117,17 @@ class EstimateScope:
         if exc_type is None:
             self._commit()
 
-    def forward(self, phase: str) -> None:
+    def forward(self, phase: str, full: bool = False) -> None:
         """A new forward begins: reset the generators and the per-forward call counts."""
         if self.forwards == 1 and self._after_first is None:
             self._after_first = [_get_state(d) for d in self.devices]
+            if not self._hooks_needed():
+                # the whole closure ran once without a train-mode Dropout or BatchNorm: the hooks have nothing
+                # to do in this step's other forwards, and any global module hook sends every module call of
+                # them through torch's slow hook path (2-7 % of a spsa step on the small transformer)
+                self._remove_hooks()
+        if self.forwards == 0:
+            self._first_full = full
         if self.forwards:
             for d, s in zip(self.devices, self._start):
                 _set_state(d, s)
