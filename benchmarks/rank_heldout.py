@@ -8,8 +8,10 @@ probability 0.2), and pairs (n // 2 disjoint random pairs per batch). Budgets 1,
 Figure: (f - f*) / (f(x0) - f*) at the point each method ends with (``opt.best[0]``), median over the seeds.
 The last columns: the best method's name and, when ``auto`` runs, auto / best (<= 1.10 is "within 10%"; the
 exit status is 1 when a row misses, for ``--summarize`` when the rule's pick misses one).
-auto runs its pick with another seed than the pick's own column, so auto / best mixes the rule's choice with
-seed spread; ``--summarize`` separates them: for each row of a saved table it names the rule's pick
+auto hands its pick the user's seed (since 2026-12-02, session 4), so where the first answer keeps the
+full-ranking choice auto's column is its pick's column; where the answer switches the method (top-k, pairs) the
+pick runs with the same seed one batch later, so auto / best still holds some seed spread; ``--summarize``
+judges the pick alone: for each row of a saved table it names the rule's pick
 (:func:`zoo.population.auto.ranking_choice`) and its median over the best one's, from the same seeds, both
 floored at ``FLOOR`` (1e-10 of f0 - f*: below it a run counts as solved, so 1e-40 against 1e-20 is a tie).
 
