@@ -175,3 +175,35 @@ def test_auto_bad_input():
         zoo.make("auto", x0=np.zeros(0))
     with pytest.raises(ValueError, match="outside bounds"):
         zoo.make("auto", x0=np.full(2, 3.0), bounds=(-1, 1))
+
+
+def test_auto_delegating_the_whole_run_hands_the_chosen_method_the_users_seed():
+    """A plan of one method runs it with the user's seed: auto(seed=s) asks and ends exactly as
+    chosen(seed=s) (full rankings: cma-bipop below RANK_SGD_MIN_DIM, rank-sgd from it; a forced choice);
+    another seed gives another run, and a portfolio's stages still draw their seeds."""
+    from zoo.core.rank_oracle import RankOracle
+    from zoo.population.auto import RANK_SGD_MIN_DIM
+
+    def run(name, dim, seed, **opts):
+        oracle = RankOracle(sphere, dim=dim, kind="full", seed=0, budget=400)
+        opt = zoo.make(name, x0=np.zeros(dim), seed=seed, budget=400, **opts)
+        asked = []
+        while not opt.stop():
+            X = opt.ask()
+            asked.append(X.copy())
+            opt.tell(X, **oracle(X).as_kwargs())
+        return opt, np.concatenate(asked)
+
+    for dim, method in ((6, "cma-bipop"), (RANK_SGD_MIN_DIM, "rank-sgd")):
+        auto, auto_asked = run("auto", dim, 7, feedback="ranking")
+        assert auto.chosen == method and auto.state.inner_seed == 7
+        ref, ref_asked = run(method, dim, 7)
+        np.testing.assert_array_equal(auto_asked, ref_asked)
+        np.testing.assert_array_equal(auto.best[0], ref.best[0])
+        _, other = run(method, dim, 8)
+        assert other.shape != ref_asked.shape or not np.array_equal(other, ref_asked)
+    forced, forced_asked = run("auto", 6, 11, choice="cma", feedback="ranking")
+    np.testing.assert_array_equal(forced_asked, run("cma", 6, 11)[1])
+    portfolio = zoo.make("auto", x0=np.zeros(4), seed=7, budget=5000)
+    if len(portfolio.stages) > 1:
+        assert portfolio.state.inner_seed != 7

@@ -153,10 +153,13 @@ class Auto(AcceptsRankings, NestedMethod):
                 for n, o, _ in plan(self.dim, self.budget, self.params.batched, self.params.feedback)
             ]
             stages[-1][1].update(self.params.options or {})
+        # A plan of one method hands it the user's seed unchanged: auto(seed=s) then runs exactly
+        # chosen(seed=s), what a user expects of a dispatcher (and a comparison then measures the choice,
+        # not the seed). A portfolio's stages draw their seeds from auto's generator, one per stage.
         state = AutoState(
             stage=0,
             stage_start=0,
-            inner_seed=int(rng.integers(2**63 - 1)),
+            inner_seed=self.seed if len(stages) == 1 else int(rng.integers(2**63 - 1)),
             inner_x0=x0.copy(),
             ran=[],
             plan=stages,
@@ -246,7 +249,7 @@ class Auto(AcceptsRankings, NestedMethod):
         new = AutoState(
             stage=0,
             stage_start=nfev,
-            inner_seed=int(rng.integers(2**63 - 1)),
+            inner_seed=self.seed,  # the whole rest of the run is this method's: the user's seed, as above
             inner_x0=self.x0.copy(),
             ran=[[state.plan[0][0], nfev]],
             plan=[[name, dict(self.params.options or {})]],
