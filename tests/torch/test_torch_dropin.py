@@ -338,6 +338,34 @@ def test_perturb_flip_restore_return_every_dtype_bit_for_bit(dtype):
         assert p.view(-1).view(_int_dtype(dtype)).tolist() == b.view(-1).view(_int_dtype(dtype)).tolist()
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16])
+def test_patches_keep_int8_bit_offsets_and_values_where_they_do_not_fit(dtype):
+    """On the CPU a patched element is kept as the int8 difference of its bit pattern from its round trip's;
+    where that does not fit (tiny values next to a large step: the round trip changes sign or lands on zero)
+    its value is kept. Both kinds occur here, and flip / restore_and_add / restore return bit for bit."""
+    from zoo.torch.perturb import CHUNK, flip, perturb, restore, restore_and_add
+
+    torch.manual_seed(4)
+    n = CHUNK + 77
+    mags = torch.where(torch.arange(n) % 3 == 0, torch.tensor(1e-4), torch.tensor(0.05))
+    params = [(torch.randn(n) * mags).to(dtype), (torch.randn(9000) * 0.05).to(dtype)]
+    before = [p.clone() for p in params]
+    patches = perturb(params, 8, 1e-2)
+    kinds = {str(vals.dtype) for _, _, idx, vals in patches if idx is not None}
+    assert kinds == {"int8", str(params[0].numpy().dtype)}
+    small = sum(len(v) for _, _, idx, v in patches if idx is not None and v.dtype == np.int8)
+    assert small > sum(len(v) for _, _, idx, v in patches if idx is not None and v.dtype != np.int8)
+    patches = flip(params, 8, 1e-2, patches)
+    restore(params, 8, -1e-2, patches)
+    for p, b in zip(params, before):
+        assert p.view(_int_dtype(dtype)).tolist() == b.view(_int_dtype(dtype)).tolist()
+    patches = perturb(params, 9, 1e-2)
+    restore_and_add(params, 9, 1e-2, patches, 0.0)
+    assert all(
+        torch.equal(p.view(_int_dtype(dtype)), b.view(_int_dtype(dtype))) for p, b in zip(params, before)
+    )
+
+
 def _int_dtype(dtype):
     return {8: torch.int64, 4: torch.int32, 2: torch.int16}[torch.empty((), dtype=dtype).element_size()]
 
@@ -417,7 +445,8 @@ def test_patch_blocks_are_reused_and_never_shared_by_live_patch_lists():
         pt.restore(a, 1, -1e-3, pa)
         assert all(torch.equal(p, q) for p, q in zip(a + b, before))
         del pa, pb
-    free = {id(blk) for blk in pt._FREE[torch.float32]}  # the blocks returned (and any from earlier tests)
+    # the blocks returned, of values and of int8 offsets (and any from earlier tests)
+    free = {id(blk) for blocks in pt._FREE.values() for blk in blocks}
     again = pt.perturb(a, 1, 1e-3)
     assert {id(blk) for blk in again.blocks} <= free
     pt.restore(a, 1, 1e-3, again)
