@@ -306,8 +306,9 @@ def _walk(
                         where, m = idx[~fits], int(np.count_nonzero(fits))
                         # the fitting ones compacted to the front of their slice (the temporaries die here:
                         # no small long-lived arrays in the malloc heap, see the module docstring)
-                        local[:m], vals[:m] = local[fits], vals[fits]
-                        out.append((i, start, local[:m], vals[:m]))
+                        if m:  # none fits: no empty int8 patch for restore to walk over
+                            local[:m], vals[:m] = local[fits], vals[fits]
+                            out.append((i, start, local[:m], vals[:m]))
                         block, at = arena.take(chunk.dtype, where.size)
                         vals, local = block.vals_np[at : at + where.size], block.idx[at : at + where.size]
                         np.take(cn, where, out=vals)
