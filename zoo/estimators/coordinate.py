@@ -116,7 +116,8 @@ class CGE(GradientMethod):
         else:
             k, rows = len(S), np.arange(len(S))
             h = X[rows, S] - X[k + rows, S] if central else X[1 + rows, S] - X[0, S]
-        g_S, ok = coordinate.estimate(values[None, :], h[None, :], self.params.difference)
+        finite = self.finite_values(values)  # (tell has scanned them: not again)
+        g_S, ok = coordinate.estimate(values[None, :], h[None, :], self.params.difference, finite)
         if not ok[0]:
             return None
         if S is None:

@@ -290,24 +290,33 @@ class SuccessStep(Transform):
                 s["f_ref"] = value
                 s["n_ref"] = 1
                 s["f_best"] = value if jumped else min(s["f_best"], value)  # "much worse" judged from here
-                s["x_ref"] = _copy(params)
+                # (_copy inline for a float64 ndarray: this runs at every accepted step)
+                s["x_ref"] = (
+                    params + _ZERO if type(params) is np.ndarray and params.dtype is F64 else _copy(params)
+                )
         if s["noise2"] > 0.0:  # (_noise_floor's own first test, without the call on a deterministic run)
             self._noise_floor(s, params, probe_values)
         if g is None or not all_finite(g):
             return zeros_like(params), s
-        u, inner = self.inner.update(g, s["inner"], params)
         if self.adapt:
+            # the inner step is sign * u (sign -1: the rule at lr = 1 negates its direction last): ||u|| is the
+            # same and (u / ||u||) * (sign r) the same step, bit for bit, without negating d numbers first
+            u, sign, inner = self.inner.update_signed(g, s["inner"], params)
             n = norm(u)
             if not (n > 0.0 and math.isfinite(n)):
                 return zeros_like(params), s
             r = float(s["r"])
-            n_, r_ = operands(u, n, r)
-            step = (u / n_) * r_  # unit direction first: r / n could overflow
+            if type(u) is np.ndarray and u.dtype is F64:  # (operands, inline: 0-d arrays, the same numbers)
+                step = (u / np.array(n)) * np.array(sign * r)  # unit direction first: r / n could overflow
+            else:
+                n_, r_ = operands(u, n, sign * r)
+                step = (u / n_) * r_
             # a finite norm means a finite u, and |u_i| / ||u|| <= 1 up to rounding: the step is finite whenever
             # r is well below the largest float, so its entries are tested only beyond that
             if not r < 1e300 and not all_finite(step):
                 return zeros_like(params), s
         else:
+            u, inner = self.inner.update(g, s["inner"], params)
             step = u * float(s["m"])
             if not all_finite(step):
                 return zeros_like(params), s
