@@ -3,9 +3,10 @@
 - ``tell`` checks the told values once and the estimate formulas / the centre value take its word for it
   (:meth:`zoo.core.method.Method.finite_values`) instead of scanning the same array again;
 - the step-size control takes its inner rule's step as ``sign * u`` (:meth:`zoo.updates.Transform.update_signed`)
-  and folds the sign of ``lr = 1`` into its own factor.
+  and folds the sign of ``lr = 1`` into its own factor;
+- when that direction is the estimate itself (sgd), the norm test alone rejects a non-finite estimate.
 
-A run with them and a run with both switched off (the general path) give the same iterate and the same best
+A run with them and a run with all three switched off (the general path) give the same iterate and the same best
 value after every step, bit for bit, for the gradient methods, several seeds, bounds or none, and objectives
 with non-finite values (NaN half-space, overflow to inf), where the shortcuts must step aside."""
 
@@ -17,6 +18,7 @@ import pytest
 import zoo
 from zoo.core.method import Method
 from zoo.updates.base import Chain, Transform
+from zoo.updates.step_control import SuccessStep
 
 METHODS = [
     ("rge", {}),
@@ -48,7 +50,13 @@ def _overflow(X):
     return np.exp(40.0 * np.sum(X**2, axis=1))  # inf beyond |x| ~ 4.2: the values leave float range
 
 
-OBJECTIVES = {"shifted": _shifted, "nan-halfspace": _nan_halfspace, "overflow": _overflow}
+def _huge(X):
+    return 1e300 * np.sum(
+        X**2, axis=1
+    )  # finite values whose differences / mu overflow: a non-finite estimate
+
+
+OBJECTIVES = {"shifted": _shifted, "nan-halfspace": _nan_halfspace, "overflow": _overflow, "huge": _huge}
 
 
 def _trajectory(method, options, fun, seed, bounds, steps=80):
@@ -64,13 +72,20 @@ def _trajectory(method, options, fun, seed, bounds, steps=80):
 def _general_path(monkeypatch):
     monkeypatch.setattr(Method, "finite_values", lambda self, values: False)
     monkeypatch.setattr(Chain, "update_signed", Transform.update_signed)
+    post_init = SuccessStep.__post_init__
+
+    def explicit_test(self):  # the estimate scanned for non-finite entries, whatever the inner rule
+        post_init(self)
+        object.__setattr__(self, "_passes_g", False)
+
+    monkeypatch.setattr(SuccessStep, "__post_init__", explicit_test)
 
 
 @pytest.mark.parametrize("method,options", METHODS, ids=[f"{m}-{i}" for i, (m, _) in enumerate(METHODS)])
 @pytest.mark.parametrize("objective", sorted(OBJECTIVES))
 def test_shortcuts_give_the_general_paths_iterates_bit_for_bit(method, options, objective, monkeypatch):
     fun = OBJECTIVES[objective]
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         fast = [
             _trajectory(method, options, fun, seed, bounds)
             for seed in (0, 1, 2)
@@ -131,3 +146,27 @@ def test_finite_values_is_cleared_when_the_hook_raises():
     with pytest.raises(RuntimeError):
         opt.tell(opt.ask(), v)
     assert not opt.finite_values(v)
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+@pytest.mark.parametrize("rule", ["sgd", "adam"])
+def test_a_non_finite_estimate_is_a_zero_step_with_the_inner_state_kept(rule, bad):
+    """sgd's direction is g itself, so the control's norm test rejects a non-finite g without a separate scan;
+    the outcome is the one of the explicit test (adam): a zero step, the inner state and the length unchanged,
+    and no RuntimeWarning."""
+    import warnings
+
+    from zoo.updates import SuccessStep, make_rule
+
+    ctl = SuccessStep(make_rule(rule, 1.0))
+    x = np.linspace(-1.0, 1.0, 5)
+    state = ctl.init(x)
+    _, state = ctl.update(np.ones(5), state, x, value=3.0)  # the first value: the reference
+    g = np.ones(5)
+    g[2] = bad
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        step, new = ctl.update(g, state, x, value=3.0)
+    assert np.array_equal(step, np.zeros(5))
+    assert repr(new["inner"]) == repr(state["inner"])
+    assert new["r"] == state["r"] and new["n_steps"] == state["n_steps"]

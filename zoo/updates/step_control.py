@@ -89,7 +89,7 @@ from typing import Any
 import numpy as np
 
 from zoo.core.arrays import F64, all_finite, namespace, norm, operands, zeros_like
-from zoo.updates.base import State, Transform
+from zoo.updates.base import Chain, State, Transform, UpdateRule
 
 
 def length_scale(x0: Any, bounds: tuple[np.ndarray, np.ndarray] | None = None) -> float:
@@ -171,6 +171,12 @@ class SuccessStep(Transform):
             v = getattr(self, name)
             if not (math.isfinite(v) and v > 0):
                 raise ValueError(f"{name} must be a positive number, got {v!r}")
+        # the inner rule hands g itself back as its direction (sgd at lr = 1: the step is -g): then ||g|| is
+        # the norm the adaptive step takes, and a non-finite g makes it non-finite, so that test alone rejects
+        # it (with the same result: a zero step, the inner state unchanged) and g is not scanned twice
+        chain = self.inner.chain if isinstance(self.inner, UpdateRule) else self.inner
+        signed = getattr(chain, "_signed", None) if isinstance(chain, Chain) else None
+        object.__setattr__(self, "_passes_g", bool(self.adapt and signed is not None and not signed[0]))
 
     # ------------------------------------------------------------------ state
     def init(self, params: Any, scale: float | None = None) -> State:
@@ -212,7 +218,10 @@ class SuccessStep(Transform):
     def probe_radius(self, state: State, params: Any) -> float:
         """``mu`` for the estimate at ``params``: ``mu_ratio * r / sqrt(d)``, the noise floor, and the rounding
         floor ``1e-13 * rms(x)``."""
-        root_d = math.sqrt(max(_size(params), 1))  # (once for both: this runs at every ask)
+        n = (
+            params.size if type(params) is np.ndarray else _size(params)
+        )  # (_size inline: this runs at every ask)
+        root_d = math.sqrt(max(n, 1))  # (once for both)
         mu = self.mu_ratio * float(state["r"]) / root_d
         return max(mu, float(state["mu_n"]), 1e-13 * max(norm(params) / root_d, 1e-280))
 
@@ -296,7 +305,7 @@ class SuccessStep(Transform):
                 )
         if s["noise2"] > 0.0:  # (_noise_floor's own first test, without the call on a deterministic run)
             self._noise_floor(s, params, probe_values)
-        if g is None or not all_finite(g):
+        if g is None or not (self._passes_g or all_finite(g)):
             return zeros_like(params), s
         if self.adapt:
             # the inner step is sign * u (sign -1: the rule at lr = 1 negates its direction last): ||u|| is the

@@ -26,7 +26,7 @@ def estimate(values: Any, h: Any, difference: str, finite: bool = False) -> tupl
     """``(g_S (B, k), ok (B,))`` from the probe values ``(B, n)`` and the displacements ``h`` (B, k) (or one
     number for all). ``finite``: the caller has checked that every value is finite
     (:meth:`zoo.core.method.Method.finite_values`), so they are not scanned again."""
-    xp = namespace(values)
+    xp = np if type(values) is np.ndarray else namespace(values)
     if difference == "central":
         k = values.shape[1] // 2
         plus, minus = values[:, :k], values[:, k:]
