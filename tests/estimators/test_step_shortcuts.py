@@ -103,10 +103,10 @@ def test_shortcuts_give_the_general_paths_iterates_bit_for_bit(method, options, 
         assert sd_f["rng"] == sd_s["rng"]
 
 
-def test_finite_values_names_only_the_told_array_during_tell():
-    seen = []
+def _three_point_method(tell):
+    """A method whose batch is three points and whose ``_tell`` hook is ``tell(self, values)``."""
 
-    class Probe(zoo.core.method.Method):
+    class Probe(Method):
         name = "finite-values-probe"
 
         def _init(self, x0, rng):
@@ -116,10 +116,17 @@ def test_finite_values_names_only_the_told_array_during_tell():
             return np.zeros((3, 2))
 
         def _tell(self, state, X, values, rng):
-            seen.append((self.finite_values(values), self.finite_values(values.copy())))
+            tell(self, values)
             return state
 
-    opt = Probe(np.zeros(2), seed=0)
+    return Probe(np.zeros(2), seed=0)
+
+
+def test_finite_values_names_only_the_told_array_during_tell():
+    seen = []
+    opt = _three_point_method(
+        lambda self, v: seen.append((self.finite_values(v), self.finite_values(v.copy())))
+    )
     opt.tell(opt.ask(), np.array([1.0, 2.0, 3.0]))
     opt.tell(opt.ask(), np.array([1.0, np.nan, 3.0]))  # tell found a NaN: the hook must test them itself
     opt.tell(opt.ask(), np.array([1.0, np.inf, 3.0]))
@@ -129,23 +136,15 @@ def test_finite_values_names_only_the_told_array_during_tell():
 
 
 def test_finite_values_is_cleared_when_the_hook_raises():
-    class Fails(zoo.core.method.Method):
-        name = "finite-values-fails"
+    def fails(self, values):
+        raise RuntimeError("boom")
 
-        def _init(self, x0, rng):
-            return zoo.core.method.State()
-
-        def _ask(self, state, rng):
-            return np.zeros((2, 2))
-
-        def _tell(self, state, X, values, rng):
-            raise RuntimeError("boom")
-
-    opt = Fails(np.zeros(2), seed=0)
-    v = np.array([1.0, 2.0])
+    opt = _three_point_method(fails)
+    v = np.array([1.0, 2.0, 3.0])
     with pytest.raises(RuntimeError):
         opt.tell(opt.ask(), v)
     assert not opt.finite_values(v)
+    assert opt.nit == 0  # the failed tell changed nothing
 
 
 @pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
