@@ -215,15 +215,18 @@ class SuccessStep(Transform):
         the length is kept."""
         return {**state, "jump": True, "recheck": False}  # the next centre is a new point, not a recheck
 
-    def probe_radius(self, state: State, params: Any) -> float:
+    def probe_radius(self, state: State, params: Any, params_norm: float | None = None) -> float:
         """``mu`` for the estimate at ``params``: ``mu_ratio * r / sqrt(d)``, the noise floor, and the rounding
-        floor ``1e-13 * rms(x)``."""
+        floor ``1e-13 * rms(x)``. ``params_norm``: ``norm(params)`` when the caller has it already (it must be
+        that number: :func:`zoo.core.arrays.norm` of these very params)."""
         n = (
             params.size if type(params) is np.ndarray else _size(params)
         )  # (_size inline: this runs at every ask)
         root_d = math.sqrt(max(n, 1))  # (once for both)
         mu = self.mu_ratio * float(state["r"]) / root_d
-        return max(mu, float(state["mu_n"]), 1e-13 * max(norm(params) / root_d, 1e-280))
+        if params_norm is None:
+            params_norm = norm(params)
+        return max(mu, float(state["mu_n"]), 1e-13 * max(params_norm / root_d, 1e-280))
 
     # ------------------------------------------------------------------ step
     def update(
