@@ -4,8 +4,8 @@
     PYTHONPATH=$PWD python benchmarks/core_instructions.py --tree /tmp/old --tree $PWD [--steps 200]
 
 Times on the shared 2-core machine move by 10-50 % with the load (``core_overhead_ab.py`` pairs them to cope);
-an instruction count does not move at all: the same tree gives the same count on every run, whatever else runs.
-It is not a time (a cache miss or a subnormal operation costs more than an add), but for this loop of small numpy
+an instruction count does not depend on the load: the same tree gives the same count within about 1-2 % from run
+to run (addresses and the garbage collector's moments differ), whatever else runs. It is not a time (a cache miss or a subnormal operation costs more than an add), but for this loop of small numpy
 calls and Python frames it follows the CPU time, and it tells whether a change removed work. For each tree,
 one valgrind process runs the configurations of ``core_overhead_ab.py`` (rge q=64, rge q=8, cge; x0 = ones(10),
 seed 0) on its two objectives; after 50 warm-up steps it counts the instructions of ``--steps`` ask / tell
