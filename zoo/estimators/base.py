@@ -147,7 +147,10 @@ class GradientMethod(Method):
         row = self._centre_row(state)
         if row is not None:
             return float(values[row]), True
-        return (float(np.mean(values)) if all_finite(values) else math.inf), False
+        if self.finite_values(values) or all_finite(values):
+            # np.mean(values), bit for bit (its pairwise sum over the one axis, then / n), without its wrapper
+            return float(np.add.reduce(values)) / values.size, False
+        return math.inf, False
 
     @abc.abstractmethod
     def _probe(self, x: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, dict[str, Any]]:
@@ -209,7 +212,7 @@ class GradientMethod(Method):
 
     def _ask(self, state: GradientState, rng: np.random.Generator) -> np.ndarray:
         X, probe = self._probe(state.x, rng)
-        if self._reference_row(state):
+        if (state.sampled or self.samples_read) and self._reference_row(state):  # (_sampled inline)
             X = np.concatenate([X, state.rule["x_ref"][None, :]])
             probe["reference"] = True
         state.probe = probe  # the pending probe is part of the state, so state_dict() can resume mid-step
@@ -225,7 +228,7 @@ class GradientMethod(Method):
         g = self._estimate(state, X, values)
         if not self.controlled:
             return self._plain_step(state, g)
-        sampled = self._sampled(state)
+        sampled = state.sampled or self.samples_read  # (_sampled inline)
         if sampled and not state.sampled:
             state = dataclasses.replace(state, sampled=True)
         value, exact = self._centre_value(state, values)
