@@ -6,7 +6,7 @@ Prints, per round: FedZO's F, FZooS's reported F, the best F the server measured
 the step factor S, the shared-preconditioner flag, and the means over the round's local steps and the clients of
 |grad mu_i| (the GP gradient), |c| = |grad F_hat - grad f_hat_i| (the RFF correction before gamma_t), their
 cosine, the own surrogate's relative gradient error |grad f_hat_i - grad mu_i| / |grad mu_i|, and the trust
-max(0, 1 - |grad f_hat_i - grad mu_i|^2 / |c|^2) (what ``trust="shrink"`` gives the correction), and the
+max(0, 1 - |grad f_hat_i - grad mu_i|^2 / |c|^2) (a shrinkage factor from the own error, tried in session 5 and dropped), and the
 mean trust ``trust="measured"`` gave it (the clients' state), and the cosine of the server's mean of the clients'
 GP gradients at the broadcast point with F's true gradient there (central differences, uncounted).
 """
@@ -38,10 +38,16 @@ def gp_gradient(*a, **k):
     return g
 
 
+GLOB: dict = {}  # the averaged RFF weights nu the server broadcasts this round
+
+
 def rff_gradient(W, b, nu, x):
-    """FZooS calls it twice a step: its own surrogate's gradient, then the averaged surrogate's."""
+    """FZooS calls it with nu - nu_i (the correction; its last call in a step) and, with trust="measured", once
+    at the last broadcast point first; the client's own surrogate's gradient is recomputed from nu - nu_i."""
     c = _rff(W, b, nu, x)
-    LOG[-1].setdefault("rff_calls", []).append(c)
+    LOG[-1]["c"] = c
+    if "nu" in GLOB:
+        LOG[-1]["own"] = _rff(W, b, GLOB["nu"][None, :] - nu, x)
     return c
 
 
@@ -81,10 +87,14 @@ def main() -> int:
         x_t = sim.algorithm.broadcast(sim.server, r)["x"].copy()
         if sim.budget_left() is not None and sim.budget_left() <= 0:
             break
+        GLOB.clear()
+        if sim.server["mixed"][0] > 0:
+            GLOB["nu"] = sim.server["nu"].copy()
         rec = sim.step()
         s = sim.server
         st = [stats(e) for e in LOG]
-        m = {k: np.nanmean([t[k] for t in st]) for k in st[0]} if st else {}
+        keys = {k for t in st for k in t}
+        m = {k: float(np.mean([t[k] for t in st if k in t])) for k in keys}
         print(
             f"{r:3d}  {base['F'][min(r + 1, len(base['F']) - 1)]:9.4g} {rec['F']:9.4g} {s['best_F'][0]:9.4g} "
             f"{s['step'][0]:6.3f} {int(s['linear'][0])}  {m.get('gp', np.nan):8.3g} {m.get('c', 0):8.3g} "
@@ -101,9 +111,8 @@ def stats(e):
     |grad f_hat_i - grad mu_i| / |grad mu_i| and the trust max(0, 1 - |grad f_hat_i - grad mu_i|^2 / |c|^2)."""
     g = e["g"]
     out = {"gp": float(np.mean(np.linalg.norm(g, axis=1)))}
-    if len(e.get("rff_calls", [])) >= 2:
-        own, glob = e["rff_calls"][-2:]
-        c = glob - own
+    if "c" in e and "own" in e:
+        own, c = e["own"], e["c"]
         err2 = np.sum((own - g) ** 2, axis=1)
         out.update(
             c=float(np.mean(np.linalg.norm(c, axis=1))),
