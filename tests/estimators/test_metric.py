@@ -74,6 +74,18 @@ def test_a_factor_update_makes_the_measured_curvature_the_running_one():
     assert (z @ A2.T @ H @ A2 @ z) / (z @ z) == pytest.approx(kappa)
 
 
+@pytest.mark.parametrize("diag", [False, True])
+def test_the_factor_updates_of_a_batch_equal_the_updates_one_after_the_other(diag):
+    rng = np.random.default_rng(9)
+    A = rng.uniform(0.5, 2.0, 5) if diag else rng.standard_normal((5, 5))
+    Z = rng.standard_normal((3, 5))
+    rhos = np.array([0.3, 2.5, 1.1])
+    one_by_one = A
+    for z, rho in zip(Z, rhos, strict=True):
+        one_by_one = curvature.update_factor(one_by_one, z, rho)
+    np.testing.assert_allclose(curvature.update_factor_many(A, Z, rhos), one_by_one, rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("rotate, kind", [(True, "full"), (False, "diag")])
 def test_the_factor_whitens_the_hessian(rotate, kind):
     # cond(A^T H A) from 1e4 to near 1: the metric learned from second differences alone

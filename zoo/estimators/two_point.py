@@ -162,9 +162,8 @@ class RGE(GradientMethod):
         probe = state.probe
         mu = float(probe["mu"])
         if "Z" in probe:  # the metric's batch: the preconditioned estimate mean_j D_j v_j, E = A A^T grad f
-            V = self.rule.directions(state.rule, probe["Z"])
             first, _ = curvature.three_point(values, p.q)
-            return curvature.estimate(V, first, mu)
+            return curvature.estimate(state.rule["A"], probe["Z"], first, mu)
         if self.bounds is not None:  # clipped probes: use the displacement actually queried
             g, ok = two_point.estimate(values[None, :], mu, p.difference, X=X[None])
         elif "offsets" in probe:

@@ -109,8 +109,7 @@ class MetricStep(SuccessStep):
         values = np.asarray(probe_values, dtype=np.float64)
         q = Z.shape[0]
         first, second = curvature.three_point(values, q)
-        A = s["A"]
-        V = curvature.directions(A, Z)  # the batch's directions (A as it was at the ask)
+        A = s["A"]  # the factor of the batch's directions (as it was at the ask)
         s["A"], s["log_kappa"] = self._learn(A, s["log_kappa"], Z, second, mu)
         if s["n_undone"] > undone:  # back to x_ref, half the radius of the step that failed
             s["r"] = self.shrink * float(state["r_step"])
@@ -133,21 +132,25 @@ class MetricStep(SuccessStep):
         s["r_step"] = r
         s["r"] = min(max(r * self.grow if y >= 0.5 * r else r, 2.0 * y), 4.0 * y)
         s["n_steps"] += 1
-        return t @ V, s
+        return curvature.step(A, Z, t), s
 
     def _learn(
         self, A: np.ndarray, log_kappa: float, Z: np.ndarray, second: np.ndarray, mu: float
     ) -> tuple[np.ndarray, float]:
-        """The factor and ``log kappa`` after the batch's curvatures (the convex, finite ones)."""
+        """The factor and ``log kappa`` after the batch's curvatures (the convex, finite ones), each measured
+        against the running ``kappa`` in turn; the factor is then updated once for all of them."""
+        rows, rhos = [], []
         for j in range(Z.shape[0]):
             log_lam = curvature.log_whitened_curvature(Z[j], float(second[j]), mu)
             if not math.isfinite(log_lam):
                 continue
             if not math.isfinite(log_kappa):
                 log_kappa = log_lam
-            rho = math.exp(min(max(log_lam - log_kappa, -self._log_clip), self._log_clip))
-            A = curvature.update_factor(A, Z[j], rho)
+            rows.append(j)
+            rhos.append(math.exp(min(max(log_lam - log_kappa, -self._log_clip), self._log_clip)))
             log_kappa += self.kappa_rate * (log_lam - log_kappa)
+        if rows:
+            A = curvature.update_factor_many(A, Z[rows], np.array(rhos))
         return A, log_kappa
 
     def _to_plain(self, state: State) -> State:

@@ -64,17 +64,22 @@ def three_point(values: np.ndarray, q: int) -> tuple[np.ndarray, np.ndarray]:
         return (fp - fm) / 2.0, (fp - f0) + (fm - f0)  # differences first: f0 may be large next to them
 
 
-def estimate(V: np.ndarray, first: np.ndarray, mu: float) -> np.ndarray | None:
-    """The preconditioned gradient estimate ``(1/q') sum_j D_j v_j`` (``D_j = first_j / mu``) over the finite
-    directions (``E = C grad f`` for Gaussian ``z``; the central two-point estimate when ``A = I``); None when
-    no direction is finite."""
+def estimate(A: np.ndarray, Z: np.ndarray, first: np.ndarray, mu: float) -> np.ndarray | None:
+    """The preconditioned gradient estimate ``(1/q') sum_j D_j v_j = A (1/q') sum_j D_j z_j`` (``D_j = first_j /
+    mu``) over the finite directions (``E = C grad f`` for Gaussian ``z``; the central two-point estimate when
+    ``A = I``); None when no direction is finite."""
     D = first / mu
     ok = np.isfinite(D)
     if not ok.any():
         return None
-    if ok.all():
-        return (D @ V) / D.size
-    return (D[ok] @ V[ok]) / int(ok.sum())
+    y = (D @ Z) / D.size if ok.all() else (D[ok] @ Z[ok]) / int(ok.sum())
+    return A @ y if A.ndim == 2 else A * y
+
+
+def step(A: np.ndarray, Z: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """``sum_j t_j v_j = A (sum_j t_j z_j)``: one product with the factor, whatever ``q``."""
+    y = t @ Z
+    return A @ y if A.ndim == 2 else A * y
 
 
 def log_whitened_curvature(z: np.ndarray, second: float, mu: float) -> float:
@@ -94,6 +99,22 @@ def update_factor(A: np.ndarray, z: np.ndarray, rho: float) -> np.ndarray:
     if A.ndim == 1:
         return A * (1.0 + beta * zh * zh)
     return A + np.outer(beta * (A @ zh), zh)
+
+
+def update_factor_many(A: np.ndarray, Z: np.ndarray, rhos: np.ndarray) -> np.ndarray:
+    """:func:`update_factor` for each row of ``Z`` in turn, as one product: the rank-one factors multiply to
+    ``I + U W^T`` (``u_j = beta_j (I + U W^T) zh_j``, ``w_j = zh_j``), so the factor is touched once,
+    ``A + (A U) W^T``, whatever the number of directions (``O(q d^2)``, one new ``(d, d)`` array)."""
+    Zh = Z / np.sqrt(np.einsum("ij,ij->i", Z, Z))[:, None]
+    betas = 1.0 / np.sqrt(rhos) - 1.0
+    if A.ndim == 1:
+        return A * np.prod(1.0 + betas[:, None] * Zh * Zh, axis=0)
+    q = Zh.shape[0]
+    U = np.empty((A.shape[0], q))
+    for j in range(q):
+        c = Zh[j] + U[:, :j] @ (Zh[:j] @ Zh[j]) if j else Zh[j]
+        U[:, j] = betas[j] * c
+    return A + (A @ U) @ Zh
 
 
 def line_steps(first: np.ndarray, second: np.ndarray, Z: np.ndarray, mu: float, radius: float) -> np.ndarray:
