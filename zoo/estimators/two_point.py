@@ -198,6 +198,8 @@ class RGE(GradientMethod):
             out["step_control"]["metric"] = self._metric
             # metric_used False: noise was measured (or the objective is stochastic), the plain rule took over
             out["step_control"]["metric_used"] = not plain
+            if plain:
+                out["step_control"]["metric_handover"] = self.state.rule["handover"]
             if not plain:
                 out["step_control"]["length"] = float(self.state.rule["r"]) * self.rule.gain(self.state.rule)
         return out

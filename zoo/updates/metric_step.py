@@ -50,6 +50,8 @@ class MetricStep(SuccessStep):
     metric: str = "full"
     clip: float = 4.0  # a measurement rescales the factor by at most clip^(1/2) along its direction
     kappa_rate: float = 0.1  # the weight of a new curvature in the running geometric mean kappa
+    poor_rate: float = 0.1  # the weight of the last step in the running share of poor model predictions
+    poor_limit: float = 0.5  # above this share the plain rule takes over
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -57,8 +59,10 @@ class MetricStep(SuccessStep):
             raise ValueError(f"metric must be one of {curvature.KINDS}, got {self.metric!r}")
         if not (self.clip > 1.0 and math.isfinite(self.clip)):
             raise ValueError(f"clip must be a finite number > 1, got {self.clip!r}")
-        if not 0.0 < self.kappa_rate <= 1.0:
-            raise ValueError(f"kappa_rate must lie in (0, 1], got {self.kappa_rate!r}")
+        for name in ("kappa_rate", "poor_rate", "poor_limit"):
+            v = getattr(self, name)
+            if not 0.0 < v <= 1.0:
+                raise ValueError(f"{name} must lie in (0, 1], got {v!r}")
         object.__setattr__(self, "_log_clip", math.log(self.clip))
         if not self.adapt:
             raise ValueError(
@@ -72,6 +76,9 @@ class MetricStep(SuccessStep):
         s["log_kappa"] = math.nan  # no curvature measured yet
         s["plain"] = False
         s["r_step"] = s["r"]  # the radius of the pending step (an undo halves it)
+        s["pred"] = 0.0  # the decrease the model predicts for the pending step
+        s["poor"] = 0.0  # running share of steps that achieved less than a quarter of the predicted decrease
+        s["handover"] = ""  # why the plain rule took over: "noise", "sampled", "model"
         s["Z"] = None
         return s
 
@@ -99,13 +106,25 @@ class MetricStep(SuccessStep):
         Z = state.get("Z")
         kw = {"value": value, "exact": exact, "probe_values": probe_values, "reference": reference}
         if state["plain"] or sampled or Z is None or state["noise2"] > 0.0:
-            s = state if state["plain"] else self._to_plain(state)
+            if state["plain"]:
+                s = state
+            else:
+                s = self._to_plain(
+                    state, "sampled" if sampled else "noise" if state["noise2"] > 0.0 else "none"
+                )
             return super().update(g, s, params, sampled=sampled, **kw)
         undone = state["n_undone"]
+        pred = float(state.get("pred", 0.0))
+        ratio = (float(state["f_ref"]) - float(value)) / pred if pred > 0.0 else math.nan
         mu = self.probe_radius(state, params)  # the batch's radius (r, mu_n and x are those of the ask)
         # judges the centre, no step; no streak: the radius follows the steps instead (a run of successes is the
         # rule here, and its accelerated growth would overflow)
         step, s = super().update(None, {**state, "Z": None, "streak": 0}, params, **kw)
+        s["pred"] = 0.0
+        if math.isfinite(
+            ratio
+        ):  # the model's record: the share of recent steps whose decrease it overrated 4x
+            s["poor"] = (1.0 - self.poor_rate) * s["poor"] + self.poor_rate * float(ratio < 0.25)
         values = np.asarray(probe_values, dtype=np.float64)
         q = Z.shape[0]
         first, second = curvature.three_point(values, q)
@@ -118,6 +137,8 @@ class MetricStep(SuccessStep):
             return step, s
         if s["noise2"] > 0.0:  # noise measured just now: no curvature step; the next batch is the plain one
             return step, s
+        if s["poor"] > self.poor_limit:  # the quadratic model does not predict f here: the plain rule goes on
+            return step, self._to_plain(s, "model")
         s["r"] = state["r"]  # set when the step was taken (below), not grown again by the success
         r = float(s["r"])
         t = curvature.line_steps(first, second, Z, mu, r)
@@ -132,6 +153,8 @@ class MetricStep(SuccessStep):
         s["r_step"] = r
         s["r"] = min(max(r * self.grow if y >= 0.5 * r else r, 2.0 * y), 4.0 * y)
         s["n_steps"] += 1
+        u = t / mu
+        s["pred"] = float(-(first @ u + 0.5 * (second @ (u * u))))
         return curvature.step(A, Z, t), s
 
     def _learn(
@@ -153,10 +176,11 @@ class MetricStep(SuccessStep):
             A = curvature.update_factor_many(A, Z[rows], np.array(rhos))
         return A, log_kappa
 
-    def _to_plain(self, state: State) -> State:
+    def _to_plain(self, state: State, reason: str) -> State:
         """Hand over to the plain rule: the radius in ``x`` units, the metric frozen (kept in the record)."""
         s = dict(state)
         s["plain"] = True
+        s["handover"] = reason
         s["Z"] = None
         s["r"] = float(s["r"]) * self.gain(s)
         if math.isfinite(s["r_ok"]):
