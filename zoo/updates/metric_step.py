@@ -153,8 +153,9 @@ class MetricStep(SuccessStep):
         s["r_step"] = r
         s["r"] = min(max(r * self.grow if y >= 0.5 * r else r, 2.0 * y), 4.0 * y)
         s["n_steps"] += 1
-        u = t / mu
-        s["pred"] = float(-(first @ u + 0.5 * (second @ (u * u))))
+        m = t != 0.0  # (a non-finite pair has t = 0 and adds nothing to the predicted decrease)
+        u = t[m] / mu
+        s["pred"] = float(-(first[m] @ u + 0.5 * (second[m] @ (u * u))))
         return curvature.step(A, Z, t), s
 
     def _learn(
