@@ -382,3 +382,62 @@ def test_plateau_factor_scales_the_step_and_resumes():
     assert resumed.zo["plateau"] == opt.zo["plateau"] and resumed.lr_factor == 0.5
     with pytest.raises(TypeError, match="plateau"):
         zt.ZOSGD(m.parameters(), plateau="yes")
+
+
+def test_plateau_growth_raises_the_directions_then_the_rate_and_resumes_bit_exact():
+    """Plateau(max_growth=4): each stall doubles the spsa directions (q, 2q, 4q), then halves the rate; a
+    step at growth g equals a plain step with g * n_directions (the same seeds); queries count 2 q per step;
+    state_dict resumes bit-identically (the growth is in it)."""
+    x, y = _batch()
+    rule = Plateau(window=1, patience=0, max_growth=4)
+    m = _mlp()
+    opt = zt.ZOAdam(m.parameters(), estimator="spsa", n_directions=2, plateau=rule, seed=5)
+    flat = lambda: (m(x) * 0.0).sum() + 1.0  # noqa: E731  (a loss that does not move)
+    seen = []
+    for _ in range(4):
+        before = opt.queries
+        opt.step(flat)
+        seen.append((opt.queries - before, opt.directions, opt.lr_factor))
+    # step 1 sets best; steps 2, 3 stall (q 2 -> 4 -> 8); step 4 stalls at max growth: the rate halves
+    assert seen == [(4, 2, 1.0), (4, 4, 1.0), (8, 8, 1.0), (16, 8, 0.5)]
+    # a step at growth 4 is a step with 4 * n_directions directions (the same seeds), bit for bit
+    for grown in (True, False):
+        model = _mlp()
+        if grown:
+            o = zt.ZOAdam(model.parameters(), estimator="spsa", n_directions=2, plateau=rule, seed=5)
+            o.zo["plateau"][5] = 4.0
+        else:
+            o = zt.ZOAdam(model.parameters(), estimator="spsa", n_directions=8, plateau=False, seed=5)
+        assert o.directions == 8
+        o.step(_closure(model, x, y))
+        if grown:
+            after_grown = _snapshot(model)
+    assert _same(model, after_grown)
+    # resume: a fresh optimizer from the state_dict continues bit for bit
+    saved, snap = opt.state_dict(), _snapshot(m)
+    buf = io.BytesIO()
+    torch.save(saved, buf)
+    ref = [float(opt.step(_closure(m, x, y))) for _ in range(3)] + _snapshot(m)
+    m2 = _mlp()
+    with torch.no_grad():
+        for p, s in zip(m2.parameters(), snap):
+            p.copy_(s)
+    opt2 = zt.ZOAdam(m2.parameters(), estimator="spsa", n_directions=2, plateau=rule, seed=5)
+    buf.seek(0)
+    opt2.load_state_dict(torch.load(buf, weights_only=False))
+    assert opt2.directions == 8 and opt2.lr_factor == 0.5
+    got = [float(opt2.step(_closure(m2, x, y))) for _ in range(3)] + _snapshot(m2)
+    assert got[:3] == ref[:3] and all(torch.equal(a, b) for a, b in zip(got[3:], ref[3:]))
+
+
+def test_plateau_growth_leaves_cge_and_bad_growth_refused():
+    """cge has no directions to add: with max_growth > 1 a stall halves its rate as before."""
+    x, _ = _batch()
+    m = _mlp()
+    opt = zt.ZOAdam(m.parameters(), estimator="cge", plateau=Plateau(window=1, patience=0, max_growth=4))
+    flat = lambda: (m(x) * 0.0).sum() + 1.0  # noqa: E731
+    for _ in range(2):
+        opt.step(flat)
+    assert opt.lr_factor == 0.5
+    with pytest.raises(ValueError, match="max_growth"):
+        zt.ZOAdam(m.parameters(), plateau=Plateau(max_growth=6))

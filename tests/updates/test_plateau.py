@@ -5,6 +5,7 @@ import math
 import pytest
 
 from zoo.updates import Plateau, plateau_update
+from zoo.updates.plateau import growth
 
 
 def run(rule, losses):
@@ -63,3 +64,39 @@ def test_non_finite_losses_are_ignored():
 def test_bad_options_are_refused_by_name(kw):
     with pytest.raises(ValueError, match=next(iter(kw))):
         Plateau(**kw)
+
+
+def test_growth_doubles_on_stalls_up_to_max_growth_then_the_rate_halves():
+    """With max_growth > 1 a stall first doubles the sample-size multiplier; at max_growth the rate halves."""
+    rule = Plateau(window=2, patience=0, max_growth=4, min_factor=0.25)
+    state, seen = rule.init(), []
+    for _ in range(20):
+        state = plateau_update(rule, state, 1.0)
+        seen.append((growth(state), state[0]))
+    # windows end at values 2, 4, 6, ...: the first sets best, each later one is a stall
+    assert seen[1] == (1, 1.0) and seen[3] == (2, 1.0) and seen[5] == (4, 1.0)
+    assert seen[7] == (4, 0.5) and seen[9] == (4, 0.25) and seen[-1] == (4, 0.25)
+
+
+def test_growth_one_is_the_plain_rule_and_old_states_resume():
+    losses = [5.0 - 0.01 * k for k in range(60)] + [4.0] * 200
+    a, fa = run(Plateau(window=5, patience=1), losses)
+    b, fb = run(Plateau(window=5, patience=1, max_growth=1), losses)
+    assert fa == fb and a == b and growth(a) == 1
+    # a five-number state (saved before growth existed) reads as growth 1 and continues
+    old = a[:5]
+    assert growth(old) == 1
+    assert plateau_update(Plateau(window=5, patience=1), old, 4.0) == plateau_update(
+        Plateau(window=5, patience=1), a, 4.0
+    )
+
+
+def test_a_falling_loss_never_grows():
+    state, _ = run(Plateau(window=4, patience=2, max_growth=8), [10.0 * 0.9**k for k in range(200)])
+    assert growth(state) == 1 and state[0] == 1.0
+
+
+@pytest.mark.parametrize("bad", [0, 3, 2.5, -2, True])
+def test_bad_max_growth_is_refused(bad):
+    with pytest.raises(ValueError, match="max_growth"):
+        Plateau(max_growth=bad)

@@ -128,8 +128,11 @@ class RGE(GradientMethod):
         return self._metric is not None and not state.rule["plain"]
 
     def _uses_table(self) -> bool:
-        p = self.params
-        return p.noise == "table" and p.directions != "rademacher" and not p.orthogonal
+        table = self.__dict__.get("_table")
+        if table is None:  # fixed by the params: found once, not at every ask
+            p = self.params
+            table = self._table = p.noise == "table" and p.directions != "rademacher" and not p.orthogonal
+        return table
 
     def _batch_size(self, state: GradientState) -> int:
         if self._metric_on(state):
@@ -164,13 +167,16 @@ class RGE(GradientMethod):
         if "Z" in probe:  # the metric's batch: the preconditioned estimate mean_j D_j v_j, E = A A^T grad f
             first, _ = curvature.three_point(values, p.q)
             return curvature.estimate(state.rule["A"], probe["Z"], first, mu)
+        finite = self.finite_values(values)  # (tell has scanned them: not again)
         if self.bounds is not None:  # clipped probes: use the displacement actually queried
-            g, ok = two_point.estimate(values[None, :], mu, p.difference, X=X[None])
+            g, ok = two_point.estimate(values[None, :], mu, p.difference, X=X[None], finite=finite)
         elif "offsets" in probe:
             table = (probe["offsets"][None, :], probe["scales"][None, :], X.shape[1])
-            g, ok = two_point.estimate(values[None, :], mu, p.difference, table=table, use_numba=p.use_numba)
+            g, ok = two_point.estimate(
+                values[None, :], mu, p.difference, table=table, use_numba=p.use_numba, finite=finite
+            )
         else:
-            g, ok = two_point.estimate(values[None, :], mu, p.difference, U=probe["U"][None])
+            g, ok = two_point.estimate(values[None, :], mu, p.difference, U=probe["U"][None], finite=finite)
         return g[0] if ok[0] else None
 
     def _tell(self, state, X, values, rng):

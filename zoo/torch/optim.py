@@ -31,6 +31,7 @@ restoring the parameters; an exception in the closure propagates after restoring
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import numbers
 import warnings
@@ -75,6 +76,7 @@ from zoo.updates import (
     make_rule,
     plateau_update,
 )
+from zoo.updates.plateau import growth as plateau_growth
 
 ESTIMATORS = ("spsa", "rge", "cge")
 _MASK_KEY = 1 << 20  # separates the mask streams from the direction streams in derive_seed
@@ -121,6 +123,9 @@ class ZOOptimizer(torch.optim.Optimizer):
             raise TypeError(f"plateau must be True, False or a zoo.updates.Plateau, got {plateau!r}")
         # the rate follows the measured loss: halved when it stalls (zoo.updates.plateau), no parameter copy
         self._plateau = (Plateau() if plateau else None) if isinstance(plateau, bool) else plateau
+        if self._plateau is not None and estimator == "cge" and self._plateau.max_growth > 1:
+            # cge has no directions to add (its coordinates are the mask): a stall halves the rate
+            self._plateau = dataclasses.replace(self._plateau, max_growth=1)
         self.update_name, self.estimator, self.mu = update, estimator, mu
         self.n_directions, self.difference, self.mask_every = int(n_directions), difference, int(mask_every)
         unknown = sorted(set(options) - set(RULE_KEYS.get(update if isinstance(update, str) else "", ())))
@@ -207,6 +212,14 @@ class ZOOptimizer(torch.optim.Optimizer):
         return make_rule(name, lr=lr, **options)
 
     @property
+    def directions(self) -> int:
+        """Directions of the next spsa / rge step: ``n_directions`` times the plateau rule's growth (1 until
+        the measured loss stalls with ``Plateau(max_growth > 1)``)."""
+        zo = getattr(self, "zo", None)
+        state = None if zo is None or getattr(self, "_plateau", None) is None else zo.get("plateau")
+        return self.n_directions * (1 if state is None else plateau_growth(state))
+
+    @property
     def lr_factor(self) -> float:
         """The plateau rule's factor on every group's ``lr`` (1 until the measured loss stalls; 1 when off)."""
         zo = getattr(self, "zo", None)
@@ -279,7 +292,7 @@ class ZOOptimizer(torch.optim.Optimizer):
         params = self._params()
         device = params[0].device if params else None
         # MeZO with one direction and one group: the last restore and the SGD update share one pass over z
-        self._defer = self.estimator == "spsa" and self.n_directions == 1 and len(self.param_groups) == 1
+        self._defer = self.estimator == "spsa" and self.directions == 1 and len(self.param_groups) == 1
         self._pending = None
         try:
             with trainmode.EstimateScope(device), mute_backward():
@@ -324,7 +337,7 @@ class ZOOptimizer(torch.optim.Optimizer):
     def _projections(self, closure, params, t) -> tuple[float, list[tuple[int, float]]]:
         """spsa / rge: per direction seed, its coefficient ``c_j`` in ``g = sum_j c_j z(seed_j)`` (the two-point
         formula of the estimate core on the measured losses)."""
-        seeds = [derive_seed(self.zo["seed"], t, k) for k in range(self.n_directions)]
+        seeds = [derive_seed(self.zo["seed"], t, k) for k in range(self.directions)]
         mu, keys = self.mu_for(params), self._keys()
         if self.estimator == "rge":
             if isinstance(closure, ForwardLoss) and closure.batched:

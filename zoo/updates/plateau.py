@@ -7,7 +7,8 @@ parameters (no undo, unlike :class:`~zoo.updates.SuccessStep`). The values are a
 
     window mean m_k  <  best - threshold * |best|   ->  best <- m_k, bad <- 0          (progress)
     otherwise                                       ->  bad <- bad + 1
-    bad > patience                                  ->  factor <- max(min_factor, shrink * factor), bad <- 0
+    bad > patience, growth < max_growth             ->  growth <- 2 growth, bad <- 0        (more samples first)
+    bad > patience, growth = max_growth             ->  factor <- max(min_factor, shrink * factor), bad <- 0
 
 and the step taken is ``factor * lr`` (``lr`` the user's or the scheduler's rate, left as it is). Why: with a
 constant or cosine rate a noisy ZO estimate keeps the parameters wandering around a minimum once the loss has
@@ -19,8 +20,18 @@ step-size control of stochastic approximation (Kesten, "Accelerated stochastic a
 Statist. 1958: shrink the step when the iterates stop making progress). ``min_factor`` keeps a long run from
 freezing: the rate never falls below a hundredth of the scheduled one.
 
+``growth`` (``max_growth > 1``): a stall first doubles a sample-size multiplier (a ZO optimizer takes
+``growth * n_directions`` directions per step), and only once it is at ``max_growth`` halves the rate. Why: a
+stall of a noisy estimate is the noise floor of the iterates, ``~ lr * Var(g_hat)``, and ``Var(g_hat) ~ 1/q``
+(Spall, "Introduction to Stochastic Search and Optimization", 2003, ch. 7: averaging several SPSA gradients
+per step): doubling ``q`` lowers the floor as halving ``lr`` does, without slowing the descent; the price is
+twice the queries per step, which the caller reports. An adaptive sample size on a stall test, as in the
+dynamic sample-size methods (Byrd, Chin, Nocedal & Wu, "Sample size selection in optimization methods for
+machine learning", Math. Program. 2012; Pasupathy et al., "On sampling rates in simulation-based recursions",
+SIAM J. Optim. 2018), with the loss windows as the test.
+
 Scale-free: only comparisons of loss values, relative to ``|best|``, so multiplying the loss by a constant
-changes nothing. The state is five numbers (kept in the optimizer's ``state_dict``, so a resumed run continues
+changes nothing. The state is six numbers (kept in the optimizer's ``state_dict``, so a resumed run continues
 bit-identically). Written once, in plain Python on float losses: numpy and torch optimizers call the same
 :func:`plateau_update`.
 """
@@ -38,6 +49,7 @@ class Plateau:
     threshold: float = 1e-2
     shrink: float = 0.5
     min_factor: float = 1e-2
+    max_growth: int = 1
 
     def __post_init__(self) -> None:
         if int(self.window) != self.window or self.window < 1:
@@ -50,26 +62,38 @@ class Plateau:
             raise ValueError(f"shrink must be in (0, 1), got {self.shrink!r}")
         if not 0.0 < self.min_factor <= 1.0:
             raise ValueError(f"min_factor must be in (0, 1], got {self.min_factor!r}")
+        g = self.max_growth
+        if isinstance(g, bool) or int(g) != g or g < 1 or (int(g) & (int(g) - 1)):
+            raise ValueError(f"max_growth must be a power of two >= 1, got {g!r}")
 
     def init(self) -> list[float]:
-        """``[factor, best window mean, windows without progress, sum of this window, values in it]``."""
-        return [1.0, math.inf, 0.0, 0.0, 0.0]
+        """``[factor, best window mean, windows without progress, sum of this window, values in it, growth]``."""
+        return [1.0, math.inf, 0.0, 0.0, 0.0, 1.0]
+
+
+def growth(state: list[float]) -> int:
+    """The sample-size multiplier of ``state`` (1 for a five-number state saved before ``growth`` existed)."""
+    return int(state[5]) if len(state) > 5 else 1
 
 
 def plateau_update(rule: Plateau, state: list[float], loss: float) -> list[float]:
     """The state after one measured ``loss``; ``state[0]`` is the factor for the next step's rate. A
     non-finite loss is ignored (the step it came from was skipped)."""
-    factor, best, bad, total, n = state
+    factor, best, bad, total, n = state[:5]
+    grow = float(growth(state))
     if not math.isfinite(loss):
-        return list(state)
+        return [factor, best, bad, total, n, grow]
     total, n = total + loss, n + 1
     if n < rule.window:
-        return [factor, best, bad, total, n]
+        return [factor, best, bad, total, n, grow]
     mean = total / n
     if mean < best - rule.threshold * abs(best) or not math.isfinite(best):
         best, bad = mean, 0.0
     else:
         bad += 1
         if bad > rule.patience:
-            factor, bad = max(rule.min_factor, rule.shrink * factor), 0.0
-    return [factor, best, bad, 0.0, 0.0]
+            if grow < rule.max_growth:  # more samples per step before a smaller step
+                grow, bad = 2.0 * grow, 0.0
+            else:
+                factor, bad = max(rule.min_factor, rule.shrink * factor), 0.0
+    return [factor, best, bad, 0.0, 0.0, grow]
