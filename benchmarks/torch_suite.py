@@ -26,6 +26,14 @@ torch.set_num_threads(1)
 TARGETS = {"spsa": 3.0, "cge": 1.5}  # points of accuracy; R^2 targets are these / 100
 
 
+def _value(text: str):
+    """A Python literal, or a float such as ``inf`` (``--plateau rise=inf``: the rise test off)."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return float(text)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tasks", default=",".join(TASKS), help=f"comma list; 'held_out': {','.join(HELD_OUT)}")
@@ -46,7 +54,7 @@ def main() -> None:
     if args.plateau:
         from zoo.updates import Plateau
 
-        fields = {k: ast.literal_eval(v) for k, v in (s.split("=", 1) for s in args.plateau)}
+        fields = {k: _value(v) for k, v in (s.split("=", 1) for s in args.plateau)}
         options["plateau"] = Plateau(**fields)
     methods = args.methods.split(",")
     rows, missed, dump = [], [], []
