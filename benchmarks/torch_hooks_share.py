@@ -5,7 +5,10 @@ common to every forward of one estimate). On a model without Dropout / BatchNorm
 module call then takes torch's hooked path. This A/B runs, interleaved in one process (the same machine load
 for all), MeZO's step, zoo's ZOSGD(estimator="spsa") step, and the same zoo step with the hooks left out
 (``EstimateScope.__enter__`` replaced by one that skips ``register_module_forward_*_hook``; valid only because
-the model has no train-mode layers). Medians over ``--repeats`` steps; ratios to MeZO.
+the model has no train-mode layers). Measured as benchmarks/torch_step_cost.py measures (its ``interleaved``
+and ``paired``: the order rotated each repeat, ratios to MeZO paired within a repeat, wall and CPU time), so
+that the two agree: with a fixed order, "zoo, no hooks" ran right after "zoo" on the same optimizer (warm
+caches, ~5 % of a step here) and "zoo" right after MeZO, which the earlier version read as the hooks' share.
 
     PYTHONPATH=$PWD OMP_NUM_THREADS=1 python benchmarks/torch_hooks_share.py --model transformer
 """
@@ -14,9 +17,8 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 
-from torch_step_cost import build, stepper
+from torch_step_cost import build, interleaved, paired, stepper
 
 
 def main() -> None:
@@ -42,24 +44,28 @@ def main() -> None:
         self._handles = []
         return self
 
-    modes = {"mezo": (mezo_step, with_hooks), "zoo": (zoo_step, with_hooks), "zoo, no hooks": (zoo_step, without_hooks)}
-    times: dict[str, list[float]] = {m: [] for m in modes}
-    for _ in range(5):  # warm-up
-        zoo_step(), mezo_step()
-    try:
-        for _ in range(args.repeats):
-            for m, (step, enter) in modes.items():
-                trainmode.EstimateScope.__enter__ = enter
-                t = time.perf_counter()
-                step()
-                times[m].append(time.perf_counter() - t)
-    finally:
-        trainmode.EstimateScope.__enter__ = with_hooks
-    base = statistics.median(times["mezo"])
-    print(f"{args.model}: median of {args.repeats} interleaved steps, 1 thread")
+    def run_with(step, enter):
+        def run():
+            trainmode.EstimateScope.__enter__ = enter
+            try:
+                return step()
+            finally:
+                trainmode.EstimateScope.__enter__ = with_hooks
+
+        return run
+
+    modes = {
+        "mezo": mezo_step,
+        "zoo": run_with(zoo_step, with_hooks),
+        "zoo, no hooks": run_with(zoo_step, without_hooks),
+    }
+    times, cpu = interleaved(modes, args.repeats, warmup=5)
+    print(f"{args.model}: median of {args.repeats} interleaved steps (order rotated), 1 thread")
     for m, ts in times.items():
-        med = statistics.median(ts)
-        print(f"  {m:<14} {1e3 * med:8.2f} ms/step  x{med / base:.3f} MeZO")
+        print(
+            f"  {m:<14} {1e3 * statistics.median(ts):8.2f} ms/step  x{paired(ts, times['mezo']):.3f} MeZO"
+            f"  (CPU x{paired(cpu[m], cpu['mezo']):.3f})"
+        )
 
 
 if __name__ == "__main__":

@@ -10,9 +10,13 @@ classifier from a small config (zoo/torch/hf.py; 4 layers, width 256, random wei
 - ``zoo_adam``: ``zoo.torch.ZOAdam(estimator="spsa")`` (m and v: 2 parameter copies);
 - ``backprop``: ``torch.optim.SGD``, zero_grad / forward / backward / step; ``inference``: one forward.
 
-Time: median over ``--repeats`` steps, the modes interleaved in one process (each repeat runs every mode once,
-so machine load hits them alike); beside it the ratio of the process CPU time (``time.process_time``), which
-other processes on a loaded machine move less. The target is checked on the wall-clock ratio. Memory: each mode in a fresh subprocess, peak RSS growth over the process
+Time: the modes interleaved in one process, each repeat runs every mode once (so machine load hits them
+alike), in an order rotated by one each repeat: a step runs faster after some neighbours than after others
+(the one before it leaves the caches and the allocator in its own state: up to ~5 % of a transformer step),
+and a fixed order charged that to whichever mode came after MeZO. Printed: the median time per step, the
+ratio to MeZO as the median over repeats of the two modes' ratio within the repeat (paired: a load burst
+moves both), and the same paired ratio of the process CPU time (``time.process_time``), which other processes
+on a loaded machine move less. The target is checked on the paired wall-clock ratio. Memory: each mode in a fresh subprocess, peak RSS growth over the process
 before the model existed (VmHWM after ``clear_refs``, as benchmarks/torch_memory.py) over 4 steps, the median of
 ``--memory-repeats`` fresh processes per mode (the allocator's reuse of freed activations moves one process's
 peak by a few MiB, which on the transformer, whose weights are 0.6 MiB, is a quarter of inference). Linux only. Targets
@@ -120,6 +124,31 @@ def stepper(mode: str, net, x, y):
     return run
 
 
+def interleaved(runs: dict, repeats: int, warmup: int = 1) -> tuple[dict, dict]:
+    """Wall-clock and CPU seconds of each of ``runs`` (name -> function), ``repeats`` times each: every repeat
+    runs every function once, starting one further along the list than the repeat before (rotated order)."""
+    names = list(runs)
+    for _ in range(warmup):
+        for m in names:
+            runs[m]()
+    times: dict[str, list[float]] = {m: [] for m in names}
+    cpu: dict[str, list[float]] = {m: [] for m in names}
+    for r in range(repeats):
+        k = r % len(names)
+        for m in names[k:] + names[:k]:
+            t0, c0 = time.perf_counter(), time.process_time()
+            runs[m]()
+            times[m].append(time.perf_counter() - t0)
+            cpu[m].append(time.process_time() - c0)
+        print(f"repeat {r + 1}/{repeats}", file=sys.stderr, flush=True)
+    return times, cpu
+
+
+def paired(a: list[float], b: list[float]) -> float:
+    """The median over repeats of ``a[r] / b[r]`` (two modes timed in the same repeat)."""
+    return statistics.median(x / y for x, y in zip(a, b))
+
+
 def child(mode: str, model: str) -> dict:
     import torch
 
@@ -152,19 +181,10 @@ def main() -> None:
     torch.set_num_threads(1)
     net, x, y = build(args.model)
     runs = {m: stepper(m, net, x, y) for m in MODES}
-    times: dict[str, list[float]] = {m: [] for m in MODES}
-    cpu: dict[str, list[float]] = {m: [] for m in MODES}  # process CPU time: less moved by other processes
-    for m in MODES:
-        runs[m]()  # warm-up
-    for r in range(args.repeats):
-        for m in MODES:
-            t0, c0 = time.perf_counter(), time.process_time()
-            runs[m]()
-            times[m].append(time.perf_counter() - t0)
-            cpu[m].append(time.process_time() - c0)
-        print(f"repeat {r + 1}/{args.repeats}", file=sys.stderr, flush=True)
+    times, cpu = interleaved(runs, args.repeats, warmup=1)
     med = {m: statistics.median(v) for m, v in times.items()}
-    cmed = {m: statistics.median(v) for m, v in cpu.items()}
+    ratio = {m: paired(times[m], times["mezo"]) for m in MODES}
+    cratio = {m: paired(cpu[m], cpu["mezo"]) for m in MODES}
     mem: dict[str, dict] = {}
     for m in MODES:
         peaks = []
@@ -176,7 +196,11 @@ def main() -> None:
                 check=True,
             )
             peaks.append(json.loads(out.stdout.strip().splitlines()[-1]))
-        mem[m] = {**peaks[0], "peak": statistics.median(r["peak"] for r in peaks), "all": [r["peak"] for r in peaks]}
+        mem[m] = {
+            **peaks[0],
+            "peak": statistics.median(r["peak"] for r in peaks),
+            "all": [r["peak"] for r in peaks],
+        }
     d = sum(p.numel() for p in net.parameters())
     print(
         f"{args.model}: d = {d:,} parameters, batch {x.shape[0]}, float32, 1 thread; median of {args.repeats} steps; "
@@ -185,12 +209,12 @@ def main() -> None:
     inf = mem["inference"]["peak"]
     for m in MODES:
         print(
-            f"  {m:<10} {1e3 * med[m]:9.2f} ms/step  x{med[m] / med['mezo']:.2f} MeZO (CPU x{cmed[m] / cmed['mezo']:.2f})  "
+            f"  {m:<10} {1e3 * med[m]:9.2f} ms/step  x{ratio[m]:.3f} MeZO (CPU x{cratio[m]:.3f})  "
             f"peak {mem[m]['peak'] / 2**20:7.1f} MiB  x{mem[m]['peak'] / inf:.2f} inference  "
             f"(processes: {' / '.join(f'{v / 2**20:.1f}' for v in mem[m]['all'])})"
         )
     checks = {
-        "zoo spsa time / MeZO <= 1.1": med["zoo_sgd"] / med["mezo"] <= 1.1,
+        "zoo spsa time / MeZO <= 1.1": ratio["zoo_sgd"] <= 1.1,
         "ZOSGD memory / inference <= 1.2": mem["zoo_sgd"]["peak"] / inf <= 1.2,
         "ZOAdam memory / inference <= 3.2": mem["zoo_adam"]["peak"] / inf <= 3.2,
     }

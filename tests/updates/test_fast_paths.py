@@ -27,6 +27,8 @@ CASES = [
     np.array([[1.0, 2.0], [np.nan, 3.0]]),  # 2-D: the flat view is scanned
     np.ones((3, 4))[:, ::2],  # not contiguous
     np.array([7.0]),
+    np.zeros(5),  # a zero estimate: the norm's all-zero shortcut
+    np.array([0.0, 1e-200, 0.0]),  # its square underflows to 0 but the vector is not zero
     np.array([1.0, np.nan], dtype=np.float32),  # other dtypes: the general test
     np.array([1, 2, 3]),
 ]

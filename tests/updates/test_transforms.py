@@ -116,3 +116,34 @@ def test_step_decay_is_the_staircase_exponential_decay():
     assert s == updates.ExponentialDecay(1.0, 0.5, 10, staircase=True)
     with pytest.raises(ValueError, match="decay"):
         updates.StepDecay(1.0, factor=2.0)
+
+
+@pytest.mark.parametrize("name", ["adam", "sgd", "sign", "momentum"])
+@pytest.mark.parametrize("lr", [1.0, 0.1])
+def test_update_signed_is_the_step_bit_for_bit(name, lr):
+    """``update_signed`` returns ``(u, sign, state)`` with the rule's step exactly ``sign * u``: at ``lr = 1``
+    (the step-size control's inner rule) the negation of the last transform is left out (sign -1), at any
+    other rate the step itself comes back (sign 1); the new state is the one ``update`` returns."""
+    from zoo.updates import make_rule
+
+    rule = make_rule(name, lr)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(7)
+    state_a = state_b = rule.init(x)
+    for _ in range(5):
+        g = rng.standard_normal(7) * 10.0 ** rng.integers(-8, 8)
+        g[0] = -0.0
+        step, state_a = rule.update(g, state_a, x)
+        u, sign, state_b = rule.update_signed(g, state_b, x)
+        assert sign == (-1.0 if lr == 1.0 else 1.0)
+        assert (sign * u).tobytes() == step.tobytes()
+        assert repr(state_a) == repr(state_b)
+
+
+def test_exact_sign_only_for_a_rate_of_one():
+    from zoo.updates.scale import scale_by_learning_rate
+
+    assert scale_by_learning_rate(1.0).exact_sign() == -1.0
+    assert scale_by_learning_rate(0.5).exact_sign() is None
+    assert scale_by_learning_rate(0.0).exact_sign() is None
+    assert scale_by_learning_rate(lambda t: 1.0).exact_sign() is None  # a schedule: its count changes

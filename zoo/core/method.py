@@ -171,6 +171,8 @@ class Method(abc.ABC):
         #: values of the first rows of the pending batch answered before the objective raised or the run was
         #: interrupted (kept by ``minimize`` so that a resumed run never asks them again).
         self.pending_values: list[float] = []
+        #: during ``tell``: the told values when ``tell`` found every one finite, else None (:meth:`finite_values`)
+        self._finite: np.ndarray | None = None
         self._setup()
         self.state = self._init(self.x0.copy(), self.rng)
 
@@ -214,6 +216,13 @@ class Method(abc.ABC):
         row. Default: one shared sample per batch, fresh each batch (common random numbers within a batch);
         a method that pairs rows with samples of its own records them in ``_ask`` and returns them here."""
         return sample_seeds(self.seed, self.nit, n)
+
+    def finite_values(self, values: Any) -> bool:
+        """Whether ``values`` is the array of the ``tell`` in progress and ``tell`` found every entry finite. A
+        value enters through ``tell``, which tests it once (NaN and inf become ``+inf`` there); the hook's formulas
+        ask this instead of scanning the same array again (``False`` for any other array, e.g. a slice of it, or
+        outside ``tell``: then they test it themselves)."""
+        return values is self._finite and values is not None
 
     def record(self) -> dict[str, float]:
         """Per-step figures for ``res.history`` beside ``nfev`` and ``fun`` (e.g. a stationarity measure);
@@ -283,12 +292,16 @@ class Method(abc.ABC):
                 else normalize_comparisons(n, ranking=ranking, pairs=pairs)
             )
         rng_state = self.rng.bit_generator.state if self._tell_draws(self.state) else None
+        # the values were checked here, once: the hook's formulas need not scan them again (see finite_values)
+        self._finite = fvals if n_bad == 0 else None
         try:
             new_state = self._tell(self.state, X, feedback, self.rng)
         except BaseException:
+            self._finite = None
             if rng_state is not None:
                 self.rng.bit_generator.state = rng_state
             raise
+        self._finite = None
         self.state = new_state
         self.nfev += n
         self.nit += 1

@@ -82,16 +82,19 @@ class CGE(GradientMethod):
         d = x.shape[0]
         mu = self._mu(self.state)
         if self.params.coordinates is None:
+            mu_ = np.array(
+                mu
+            )  # (a 0-d operand: the same number, without numpy's conversion at each operation)
             # all coordinates: one copy of x per row, mu added on the diagonals
             central = self.params.difference == "central"
             # (the ndarray method: np.repeat's Python-level dispatch costs as much as the copy at d=10)
             X = x[None, :].repeat(2 * d if central else d + 1, axis=0)
             # (a strided view of each d x d block's diagonal: O(d) work, not a second (n, d) pass)
             if central:
-                X[:d].reshape(-1)[:: d + 1] += mu
-                X[d:].reshape(-1)[:: d + 1] -= mu
+                X[:d].reshape(-1)[:: d + 1] += mu_
+                X[d:].reshape(-1)[:: d + 1] -= mu_
             else:  # X[1 + i, i] is entry d + i (d + 1) of the flat batch
-                X.reshape(-1)[d :: d + 1] += mu
+                X.reshape(-1)[d :: d + 1] += mu_
             return X, {"mu": mu}
         S = probes.coordinates(rng, d, self.params.coordinates)
         k = len(S)
@@ -116,7 +119,8 @@ class CGE(GradientMethod):
         else:
             k, rows = len(S), np.arange(len(S))
             h = X[rows, S] - X[k + rows, S] if central else X[1 + rows, S] - X[0, S]
-        g_S, ok = coordinate.estimate(values[None, :], h[None, :], self.params.difference)
+        finite = self.finite_values(values)  # (tell has scanned them: not again)
+        g_S, ok = coordinate.estimate(values[None, :], h[None, :], self.params.difference, finite)
         if not ok[0]:
             return None
         if S is None:

@@ -73,8 +73,11 @@ class RGE(GradientMethod):
     Params = RGEParams
 
     def _uses_table(self) -> bool:
-        p = self.params
-        return p.noise == "table" and p.directions != "rademacher" and not p.orthogonal
+        table = self.__dict__.get("_table")
+        if table is None:  # fixed by the params: found once, not at every ask
+            p = self.params
+            table = self._table = p.noise == "table" and p.directions != "rademacher" and not p.orthogonal
+        return table
 
     def _batch_size(self, state: GradientState) -> int:
         return two_point.n_queries(self.params.q, self.params.difference)
@@ -100,13 +103,16 @@ class RGE(GradientMethod):
         p = self.params
         probe = state.probe
         mu = float(probe["mu"])
+        finite = self.finite_values(values)  # (tell has scanned them: not again)
         if self.bounds is not None:  # clipped probes: use the displacement actually queried
-            g, ok = two_point.estimate(values[None, :], mu, p.difference, X=X[None])
+            g, ok = two_point.estimate(values[None, :], mu, p.difference, X=X[None], finite=finite)
         elif "offsets" in probe:
             table = (probe["offsets"][None, :], probe["scales"][None, :], X.shape[1])
-            g, ok = two_point.estimate(values[None, :], mu, p.difference, table=table, use_numba=p.use_numba)
+            g, ok = two_point.estimate(
+                values[None, :], mu, p.difference, table=table, use_numba=p.use_numba, finite=finite
+            )
         else:
-            g, ok = two_point.estimate(values[None, :], mu, p.difference, U=probe["U"][None])
+            g, ok = two_point.estimate(values[None, :], mu, p.difference, U=probe["U"][None], finite=finite)
         return g[0] if ok[0] else None
 
 

@@ -14,8 +14,16 @@ elements, so the parameters return bit for bit.
 
 Small tensors (LayerNorm weights, biases: at most ``SMALL`` elements each, ``SAVE_BUDGET`` elements in all per
 walk) are instead copied whole before they are perturbed and written back from the copy: on them the check's
-five per-chunk ops cost a few microseconds each of fixed overhead for a few hundred elements, while the copy is
-one op and its restore another (no ``z`` arithmetic, no index write), for at most one chunk of extra memory.
+per-chunk ops cost a few microseconds each of fixed overhead for a few hundred elements, while the copy is one
+op and its restore another (no ``z`` arithmetic, no index write), for at most one chunk of extra memory. They
+are done together, one ``torch._foreach_*`` call per op over all of them (the same per-tensor ops).
+
+Fixed costs per tensor and per chunk. A spsa step walks the same list of tensors three times, every step, and
+on a model of many small tensors what MeZO's plain step does not pay was per-call overhead, not arithmetic.
+So: a walk's flat views, chunks and their numpy views are built once per list and kept (:class:`_Plan`,
+rebuilt when a tensor's storage changes); on the CPU the check of a chunk, its patches and the copy of the
+perturbed values are one pass of a Numba kernel (zoo/kernels/roundtrip.py, numpy twins held equal by tests)
+instead of five to eight numpy calls.
 
 Patch memory on the CPU comes from blocks kept and reused across walks (:class:`_Block`, anonymous memory
 maps returned to a free list when the last patch list using one is dropped), not from the malloc heap. A patch lives from one forward to
@@ -35,6 +43,8 @@ from typing import Any
 
 import numpy as np
 import torch
+
+from zoo.kernels import roundtrip as _rt
 
 CHUNK = 1 << 15  # chunk-local patch indices fit in int16
 SMALL = 1 << 12  # tensors up to this many elements are saved whole instead of round-trip checked...
@@ -197,6 +207,80 @@ class _Arena:
                 _NEED[dtype] = max(_NEED.get(dtype, 0), n + n // 4)
 
 
+_BITS = {1: torch.int8, 2: torch.int16, 4: torch.int32, 8: torch.int64}
+# the CPU round-trip check through zoo/kernels/roundtrip.py's kernels (False: their numpy twins)
+use_numba = True
+
+
+class _Plan:
+    """What a walk over one list of parameters needs that does not change between walks, built once and kept
+    (a spsa step walks the same list three times, every step): each tensor's stream key, flat view and chunks
+    (with, on the CPU, the numpy integer view of each chunk's bit patterns), the tensors that :func:`perturb`
+    saves whole (see ``SMALL``) and the size of the first patch block. Rebuilding these views per walk was a
+    Python cost per tensor and per chunk of the same order as the arithmetic on a model of small tensors."""
+
+    __slots__ = ("tensors", "small", "first", "size", "kinds", "devices", "__weakref__")
+
+    def __init__(self, params: Sequence[torch.Tensor], keys: Sequence[int] | None) -> None:
+        self.tensors: list[tuple] = []
+        self.small: list[int] = []
+        saved = 0
+        for i, p in enumerate(params):
+            flat = p.data.view(-1)
+            n = flat.numel()
+            kind = (p.dtype, p.device)
+            numpy_path = p.device.type == "cpu" and p.dtype != torch.bfloat16  # numpy has no bfloat16
+            ints = _NP_INTS.get(p.element_size()) if numpy_path else None
+            if ints is not None and use_numba:
+                _rt.warm(ints)
+            chunks = []
+            for start in range(0, n, CHUNK):
+                c = flat[start : start + CHUNK]
+                chunks.append((start, c, c.numpy().view(ints) if ints is not None else None))
+            self.tensors.append((i, i if keys is None else int(keys[i]), flat, chunks, kind))
+            if 0 < n <= SMALL and saved + n <= SAVE_BUDGET:
+                self.small.append(i)
+                saved += n
+        self.size = min(CHUNK, max(p.numel() for p in params))
+        # the first block's size before any walk: the saved copies and 1/16 of the rest (fp32 weights of ~0.05
+        # perturbed by 1e-3: 2-7 % of the elements do not round-trip)
+        self.first = SAVE_BUDGET + sum(p.numel() for p in params) // 16
+        self.kinds = list(dict.fromkeys(t[4] for t in self.tensors))
+        self.devices = list(dict.fromkeys(p.device for p in params))
+
+
+_NP_INTS = {2: np.int16, 4: np.int32, 8: np.int64}
+# id(params[0]) -> (weakref to it, the list's signature, plan)
+_PLANS: dict[int, tuple[Any, tuple, _Plan]] = {}
+
+
+def _plan(params: Sequence[torch.Tensor], keys: Sequence[int] | None) -> _Plan:
+    """The cached :class:`_Plan` of ``params`` (rebuilt when a tensor's storage, size or dtype changed)."""
+    sig = (
+        tuple((p.data_ptr(), p.numel(), p.dtype, p.device) for p in params),
+        None if keys is None else tuple(keys),
+        CHUNK,
+        SMALL,
+        SAVE_BUDGET,
+    )
+    head = params[0]
+    entry = _PLANS.get(id(head))
+    if entry is not None and entry[0]() is head and entry[1] == sig:
+        return entry[2]
+    plan = _Plan(params, keys)
+    # one plan per first tensor (the optimizer's list, or a group's): it holds views of the parameters'
+    # storage, so it leaves with the tensor (the weakref's callback), and a newer list replaces it
+    key = id(head)
+
+    def drop(ref: Any, key: int = key) -> None:
+        cur = _PLANS.get(key)
+        if cur is not None and cur[0] is ref:
+            del _PLANS[key]
+
+    _PLANS[key] = (weakref.ref(head, drop), sig, plan)
+    return plan
+
+
 def _walk(
     params: Sequence[torch.Tensor],
     seed: int,
@@ -215,149 +299,198 @@ def _walk(
        a small tensor's patch is its copy, carried from ``patches`` when the walk also undoes).
 
     Fusing them regenerates ``z`` once instead of once per operation (randn dominates a MeZO step's cost);
-    the numbers are those of the separate operations, bit for bit.
+    the numbers are those of the separate operations, bit for bit. The small tensors saved whole are done
+    together after their ``z`` is drawn, with one ``torch._foreach_*`` call per operation over all of them
+    (the same per-tensor ops, without a Python call for each).
     """
     out = _Patches()
-    size = min(CHUNK, max(p.numel() for p in params)) if params else 0
-    scratch = _scratch(params, size)
-    j, saved_elems = 0, 0
-    # the first block's size before any walk: the saved copies and 1/16 of the rest (fp32 weights of ~0.05
-    # perturbed by 1e-3: 2-7 % of the elements do not round-trip)
-    arena = _Arena(SAVE_BUDGET + sum(p.numel() for p in params) // 16) if shift else None
-    zbufs = {key: bufs[0] for key, bufs in scratch.items()}
-    for i, chunk, start, z in _direction_chunks(params, seed, keys, zbufs):
-        n = z.numel()
-        saved = None
-        here = undo and j < len(patches) and patches[j][0] == i and patches[j][1] == start
-        if here and patches[j][2] is None:
-            saved, j = patches[j][3], j + 1  # a small tensor's copy: the original values, exactly
-        elif shift and n <= SMALL and saved_elems + n <= SAVE_BUDGET and not (undo or add):
-            # perturb: save the small tensor whole
-            if chunk.device.type == "cpu":
-                block, at = arena.take(chunk.dtype, n)
-                saved = block.vals[at : at + n]
-                saved.copy_(chunk)
-            else:
-                saved = chunk.clone()
-        if saved is not None:
-            # the same ops on the same values as the path below (the undo there returns exactly ``saved``)
-            if shift:
-                if arena is not None and chunk.device.type == "cpu" and (undo or add):
-                    # carried from the input patches: into this walk's block, so that the input's blocks go
-                    # back as soon as the input list is dropped (not held through the next forward)
-                    block, at = arena.take(chunk.dtype, n)
-                    saved = block.vals[at : at + n].copy_(saved)
-                if add:
-                    saved.add_(z, alpha=add)
-                torch.add(saved, z, alpha=shift, out=chunk)
-                out.append((i, start, None, saved))
-                saved_elems += n
-            elif add:
-                torch.add(saved, z, alpha=add, out=chunk)
-            else:
-                chunk.copy_(saved)
+    if not params:
+        return out
+    plan = _plan(params, keys)
+    scratch = _scratch(plan)
+    gens = _generators(plan.devices)
+    if undo:
+        checked = [pt for pt in patches if pt[2] is not None]
+        saved_in = {pt[0]: pt[3] for pt in patches if pt[2] is None}
+        small = [i for i in range(len(params)) if i in saved_in] if saved_in else []
+    else:
+        checked, saved_in = [], {}
+        small = plan.small if shift and not add else []
+    small_set = set(small)
+    if small:  # the small tensors' z buffers, sized once for the walk
+        for kind in plan.kinds:
+            _small_buffer(kind, sum(params[i].numel() for i in small if plan.tensors[i][4] == kind))
+    arena = _Arena(plan.first) if shift else None
+    kernels = (
+        (_rt.check, _rt.apply_offsets, _rt.apply_values)
+        if use_numba
+        else (_rt.check_numpy, _rt.apply_offsets_numpy, _rt.apply_values_numpy)
+    )
+    check, apply_offsets, apply_values = kernels
+    small_z: dict[tuple, list] = {}  # per kind: [(param index, flat view, z view)]
+    small_at: dict[tuple, int] = {}
+    j = 0
+    for i, key, flat, chunks, kind in plan.tensors:
+        if not chunks:
             continue
-        _, new, back, bad, views = scratch[(chunk.dtype, chunk.device)]
-        cn = chunk.numpy() if views is not None else None  # the CPU path: numpy views, no torch op per use
-        if undo:  # the same fused op as the round-trip check of ``shift`` below: exact by construction
-            chunk.sub_(z, alpha=undo)
-            while j < len(patches) and patches[j][0] == i and patches[j][1] == start:
-                if cn is not None:  # numpy arrays on the CPU; numpy's fancy assignment takes int16 indices
-                    local, vals = patches[j][2], patches[j][3]
-                    if vals.dtype == np.int8:  # bit-pattern offsets from the round trip's value (see below)
-                        ci = cn.view(views[1].dtype)
-                        ci[local] += vals
+        gen = gens[flat.device]
+        gen.manual_seed(_mix(seed, key))
+        if i in small_set:
+            # z into its own slice of the kind's small-z buffer, used after the loop
+            at = small_at.get(kind, 0)
+            n = flat.numel()
+            z = _small_buffer(kind, at + n)[at : at + n].normal_(generator=gen)
+            small_at[kind] = at + n
+            small_z.setdefault(kind, []).append((i, flat, z))
+            continue
+        zbuf, new, back, bad, views = scratch[kind]
+        for start, chunk, ci in chunks:
+            n = chunk.numel()
+            # normal_ on a view: the numbers of torch.randn(n, generator=gen), without randn(out=)'s slower path
+            z = zbuf[:n].normal_(generator=gen)
+            if undo:  # the same fused op as the round-trip check of ``shift`` below: exact by construction
+                chunk.sub_(z, alpha=undo)
+                while j < len(checked) and checked[j][0] == i and checked[j][1] == start:
+                    local, vals = checked[j][2], checked[j][3]
+                    if ci is not None:  # numpy arrays on the CPU; int8: bit-pattern offsets (see below)
+                        if vals.dtype == np.int8:
+                            apply_offsets(ci, local, vals)
+                        else:
+                            apply_values(ci, local, vals.view(ci.dtype))
                     else:
-                        cn[local] = vals
-                else:
-                    chunk[patches[j][2].long()] = patches[j][3]
-                j += 1
-        if add:
-            chunk.add_(z, alpha=add)
-        if shift:
-            if n != new.numel():
-                new, back = new[:n], back[:n]
-            torch.add(chunk, z, alpha=shift, out=new)
-            torch.sub(new, z, alpha=shift, out=back)
-            if cn is not None:
-                # the check on integer views through numpy: torch's ne + nonzero cost about a third of a
-                # randn per chunk on the CPU, numpy's not_equal + nonzero a sixth of that
-                back_i, mask = views[1][:n], views[2][:n]
-                np.not_equal(back_i, cn.view(back_i.dtype), out=mask)
-                (idx,) = mask.nonzero()
-                if idx.size:
-                    # x differs from its round trip ``back`` by a few units in the last place: kept as the
-                    # difference of their bit patterns in one int8 (3 bytes a patched element with the index,
-                    # not 6: the patches are the memory a step adds over inference); the rare element whose
-                    # difference does not fit (a sign change, a round trip to zero) keeps its value
-                    # (in the integer dtype, wrapping: x = back + diff holds modulo 2^bits, and the restore's
-                    # in-place add on the integer view wraps the same way)
-                    diff = cn.view(back_i.dtype)[idx]
-                    diff -= back_i[idx]
-                    k = idx.size
-                    block, at = arena.take(torch.int8, k)
-                    vals, local = block.vals_np[at : at + k], block.idx[at : at + k]
-                    vals[:] = diff  # truncated to int8: equal to diff where it fits
-                    local[:] = idx
-                    fits = vals == diff
-                    if fits.all():
-                        out.append((i, start, local, vals))
-                    else:
-                        where, m = idx[~fits], int(np.count_nonzero(fits))
-                        # the fitting ones compacted to the front of their slice (the temporaries die here:
-                        # no small long-lived arrays in the malloc heap, see the module docstring)
-                        if m:  # none fits: no empty int8 patch for restore to walk over
-                            local[:m], vals[:m] = local[fits], vals[fits]
-                            out.append((i, start, local[:m], vals[:m]))
-                        block, at = arena.take(chunk.dtype, where.size)
-                        vals, local = block.vals_np[at : at + where.size], block.idx[at : at + where.size]
-                        np.take(cn, where, out=vals)
-                        local[:] = where
-                        out.append((i, start, local, vals))
+                        chunk[local.long()] = vals
+                    j += 1
+            if add:
+                chunk.add_(z, alpha=add)
+            if not shift:
+                continue
+            nw, bk = (new, back) if n == new.numel() else (new[:n], back[:n])
+            torch.add(chunk, z, alpha=shift, out=nw)
+            torch.sub(nw, z, alpha=shift, out=bk)
+            if ci is not None:
+                # one pass on the integer views (zoo/kernels/roundtrip.py): the elements whose round trip does
+                # not return, kept as the int8 difference of the two bit patterns (a few units in the last
+                # place: 3 bytes a patched element with its int16 index; the patches are the memory a step adds
+                # over inference), or, the rare one where that does not fit (a sign change, a round trip to
+                # zero), as its value; and the chunk takes the perturbed values
+                back_i, new_i, idx, off, far_idx, far_val = views
+                m, f = check(ci, back_i[:n], new_i[:n], idx, off, far_idx, far_val, 8 * chunk.element_size())
+                if m:
+                    block, at = arena.take(torch.int8, m)
+                    vals, local = block.vals_np[at : at + m], block.idx[at : at + m]
+                    vals[:] = off[:m]
+                    local[:] = idx[:m]
+                    out.append((i, start, local, vals))
+                if f:
+                    block, at = arena.take(chunk.dtype, f)
+                    vals, local = block.vals_np[at : at + f], block.idx[at : at + f]
+                    vals.view(far_val.dtype)[:] = far_val[:f]
+                    local[:] = far_idx[:f]
+                    out.append((i, start, local, vals))
             else:
                 ints = _BITS[chunk.element_size()]
-                bad = bad[:n]
-                torch.ne(back.view(ints), chunk.view(ints), out=bad)
-                idx = torch.nonzero(bad).squeeze(1)
+                mask = bad[:n]
+                torch.ne(bk.view(ints), chunk.view(ints), out=mask)
+                idx = torch.nonzero(mask).squeeze(1)
                 if idx.numel():
                     out.append((i, start, idx.to(torch.int16), chunk[idx]))
-            chunk.copy_(new)
+                chunk.copy_(nw)
+    for kind, items in small_z.items():
+        _walk_saved(items, kind, saved_in, out, arena, undo=undo, add=add, shift=shift)
     if arena is not None and arena.blocks:
         arena.close()
         out.hold(arena.blocks)
     return out
 
 
+def _walk_saved(items, kind, saved_in, out, arena, *, undo: float, add: float, shift: float) -> None:
+    """The small tensors saved whole, of one (dtype, device): the ops of the checked path on their copies
+    (the undo there returns exactly the copy), one ``torch._foreach_*`` call each over all of them. The ops
+    stay per tensor (no arithmetic on the concatenation: a kernel's vector body and scalar tail could round
+    differently, and the numbers must be those of the separate per-tensor operations)."""
+    idxs = [i for i, _, _ in items]
+    flats = [c for _, c, _ in items]
+    zs = [z for _, _, z in items]
+    total = sum(c.numel() for c in flats)
+    if shift:
+        sources = [saved_in[i] for i in idxs] if undo else flats
+        if kind[1].type == "cpu":
+            # into this walk's block: carried copies too, so that the input's blocks go back as soon as the
+            # input list is dropped (not held through the next forward)
+            block, at = arena.take(kind[0], total)
+            region = block.vals[at : at + total]
+            torch.cat(sources, out=region)
+        else:
+            region = torch.cat(sources)
+        saved = list(region.split([c.numel() for c in flats]))
+        if add:
+            torch._foreach_add_(saved, zs, alpha=add)
+        if undo or add:
+            torch._foreach_copy_(flats, saved)
+        torch._foreach_add_(flats, zs, alpha=shift)  # = torch.add(saved, z, alpha=shift, out=chunk)
+        out.extend((i, 0, None, s) for i, s in zip(idxs, saved))
+        return
+    torch._foreach_copy_(flats, [saved_in[i] for i in idxs])
+    if add:
+        torch._foreach_add_(flats, zs, alpha=add)  # = torch.add(saved, z, alpha=add, out=chunk)
+
+
 _SCRATCH = threading.local()
 
 
-def _scratch(params: Sequence[torch.Tensor], size: int) -> dict[tuple, tuple]:
-    """Per (dtype, device) of ``params``: ``z``, ``new``, ``back`` (the chunk perturbed and round-tripped), a
-    bool mask, and on the CPU the numpy integer views of ``back`` and the mask. Kept per thread and reused
-    by every walk (grown when a larger chunk comes): fresh buffers per walk cost a page fault per 4 KiB on
-    their first write, which on a model of small tensors cost more than the walk's arithmetic."""
+def _generators(devices: Sequence[torch.device]) -> dict[torch.device, torch.Generator]:
+    """One generator per device, kept per thread (each tensor reseeds it: its state between walks is unused)."""
+    gens = getattr(_SCRATCH, "generators", None)
+    if gens is None:
+        gens = _SCRATCH.generators = {}
+    for d in devices:
+        if d not in gens:
+            gens[d] = torch.Generator(device=d)
+    return gens
+
+
+def _small_buffer(kind: tuple, n: int) -> torch.Tensor:
+    """The ``z`` of the small tensors saved whole, per (dtype, device): at least ``n`` elements, kept per thread."""
+    bufs = getattr(_SCRATCH, "small", None)
+    if bufs is None:
+        bufs = _SCRATCH.small = {}
+    buf = bufs.get(kind)
+    if buf is None or buf.numel() < n:
+        buf = bufs[kind] = torch.empty(n, dtype=kind[0], device=kind[1])
+    return buf
+
+
+def _scratch(plan: _Plan) -> dict[tuple, tuple]:
+    """Per (dtype, device) of the plan: ``z``, ``new``, ``back`` (the chunk perturbed and round-tripped), a
+    bool mask, and on the CPU the kernels' buffers: the integer views of ``back`` and ``new`` and the outputs
+    of the check (indices and int8 offsets, indices and bit patterns of the far ones). Kept per thread and
+    reused by every walk (grown when a larger chunk comes): fresh buffers per walk cost a page fault per 4 KiB
+    on their first write, which on a model of small tensors cost more than the walk's arithmetic."""
     cache = getattr(_SCRATCH, "buffers", None)
     if cache is None:
         cache = _SCRATCH.buffers = {}
     out = {}
-    for p in params:
-        key = (p.dtype, p.device)
-        if key in out:
-            continue
+    size = plan.size
+    for key in plan.kinds:
         bufs = cache.get(key)
         if bufs is None or bufs[0].numel() < size:
-            z, new, back = (torch.empty(size, dtype=p.dtype, device=p.device) for _ in range(3))
-            bad = torch.empty(size, dtype=torch.bool, device=p.device)
+            dtype, device = key
+            z, new, back = (torch.empty(size, dtype=dtype, device=device) for _ in range(3))
+            bad = torch.empty(size, dtype=torch.bool, device=device)
             views = None
-            if p.device.type == "cpu" and p.dtype != torch.bfloat16:  # numpy has no bfloat16: torch's ops
-                ints = _BITS[back.element_size()]
-                views = (ints, back.view(ints).numpy(), bad.numpy())
+            if device.type == "cpu" and dtype != torch.bfloat16:  # numpy has no bfloat16: torch's ops
+                ints = _NP_INTS[back.element_size()]
+                views = (
+                    back.numpy().view(ints),
+                    new.numpy().view(ints),
+                    np.empty(size, np.int16),
+                    np.empty(size, np.int8),
+                    np.empty(size, np.int16),
+                    np.empty(size, ints),
+                )
             bufs = cache[key] = (z, new, back, bad, views)
         out[key] = bufs
     return out
-
-
-_BITS = {1: torch.int8, 2: torch.int16, 4: torch.int32, 8: torch.int64}
 
 
 def perturb(

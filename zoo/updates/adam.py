@@ -39,13 +39,19 @@ class ScaleByAdam(Transform):
 
     def update(self, g, state, params=None):
         t = int(state["count"])
-        b1, c1, b2, c2, eps = self._constants(g)
+        c = self.__dict__.get("_f64")  # (_constants' cache, inline: this runs at every step)
+        b1, c1, b2, c2, eps = (
+            c if c is not None and type(g) is np.ndarray and g.dtype is F64 else self._constants(g)
+        )
         m = b1 * state["m"] + c1 * g
         v = b2 * state["v"] + c2 * (g * g)
-        m_hat_scale, v_hat_scale = operands(
-            g, 1.0 / (1.0 - self.b1 ** (t + 1)), 1.0 / (1.0 - self.b2 ** (t + 1))
-        )
-        step = (m * m_hat_scale) / (namespace(g).sqrt(v * v_hat_scale) + eps)
+        m_hat_scale = 1.0 / (1.0 - self.b1 ** (t + 1))
+        v_hat_scale = 1.0 / (1.0 - self.b2 ** (t + 1))
+        if type(g) is np.ndarray and g.dtype is F64:  # (operands, inline: 0-d arrays, the same numbers)
+            step = (m * np.array(m_hat_scale)) / (np.sqrt(v * np.array(v_hat_scale)) + eps)
+        else:
+            m_hat_scale, v_hat_scale = operands(g, m_hat_scale, v_hat_scale)
+            step = (m * m_hat_scale) / (namespace(g).sqrt(v * v_hat_scale) + eps)
         return step, {"m": m, "v": v, "count": t + 1}
 
 

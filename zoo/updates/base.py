@@ -51,6 +51,19 @@ class Transform(abc.ABC):
         """``(a, new_state)`` when this update's step is ``a * g`` whatever ``g`` is, else None."""
         return None
 
+    def exact_sign(self) -> float | None:
+        """``+1.0`` / ``-1.0`` when this update's step is exactly ``+g`` / ``-g`` (a negation is exact in floating
+        point) and its state never changes, else None: lets :meth:`Chain.update_signed` leave the sign out."""
+        return None
+
+    def update_signed(self, g: Any, state: State, params: Any = None) -> tuple[Any, float, State]:
+        """``(u, sign, new_state)`` with this update's step exactly ``sign * u`` (``sign`` +-1): the step itself
+        and ``1.0`` here; a chain ending in a sign (the rate ``lr = 1`` of the step-size control's inner rule)
+        returns the step before it, so that a caller that rescales the step (:class:`zoo.updates.SuccessStep`:
+        ``(u / ||u||) * r``) folds the sign into its own factor instead of negating ``d`` numbers first."""
+        step, new = self.update(g, state, params)
+        return step, 1.0, new
+
     def apply(self, x: Any, g: Any, state: State) -> tuple[Any, State]:
         """``(x + step, new_state)``: one functional step of the parameters ``x``."""
         step, state = self.update(g, state, x)
@@ -64,7 +77,10 @@ class Chain(Transform):
     transforms: tuple[Transform, ...]
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_keyed", tuple((str(i), t) for i, t in enumerate(self.transforms)))
+        keyed = tuple((str(i), t) for i, t in enumerate(self.transforms))
+        object.__setattr__(self, "_keyed", keyed)
+        sign = keyed[-1][1].exact_sign() if keyed else None
+        object.__setattr__(self, "_signed", None if sign is None else (keyed[:-1], keyed[-1][0], sign))
 
     @property
     def elementwise(self) -> bool:  # type: ignore[override]
@@ -78,6 +94,18 @@ class Chain(Transform):
         for k, t in self._keyed:
             g, new[k] = t.update(g, state[k], params)
         return g, new
+
+    def update_signed(self, g, state, params=None):
+        signed = self._signed
+        if signed is None:
+            g, new = self.update(g, state, params)
+            return g, 1.0, new
+        head, last, sign = signed
+        new = {}
+        for k, t in head:
+            g, new[k] = t.update(g, state[k], params)
+        new[last] = state[last]  # (what the last transform returns: its state never changes)
+        return g, sign, new
 
     def linear(self, state):
         a, new = 1.0, {}
@@ -134,6 +162,10 @@ class UpdateRule(Transform):
     def update(self, g, state, params=None):
         c = self.__dict__.get("_chain")  # (the cached chain without the property call: this runs every step)
         return (self.chain if c is None else c).update(g, state, params)
+
+    def update_signed(self, g, state, params=None):
+        c = self.__dict__.get("_chain")
+        return (self.chain if c is None else c).update_signed(g, state, params)
 
     def linear(self, state):
         return self.chain.linear(state)

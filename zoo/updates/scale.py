@@ -72,6 +72,10 @@ class ScaleByLearningRate(Transform):
         a, new = self.linear(state)
         return a * g, new
 
+    def exact_sign(self):
+        f = self._factor
+        return f if f == 1.0 or f == -1.0 else None  # (lr = 1: the step is -g exactly, the state {} for good)
+
     def linear(self, state):
         if self._factor is not None:
             return self._factor, state

@@ -89,7 +89,7 @@ from typing import Any
 import numpy as np
 
 from zoo.core.arrays import F64, all_finite, namespace, norm, operands, zeros_like
-from zoo.updates.base import State, Transform
+from zoo.updates.base import Chain, State, Transform, UpdateRule
 
 
 def length_scale(x0: Any, bounds: tuple[np.ndarray, np.ndarray] | None = None) -> float:
@@ -171,6 +171,12 @@ class SuccessStep(Transform):
             v = getattr(self, name)
             if not (math.isfinite(v) and v > 0):
                 raise ValueError(f"{name} must be a positive number, got {v!r}")
+        # the inner rule hands g itself back as its direction (sgd at lr = 1: the step is -g): then ||g|| is
+        # the norm the adaptive step takes, and a non-finite g makes it non-finite, so that test alone rejects
+        # it (with the same result: a zero step, the inner state unchanged) and g is not scanned twice
+        chain = self.inner.chain if isinstance(self.inner, UpdateRule) else self.inner
+        signed = getattr(chain, "_signed", None) if isinstance(chain, Chain) else None
+        object.__setattr__(self, "_passes_g", bool(self.adapt and signed is not None and not signed[0]))
 
     # ------------------------------------------------------------------ state
     def init(self, params: Any, scale: float | None = None) -> State:
@@ -209,12 +215,18 @@ class SuccessStep(Transform):
         the length is kept."""
         return {**state, "jump": True, "recheck": False}  # the next centre is a new point, not a recheck
 
-    def probe_radius(self, state: State, params: Any) -> float:
+    def probe_radius(self, state: State, params: Any, params_norm: float | None = None) -> float:
         """``mu`` for the estimate at ``params``: ``mu_ratio * r / sqrt(d)``, the noise floor, and the rounding
-        floor ``1e-13 * rms(x)``."""
-        root_d = math.sqrt(max(_size(params), 1))  # (once for both: this runs at every ask)
+        floor ``1e-13 * rms(x)``. ``params_norm``: ``norm(params)`` when the caller has it already (it must be
+        that number: :func:`zoo.core.arrays.norm` of these very params)."""
+        n = (
+            params.size if type(params) is np.ndarray else _size(params)
+        )  # (_size inline: this runs at every ask)
+        root_d = math.sqrt(max(n, 1))  # (once for both)
         mu = self.mu_ratio * float(state["r"]) / root_d
-        return max(mu, float(state["mu_n"]), 1e-13 * max(norm(params) / root_d, 1e-280))
+        if params_norm is None:
+            params_norm = norm(params)
+        return max(mu, float(state["mu_n"]), 1e-13 * max(params_norm / root_d, 1e-280))
 
     # ------------------------------------------------------------------ step
     def update(
@@ -290,24 +302,33 @@ class SuccessStep(Transform):
                 s["f_ref"] = value
                 s["n_ref"] = 1
                 s["f_best"] = value if jumped else min(s["f_best"], value)  # "much worse" judged from here
-                s["x_ref"] = _copy(params)
+                # (_copy inline for a float64 ndarray: this runs at every accepted step)
+                s["x_ref"] = (
+                    params + _ZERO if type(params) is np.ndarray and params.dtype is F64 else _copy(params)
+                )
         if s["noise2"] > 0.0:  # (_noise_floor's own first test, without the call on a deterministic run)
             self._noise_floor(s, params, probe_values)
-        if g is None or not all_finite(g):
+        if g is None or not (self._passes_g or all_finite(g)):
             return zeros_like(params), s
-        u, inner = self.inner.update(g, s["inner"], params)
         if self.adapt:
+            # the inner step is sign * u (sign -1: the rule at lr = 1 negates its direction last): ||u|| is the
+            # same and (u / ||u||) * (sign r) the same step, bit for bit, without negating d numbers first
+            u, sign, inner = self.inner.update_signed(g, s["inner"], params)
             n = norm(u)
             if not (n > 0.0 and math.isfinite(n)):
                 return zeros_like(params), s
             r = float(s["r"])
-            n_, r_ = operands(u, n, r)
-            step = (u / n_) * r_  # unit direction first: r / n could overflow
+            if type(u) is np.ndarray and u.dtype is F64:  # (operands, inline: 0-d arrays, the same numbers)
+                step = (u / np.array(n)) * np.array(sign * r)  # unit direction first: r / n could overflow
+            else:
+                n_, r_ = operands(u, n, sign * r)
+                step = (u / n_) * r_
             # a finite norm means a finite u, and |u_i| / ||u|| <= 1 up to rounding: the step is finite whenever
             # r is well below the largest float, so its entries are tested only beyond that
             if not r < 1e300 and not all_finite(step):
                 return zeros_like(params), s
         else:
+            u, inner = self.inner.update(g, s["inner"], params)
             step = u * float(s["m"])
             if not all_finite(step):
                 return zeros_like(params), s

@@ -22,17 +22,18 @@ import numpy as np
 from zoo.core.arrays import F64, all_finite, is_numpy, namespace
 
 
-def estimate(values: Any, h: Any, difference: str) -> tuple[Any, Any]:
+def estimate(values: Any, h: Any, difference: str, finite: bool = False) -> tuple[Any, Any]:
     """``(g_S (B, k), ok (B,))`` from the probe values ``(B, n)`` and the displacements ``h`` (B, k) (or one
-    number for all)."""
-    xp = namespace(values)
+    number for all). ``finite``: the caller has checked that every value is finite
+    (:meth:`zoo.core.method.Method.finite_values`), so they are not scanned again."""
+    xp = np if type(values) is np.ndarray else namespace(values)
     if difference == "central":
         k = values.shape[1] // 2
         plus, minus = values[:, :k], values[:, k:]
     else:
         plus, minus = values[:, 1:], values[:, :1]
     positive = _smallest(h) > 0  # (a sufficient test: one reduction)
-    if positive and all_finite(values):  # the common case: nothing to drop
+    if positive and (finite or all_finite(values)):  # the common case: nothing to drop
         return (plus - minus) / h, xp.isfinite(values[:, 0])
     if is_numpy(xp):
         with np.errstate(invalid="ignore", divide="ignore"):  # inf - inf, 0 / 0: dropped below

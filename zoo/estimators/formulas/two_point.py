@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from zoo.core.arrays import all_finite, is_numpy, namespace
+from zoo.core.arrays import F64, all_finite, is_numpy, namespace, operands
 from zoo.estimators.formulas.probes import shifted
 from zoo.kernels import noise as _noise
 
@@ -62,18 +62,22 @@ def table_points(
     return _noise.perturb_batch(x, offsets, mu, sphere, difference == "central", use_numba)
 
 
-def coefficients(values: Any, mu: float, difference: str) -> tuple[Any, Any]:
+def coefficients(values: Any, mu: float, difference: str, finite: bool = False) -> tuple[Any, Any]:
     """``(c, ok)`` from the probe values ``(B, n)``: ``c`` (B, q) with ``c_j = d_j / k`` (0 for a dropped
-    direction), ``ok`` (B,) False where the estimate is unusable."""
-    xp = namespace(values)
+    direction), ``ok`` (B,) False where the estimate is unusable. ``finite``: the caller has checked that every
+    value is finite (:meth:`zoo.core.method.Method.finite_values`), so they are not scanned again."""
+    xp = np if type(values) is np.ndarray else namespace(values)
     if difference == "central":
         q = values.shape[1] // 2
         plus, minus, h = values[:, :q], values[:, q:], 2.0 * mu
     else:
         q = values.shape[1] - 1
         plus, minus, h = values[:, 1:], values[:, :1], mu
-    if all_finite(values):  # the common case, one reduction: every direction counts, k = q
-        return (plus - minus) / h / q, xp.isfinite(values[:, 0])
+    if finite or all_finite(values):  # the common case, one reduction: every direction counts, k = q
+        if values.dtype is F64:  # (operands, inline: 0-d arrays, the same numbers, 0.3 us less each)
+            return (plus - minus) / np.array(float(h)) / np.array(float(q)), xp.isfinite(values[:, 0])
+        h_, q_ = operands(values, h, q)
+        return (plus - minus) / h_ / q_, xp.isfinite(values[:, 0])
     if is_numpy(xp):
         with np.errstate(invalid="ignore"):  # inf - inf = nan: that direction is dropped below
             diff = (plus - minus) / h
@@ -127,10 +131,12 @@ def estimate(
     table: tuple[np.ndarray, np.ndarray, int] | None = None,
     X: Any = None,
     use_numba: bool = True,
+    finite: bool = False,
 ) -> tuple[Any, Any]:
     """``(g (B, d), ok (B,))`` from the probe values ``(B, n)`` and the directions: stored ``U`` (B, q, d), or
-    ``table = (offsets, scales, d)``; with ``X`` given (clipped probes) the displacements of ``X`` are used."""
-    coef, ok = coefficients(values, mu, difference)
+    ``table = (offsets, scales, d)``; with ``X`` given (clipped probes) the displacements of ``X`` are used.
+    ``finite``: every value is known to be finite (see :func:`coefficients`)."""
+    coef, ok = coefficients(values, mu, difference, finite)
     if X is not None:
         return assemble(coef, displacements(X, mu, difference)), ok
     if table is not None:
