@@ -2,6 +2,8 @@
 
     git worktree add --detach /tmp/old 2deecd9          # the tree before the estimate core (issue 9)
     PYTHONPATH=$PWD python benchmarks/core_overhead_ab.py --old /tmp/old [--repeats 5]
+    # a third tree in the same alternation, e.g. main before a change (git worktree add --detach /tmp/before HEAD~3)
+    PYTHONPATH=$PWD python benchmarks/core_overhead_ab.py --old /tmp/old --before /tmp/before [--plain]
 
 One child process per tree and repeat, alternating old / new, so both see the same machine load; each child
 reports CPU time (``time.process_time``: being descheduled does not count) of the ask/tell loop minus the
@@ -27,8 +29,10 @@ from pathlib import Path
 import numpy as np
 
 CONFIGS = [
-    ("rge q=64", "rge", {"q": 64}, 60_000),
-    ("rge q=8", "rge", {"q": 8}, 15_000),
+    # zo-adam: rge without the learned metric (issue 16, session 5), the algorithm that rge was in the old tree,
+    # where "zo-adam" is an alias of rge: the same algorithm on both sides of the comparison
+    ("zo-adam q=64", "zo-adam", {"q": 64}, 60_000),
+    ("zo-adam q=8", "zo-adam", {"q": 8}, 15_000),
     ("cge", "cge", {}, 60_000),
 ]
 OBJECTIVES = ("sphere", "shifted")
@@ -67,11 +71,15 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--old", required=True, help="root of the old tree (a git worktree)")
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--before", help="root of a third tree, run in the same alternation (e.g. main before a change)")
     ap.add_argument("--plain", action="store_true", help="also the new tree without the step-size control")
     ap.add_argument("--dim", type=int, default=10, help="10 (60,000 candidates) or e.g. 1000 (30,000)")
     args = ap.parse_args()
     here = Path(__file__).resolve().parents[1]
-    trees = {"old": Path(args.old).resolve(), "new": here}
+    trees = {"old": Path(args.old).resolve()}
+    if args.before:
+        trees["before"] = Path(args.before).resolve()
+    trees["new"] = here
     if args.plain:
         trees["new-plain"] = here
     runs: dict[str, list[dict]] = {label: [] for label in trees}

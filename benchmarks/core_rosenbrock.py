@@ -12,7 +12,8 @@ import numpy as np
 import zoo
 
 CONFIGS = {
-    "rge (defaults: q=1, Adam lr=0.1)": ("rge", {}),
+    "rge (defaults: learned metric, q=2)": ("rge", {}),
+    "zo-adam (rge without the metric, q=1)": ("zo-adam", {}),
     "rge q=2": ("rge", {"q": 2}),
     "rge q=4": ("rge", {"q": 4}),
     "rge q=2 central": ("rge", {"q": 2, "difference": "central"}),

@@ -89,6 +89,16 @@ def reach(run: dict, target: float) -> tuple[int | None, int | None]:
     return (int(hit[0]), int(run["queries"][hit[0]])) if len(hit) else (None, None)
 
 
+def _value(text: str):
+    """An option's value from the command line: an int, a float, or the string itself."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=seeds, default=seeds("0-4"))
@@ -101,7 +111,7 @@ def main() -> int:
     args = ap.parse_args()
     for item in filter(None, args.fzoos.split(",")):
         k, v = item.split("=")
-        OPTIONS.setdefault("fzoos", {})[k] = float(v) if "." in v or "e" in v else int(v)
+        OPTIONS.setdefault("fzoos", {})[k] = _value(v)
     algos = args.algos.split(",")
     if args.heldout:
         args.problems = ",".join(HELDOUT)

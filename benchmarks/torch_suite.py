@@ -7,6 +7,7 @@ non-zero when one is missed (``--no-check``: report only, as the sweeps do).
 
     .venv/bin/python benchmarks/torch_suite.py --methods backprop,spsa,cge --seeds 3
     .venv/bin/python benchmarks/torch_suite.py --methods spsa --set lr=3e-3 --set n_directions=4 --no-check
+    .venv/bin/python benchmarks/torch_suite.py --tasks held_out --methods spsa --plateau max_growth=1 --no-check
 """
 
 from __future__ import annotations
@@ -25,6 +26,14 @@ torch.set_num_threads(1)
 TARGETS = {"spsa": 3.0, "cge": 1.5}  # points of accuracy; R^2 targets are these / 100
 
 
+def _value(text: str):
+    """A Python literal, or a float such as ``inf`` (``--plateau rise=inf``: the rise test off)."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return float(text)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tasks", default=",".join(TASKS), help=f"comma list; 'held_out': {','.join(HELD_OUT)}")
@@ -32,10 +41,21 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--epochs", type=int, default=None, help="override every task's epochs")
     ap.add_argument("--set", action="append", default=[], help="zoo optimizer option key=value (sweeps)")
+    ap.add_argument(
+        "--plateau",
+        action="append",
+        default=[],
+        help="zoo.updates.Plateau field key=value (the rule's options)",
+    )
     ap.add_argument("--no-check", action="store_true")
     ap.add_argument("--json", default=None, help="write every run's result here")
     args = ap.parse_args()
     options = {k: ast.literal_eval(v) for k, v in (s.split("=", 1) for s in args.set)}
+    if args.plateau:
+        from zoo.updates import Plateau
+
+        fields = {k: _value(v) for k, v in (s.split("=", 1) for s in args.plateau)}
+        options["plateau"] = Plateau(**fields)
     methods = args.methods.split(",")
     rows, missed, dump = [], [], []
     names = ",".join(HELD_OUT) if args.tasks == "held_out" else args.tasks

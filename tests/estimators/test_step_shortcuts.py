@@ -4,9 +4,10 @@
   (:meth:`zoo.core.method.Method.finite_values`) instead of scanning the same array again;
 - the step-size control takes its inner rule's step as ``sign * u`` (:meth:`zoo.updates.Transform.update_signed`)
   and folds the sign of ``lr = 1`` into its own factor;
-- when that direction is the estimate itself (sgd), the norm test alone rejects a non-finite estimate.
+- when that direction is the estimate itself (sgd), the norm test alone rejects a non-finite estimate;
+- ``tell`` tests the new iterate by its norm and keeps the norm for the next probe radius, which needs it.
 
-A run with them and a run with all three switched off (the general path) give the same iterate and the same best
+A run with them and a run with all four switched off (the general path) give the same iterate and the same best
 value after every step, bit for bit, for the gradient methods, several seeds, bounds or none, and objectives
 with non-finite values (NaN half-space, overflow to inf), where the shortcuts must step aside."""
 
@@ -79,6 +80,10 @@ def _general_path(monkeypatch):
         object.__setattr__(self, "_passes_g", False)
 
     monkeypatch.setattr(SuccessStep, "__post_init__", explicit_test)
+    probe_radius = SuccessStep.probe_radius
+    monkeypatch.setattr(
+        SuccessStep, "probe_radius", lambda self, state, x, x_norm=None: probe_radius(self, state, x)
+    )
 
 
 @pytest.mark.parametrize("method,options", METHODS, ids=[f"{m}-{i}" for i, (m, _) in enumerate(METHODS)])
@@ -169,3 +174,26 @@ def test_a_non_finite_estimate_is_a_zero_step_with_the_inner_state_kept(rule, ba
     assert np.array_equal(step, np.zeros(5))
     assert repr(new["inner"]) == repr(state["inner"])
     assert new["r"] == state["r"] and new["n_steps"] == state["n_steps"]
+
+
+@pytest.mark.parametrize("method,options", [("rge", {"q": 4}), ("cge", {}), ("spsa", {})])
+def test_the_kept_norm_is_the_norm_of_the_iterate(method, options):
+    """The norm ``tell`` keeps for the next probe radius is ``norm(x)`` of the very iterate the radius is for,
+    at every step (a step, an undo, a zero step, a resume), so the radius is the one computed from scratch."""
+    from zoo.core.arrays import norm
+
+    opt = zoo.make(method, x0=np.linspace(-1.0, 1.3, 6), seed=1, **options)
+    hits = 0
+    for k in range(120):
+        if k == 60:  # a resumed optimizer starts with nothing kept
+            sd = opt.state_dict()
+            opt = zoo.make(method, x0=np.linspace(-1.0, 1.3, 6), seed=1, **options)
+            opt.load_state_dict(sd)
+        kept = opt.__dict__.get("_x_norm")
+        if kept is not None and kept[0] is opt.state.x:
+            hits += 1
+            assert kept[1] == norm(opt.state.x)
+        assert opt._mu(opt.state) == opt.rule.probe_radius(opt.state.rule, opt.state.x)
+        X = opt.ask()
+        opt.tell(X, _shifted(X))
+    assert hits > 50  # the shortcut is taken on most steps

@@ -189,8 +189,55 @@ def test_scaffold_option_1_pays_for_its_fresh_estimate():
         ("fzoos", {"switch": 2.0}, ValueError, "switch"),
         ("fzoos", {"clip": -1.0}, ValueError, "clip"),
         ("fzoos", {"update": "newton"}, ValueError, "unknown update rule"),
+        ("fzoos", {"trust": "always"}, ValueError, "trust must be"),
     ],
 )
 def test_bad_options(name, options, error, match):
     with pytest.raises(error, match=match):
         make_algorithm(name, **options)
+
+
+def test_fzoos_step_control_off_does_not_read_as_divergence():
+    # server_shrink=1 turns the server's step control off: the best F it never records must not make the
+    # server state non-finite (it raised AlgorithmDiverged in round 0)
+    p = problems.quadratic(dim=10, n_clients=3, seed=0)
+    h = Simulator(p, FZooS(local_steps=2, server_shrink=1.0), seed=0).run(3)
+    assert np.all(np.isfinite(h.F)) and h.F[-1] < h.F[0]
+
+
+def test_fzoos_measured_trust_is_the_least_squares_factor_onto_the_measured_correction():
+    d, M = 4, 16
+    algo = FZooS(trust="measured", n_features=M)
+    basis = rff_basis(5, M, d, 1.0)
+    rng = np.random.default_rng(0)
+    nu, own = rng.standard_normal(M), rng.standard_normal((3, M))
+    x_t = rng.standard_normal(d)
+    c = rff_gradient(*basis, nu[None, :] - own, np.repeat(x_t[None], 3, axis=0))  # the correction at x_t
+    G = rng.standard_normal(d)
+    # client 0's measured correction equals its model's: trust 1; client 1's is half of it: 0.5; client 2's
+    # points the other way: 0
+    g0 = np.stack([G - c[0], G - 0.5 * c[1], G + c[2]])
+    states = [{"g0": g0[i], "x_t": x_t, "t": np.array([4.0]), "trust": np.array([0.9])} for i in range(3)]
+    a = algo._trust({"G": G, "nu": nu}, states, basis, own, rnd=5)
+    np.testing.assert_allclose(a, [1.0, 0.5, 0.0], atol=1e-12)
+    # a state from an older round cannot be checked against this G: the client keeps its last factor
+    states[1]["t"] = np.array([3.0])
+    a = algo._trust({"G": G, "nu": nu}, states, basis, own, rnd=5)
+    np.testing.assert_allclose(a, [1.0, 0.9, 0.0], atol=1e-12)
+    assert np.all(algo._trust({"nu": nu}, states, basis, own, rnd=5) == 0.9)  # no G broadcast: last factors
+
+
+def test_fzoos_measured_trust_sends_the_gradients_it_needs_and_the_default_sends_none():
+    p = problems.ackley(dim=6, n_clients=3, heterogeneity=1.0, seed=0)
+    measured = Simulator(p, FZooS(local_steps=3, trust="measured"), seed=0)
+    h = measured.run(5)
+    assert np.all(np.isfinite(h.F)) and h.F[-1] < h.F[0]
+    assert "G" in measured.algorithm.broadcast(measured.server, 5)
+    trusts = [float(st["trust"][0]) for st in measured.engine.states.values()]
+    assert all(0.0 <= t <= 1.0 for t in trusts)
+    # d floats more each way once the correction runs (rounds 2+), none in the default
+    default = Simulator(p, FZooS(local_steps=3), seed=0)
+    g = default.run(5)
+    assert "G" not in default.algorithm.broadcast(default.server, 5)
+    assert h.rounds[4]["bytes_up"] == g.rounds[4]["bytes_up"] + 3 * 6 * 8
+    assert h.rounds[4]["bytes_down"] == g.rounds[4]["bytes_down"] + 3 * 6 * 8

@@ -441,3 +441,33 @@ def test_plateau_growth_leaves_cge_and_bad_growth_refused():
     assert opt.lr_factor == 0.5
     with pytest.raises(ValueError, match="max_growth"):
         zt.ZOAdam(m.parameters(), plateau=Plateau(max_growth=6))
+
+
+def test_default_plateau_has_the_rise_test_for_spsa_and_rge_not_cge():
+    """plateau=True: spsa / rge get the rise test (DEFAULT_RISE standard errors), cge the plain rule; a
+    loss that jumps up halves the rate at the end of that window, not patience windows later."""
+    from zoo.torch.optim import DEFAULT_RISE
+
+    m = _mlp()
+    for estimator, rise in (("spsa", DEFAULT_RISE), ("rge", DEFAULT_RISE), ("cge", math.inf)):
+        assert zt.ZOAdam(m.parameters(), estimator=estimator)._plateau.rise == rise
+    x, _ = _batch()
+    opt = zt.ZOSGD(m.parameters(), lr=0.1, seed=1)
+    level = {"v": 1.0, "k": 0}
+
+    def loss():
+        level["k"] += 1
+        return (m(x) * 0.0).sum() + level["v"] + 1e-3 * (level["k"] % 3)  # scatter ~1e-3 per value
+
+    for _ in range(20):  # the first window (20 steps) sets the best
+        opt.step(loss)
+    level["v"] = 1.5
+    for _ in range(20):
+        opt.step(loss)
+    assert opt.lr_factor == 0.5
+    plain = zt.ZOSGD(m.parameters(), lr=0.1, seed=1, plateau=Plateau())
+    level.update(v=1.0, k=0)
+    for i in range(40):
+        level["v"] = 1.0 if i < 20 else 1.5
+        plain.step(loss)
+    assert plain.lr_factor == 1.0  # without the rise test: one bad window, patience 5

@@ -100,3 +100,42 @@ def test_a_falling_loss_never_grows():
 def test_bad_max_growth_is_refused(bad):
     with pytest.raises(ValueError, match="max_growth"):
         Plateau(max_growth=bad)
+
+
+def test_a_rising_loss_halves_the_rate_at_once():
+    """rise: a window mean more than `rise` of its own standard errors above the best halves the rate without
+    waiting for patience windows, and becomes the reference (a loss that stays up is not cut again); a rise
+    within the windows' scatter is a stall as before; rise=inf (the dataclass default) is the plain rule."""
+    rule = Plateau(window=4, patience=3, rise=4.0)
+    tight = [1.0, 1.01, 0.99, 1.0]  # best 1.0; the window's standard error ~0.004
+    state, _ = run(rule, tight)
+    state, _ = _feed(rule, state, [1.2, 1.21, 1.19, 1.2])  # +0.2: 50 standard errors
+    assert state[0] == 0.5 and state[1] == pytest.approx(1.2) and state[2] == 0.0
+    state, _ = _feed(rule, state, [1.2, 1.21, 1.19, 1.2])  # stays up: a stall, not a second cut
+    assert state[0] == 0.5 and state[2] == 1.0
+    noisy, _ = run(rule, tight)
+    noisy, _ = _feed(rule, noisy, [0.4, 2.0, 0.6, 1.8])  # mean 1.2, but a standard error of ~0.4
+    assert noisy[0] == 1.0 and noisy[2] == 1.0
+    plain, _ = run(Plateau(window=4, patience=3), tight + [1.2, 1.21, 1.19, 1.2])
+    assert plain[0] == 1.0
+
+
+def test_rise_is_scale_free():
+    losses = [2.0 - 0.01 * k for k in range(40)] + [3.0 + 0.01 * (k % 3) for k in range(40)]
+    _, a = run(Plateau(window=5, patience=2, rise=4.0), losses)
+    _, b = run(Plateau(window=5, patience=2, rise=4.0), [64.0 * f for f in losses])
+    assert a == b and min(a) < 1.0
+
+
+def _feed(rule, state, losses):
+    factors = []
+    for f in losses:
+        state = plateau_update(rule, state, f)
+        factors.append(state[0])
+    return state, factors
+
+
+@pytest.mark.parametrize("bad", [0.0, -0.1, math.nan])
+def test_bad_rise_is_refused(bad):
+    with pytest.raises(ValueError, match="rise"):
+        Plateau(rise=bad)

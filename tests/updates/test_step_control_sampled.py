@@ -34,16 +34,21 @@ def test_defaults_on_a_stochastic_objective_improve_and_stay_finite(method):
     assert res.nfev <= 3000
 
 
-def test_each_trial_batch_ends_with_the_last_accepted_point_at_the_batch_sample():
+@pytest.mark.parametrize("method", ["zo-adam", "rge"])
+def test_each_trial_batch_ends_with_the_last_accepted_point_at_the_batch_sample(method):
     F, _ = _lad()
-    opt = zoo.make("rge", x0=np.zeros(10), seed=0)
+    opt = zoo.make(method, x0=np.zeros(10), seed=0, q=1)
     sizes = []
     for _ in range(30):
         X = opt.ask()
         seeds = opt.samples
         assert len(set(seeds.tolist())) == 1  # one sample for the whole batch: differences are at one sample
         rule = opt.state.rule
-        if len(X) == 3:  # [x_trial, x_trial + mu u, x_ref]
+        if method == "rge" and not rule["plain"]:
+            # rge's first batch is its metric's [x, x + mu v, x - mu v]: the samples are not known before it is
+            # told, and from then on the plain rule runs (a second difference at two samples is noise)
+            assert len(X) == 3 and not np.isfinite(rule["f_ref"])
+        elif len(X) == 3:  # [x_trial, x_trial + mu u, x_ref]
             np.testing.assert_array_equal(X[-1], rule["x_ref"])
             assert not np.array_equal(X[0], rule["x_ref"])
         else:  # the first batch, and x_ref itself after an undo: no reference row
@@ -53,11 +58,13 @@ def test_each_trial_batch_ends_with_the_last_accepted_point_at_the_batch_sample(
     assert 3 in sizes and opt.state.sampled
 
 
-def test_a_deterministic_objective_gets_no_reference_row():
-    opt = zoo.make("rge", x0=np.ones(5), seed=0)
+@pytest.mark.parametrize("method, rows", [("zo-adam", 2), ("rge", 5)])
+def test_a_deterministic_objective_gets_no_reference_row(method, rows):
+    # zo-adam: [x, x + mu u]; rge (its metric, q = 2): [x, x + mu v_1, x + mu v_2, x - mu v_1, x - mu v_2]
+    opt = zoo.make(method, x0=np.ones(5), seed=0)
     for _ in range(20):
         X = opt.ask()
-        assert len(X) == 2
+        assert len(X) == rows
         opt.tell(X, np.sum(X**2, axis=1))
     assert not opt.state.sampled and opt.state.rule["w_n"] == 0
 

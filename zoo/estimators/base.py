@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from zoo.core.arrays import all_finite
+from zoo.core.arrays import all_finite, norm
 from zoo.core.method import Method, Params, State, evolve
 from zoo.core.validate import check_real
 from zoo.estimators.perturbation import maybe_perturb
@@ -128,7 +128,9 @@ class GradientMethod(Method):
         if self.params.mu is not None:
             return float(self.params.mu)
         if self.controlled:
-            return self.rule.probe_radius(state.rule, state.x)
+            known = self.__dict__.get("_x_norm")  # ||x|| found by the tell that made x (see _tell), if any
+            x_norm = known[1] if known is not None and known[0] is state.x else None
+            return self.rule.probe_radius(state.rule, state.x, x_norm)
         mu = self.__dict__.get("_plain_mu")
         if mu is None:  # fixed for the run (x0 and the bounds): computed once, not at every step
             mu = self._plain_mu = 1e-3 * length_scale(self.x0, self.bounds)
@@ -246,7 +248,12 @@ class GradientMethod(Method):
             x_new = rule_state["x_ref"].copy()  # exactly the last accepted point (x + (x_ref - x) may round)
         else:
             x_new = state.x + step
-            if not all_finite(x_new):
+            # ||x_new|| finite means every entry is; it is kept for the next probe radius, which needs it (a cache
+            # keyed by the array itself: a state's arrays are never written in place, so it cannot go stale)
+            x_norm = norm(x_new)
+            if x_norm < math.inf:
+                self._x_norm = (x_new, x_norm)
+            elif not all_finite(x_new):  # (a finite vector whose norm overflows: not rejected)
                 x_new = state.x
         if getattr(self.params, "perturbation", None) is not None and g is not None:
             # after an undone step too: at a saddle the control undoes even its zero steps (the centre estimate

@@ -33,19 +33,27 @@ from __future__ import annotations
 
 import dataclasses
 
+from zoo.core.method import evolve
 from zoo.core.registry import register
 from zoo.core.validate import check_choice, check_int
 from zoo.estimators import perturbation as _perturbation
 from zoo.estimators.base import GradientMethod, GradientParams, GradientState, draws_nothing
-from zoo.estimators.formulas import probes, two_point
+from zoo.estimators.formulas import curvature, probes, two_point
 from zoo.kernels import noise as _noise
+from zoo.updates.base import make_rule
+from zoo.updates.metric_step import MetricStep
 
 _DIRECTIONS = probes.DIRECTIONS
+_METRICS = ("auto", "full", "diag", None)
+
+#: ``metric="auto"`` learns a full factor up to this dimension (``O(q d^2)`` per step, ``d^2`` numbers of state)
+#: and uses no metric above it (the plain rule, as before issue 16's metric)
+FULL_METRIC_MAX_DIM = 200
 
 
 @dataclasses.dataclass(frozen=True)
 class RGEParams(GradientParams):
-    q: int = 1
+    q: int | None = None  # directions per step; None: 2 with the learned metric, else 1
     directions: str = "gaussian"
     difference: str = "forward"
     orthogonal: bool = False
@@ -54,23 +62,70 @@ class RGEParams(GradientParams):
     perturbation: float | str | None = None  # saddle escape (zoo.estimators.perturbation): None, "auto", r
     perturbation_threshold: float | None = None
     perturbation_every: int | None = None
+    metric: str | None = "auto"  # learned metric (zoo.updates.metric_step): "auto", "full", "diag", None
 
     def check(self, dim: int) -> None:
         super().check(dim)
+        check_choice(self.metric, "metric", _METRICS)
         _perturbation.check(self.perturbation, self.perturbation_threshold, self.perturbation_every)
-        check_int(self.q, "q (number of directions)", 1)
+        if self.q is not None:
+            check_int(self.q, "q (number of directions)", 1)
         check_choice(self.directions, "directions", _DIRECTIONS)
         check_choice(self.difference, "difference", ("forward", "central"))
         check_choice(self.noise, "noise", ("table", "rng"))
-        if self.orthogonal and self.q > dim:
+        if self.orthogonal and (self.q or 1) > dim:
             raise ValueError(f"orthogonal directions need q <= d; got q={self.q}, d={dim}")
 
 
-@register("rge", "zo-adam")
+@register("rge")
 class RGE(GradientMethod):
-    """Random gradient estimate + an update rule (default Adam, i.e. ZO-AdaMM)."""
+    """Random gradient estimate + an update rule (default Adam, i.e. ZO-AdaMM), in a learned metric by default
+    (``metric="auto"``, :mod:`zoo.updates.metric_step`)."""
 
     Params = RGEParams
+
+    def _setup(self) -> None:
+        super()._setup()
+        self._metric = self._metric_kind()
+        # q=None is resolved here, from the options, d and the bounds (what _setup may depend on): two directions
+        # a step with the metric (on Rosenbrock d = 20, 10 seeds, 1000 d queries, q = 1 ended at a median f of
+        # 8e-10, q = 2 at 1e-28, q = 4 at 5e-29: benchmarks/RESULTS.md, issue 16, session 5), else one
+        if self.params.q is None:
+            self.params = dataclasses.replace(self.params, q=2 if self._metric is not None else 1)
+        if self._metric is not None:
+            self.rule = MetricStep(make_rule(self.params.update, 1.0), metric=self._metric)
+
+    def _metric_kind(self) -> str | None:
+        """The metric this run learns: ``metric="auto"`` is ``"full"`` up to :data:`FULL_METRIC_MAX_DIM`, else
+        none, and none whenever an option fixes what the metric's step replaces (a learning rate, a transform
+        as ``update``, ``mu``) or its probes (bounds, which clip them; central differences, other directions,
+        the perturbation); an explicit ``"full"`` / ``"diag"`` with one of those is an error."""
+        p = self.params
+        blockers = [
+            name
+            for name, on in (
+                ("lr", p.lr is not None),
+                ("update as a transform", not isinstance(p.update, str)),
+                ("mu", p.mu is not None),
+                ("bounds", self.bounds is not None),
+                ("difference='central'", p.difference != "forward"),
+                (f"directions={p.directions!r}", p.directions != "gaussian"),
+                ("orthogonal", bool(p.orthogonal)),
+                ("perturbation", p.perturbation is not None),
+            )
+            if on
+        ]
+        if p.metric == "auto":
+            return "full" if not blockers and self.dim <= FULL_METRIC_MAX_DIM else None
+        if p.metric is not None and blockers:
+            raise ValueError(
+                f"metric={p.metric!r} learns the step and its own probes; it does not combine with "
+                f"{', '.join(blockers)} (use metric=None for the plain rule)"
+            )
+        return p.metric
+
+    def _metric_on(self, state: GradientState) -> bool:
+        return self._metric is not None and not state.rule["plain"]
 
     def _uses_table(self) -> bool:
         table = self.__dict__.get("_table")
@@ -80,6 +135,8 @@ class RGE(GradientMethod):
         return table
 
     def _batch_size(self, state: GradientState) -> int:
+        if self._metric_on(state):
+            return 1 + 2 * self.params.q  # [x, x + mu v_j, x - mu v_j]
         return two_point.n_queries(self.params.q, self.params.difference)
 
     def _centre_row(self, state: GradientState) -> int | None:
@@ -89,6 +146,10 @@ class RGE(GradientMethod):
         p = self.params
         d = x.shape[0]
         mu = self._mu(self.state)
+        if self._metric_on(self.state):  # v_j = A z_j, z_j fresh normals (the factor mixes every coordinate)
+            Z = rng.standard_normal((p.q, d))
+            V = self.rule.directions(self.state.rule, Z)
+            return curvature.points(x, V, mu), {"Z": Z, "mu": mu}
         if self._uses_table():
             offsets = _noise.draw_offsets(rng, p.q, d)
             X, scales = two_point.table_points(
@@ -103,6 +164,9 @@ class RGE(GradientMethod):
         p = self.params
         probe = state.probe
         mu = float(probe["mu"])
+        if "Z" in probe:  # the metric's batch: the preconditioned estimate mean_j D_j v_j, E = A A^T grad f
+            first, _ = curvature.three_point(values, p.q)
+            return curvature.estimate(state.rule["A"], probe["Z"], first, mu)
         finite = self.finite_values(values)  # (tell has scanned them: not again)
         if self.bounds is not None:  # clipped probes: use the displacement actually queried
             g, ok = two_point.estimate(values[None, :], mu, p.difference, X=X[None], finite=finite)
@@ -115,6 +179,37 @@ class RGE(GradientMethod):
             g, ok = two_point.estimate(values[None, :], mu, p.difference, U=probe["U"][None], finite=finite)
         return g[0] if ok[0] else None
 
+    def _tell(self, state, X, values, rng):
+        Z = state.probe.get("Z")
+        if Z is not None:  # the metric's step needs the batch's directions: handed to the rule in its state
+            state = evolve(state, rule={**state.rule, "Z": Z})
+        return super()._tell(state, X, values, rng)
+
+    def _tell_draws(self, state: GradientState) -> bool:
+        """As the base's test, with this class's ``_tell`` (which only hands the directions over) as the base."""
+        draws = self.__dict__.get("_draws")
+        if draws is None:
+            cls = type(self)
+            draws = self._draws = (
+                cls._tell is not RGE._tell
+                or not getattr(cls._estimate, "draws_nothing", False)
+                or self.params.perturbation is not None
+            )
+        return draws
+
+    def outcome(self):
+        out = super().outcome()
+        if self._metric is not None and "step_control" in out:
+            plain = bool(self.state.rule["plain"])
+            out["step_control"]["metric"] = self._metric
+            # metric_used False: noise was measured (or the objective is stochastic), the plain rule took over
+            out["step_control"]["metric_used"] = not plain
+            if plain:
+                out["step_control"]["metric_handover"] = self.state.rule["handover"]
+            if not plain:
+                out["step_control"]["length"] = float(self.state.rule["r"]) * self.rule.gain(self.state.rule)
+        return out
+
 
 def _preset(name: str, cls_name: str, doc: str, **defaults: object) -> type[RGE]:
     """An RGE with other defaults, registered as ``name``: its Params subclass only changes field defaults."""
@@ -125,13 +220,19 @@ def _preset(name: str, cls_name: str, doc: str, **defaults: object) -> type[RGE]
     return register(name)(cls)
 
 
-RGESGD = _preset("zo-sgd", "RGESGD", "RGE + plain SGD, ZO-SGD (Ghadimi & Lan 2013).", update="sgd")
+ZOAdam = _preset(
+    "zo-adam", "ZOAdam", "RGE + Adam without a metric: ZO-AdaMM (Chen et al., NeurIPS 2019).", metric=None
+)
+RGESGD = _preset(
+    "zo-sgd", "RGESGD", "RGE + plain SGD, ZO-SGD (Ghadimi & Lan 2013).", update="sgd", metric=None
+)
 ZOSignSGD = _preset(
     "zo-signsgd",
     "ZOSignSGD",
     "RGE + sign descent (ZO-signSGD, Liu et al., ICLR 2019).",
     update="sign",
     q=10,
+    metric=None,
 )
 SPSA = _preset(
     "spsa",
@@ -140,4 +241,5 @@ SPSA = _preset(
     directions="rademacher",
     difference="central",
     update="sgd",
+    metric=None,
 )

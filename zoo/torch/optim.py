@@ -83,6 +83,11 @@ _MASK_KEY = 1 << 20  # separates the mask streams from the direction streams in 
 # mu is at least this many units of the parameters' dtype resolution (finfo.eps): below it a perturbation of a
 # weight of size ~1 rounds away in fp16 / bf16 and the estimate is rounding noise (or exactly 0)
 MU_RESOLUTION = 8
+# plateau=True for spsa / rge: the plateau rule plus its rise test (a window mean 4 standard errors above the
+# best halves the rate at once; zoo.updates.plateau). Suite and held-out tasks, RESULTS "Issue 11", session 5:
+# the deeper MLPs' loss climbs mid-run at the full rate (Friedman seed 0: train loss 0.25 -> 0.46, test R^2
+# 0.78 -> 0.49) and the rule stops the climb; on diabetes it never fires before the plain rule does.
+DEFAULT_RISE = 4.0
 
 
 class ZOOptimizer(torch.optim.Optimizer):
@@ -122,7 +127,13 @@ class ZOOptimizer(torch.optim.Optimizer):
         if not isinstance(plateau, (bool, Plateau)):
             raise TypeError(f"plateau must be True, False or a zoo.updates.Plateau, got {plateau!r}")
         # the rate follows the measured loss: halved when it stalls (zoo.updates.plateau), no parameter copy
-        self._plateau = (Plateau() if plateau else None) if isinstance(plateau, bool) else plateau
+        if isinstance(plateau, bool):
+            # cge keeps the plain rule: the rise test was not measured with it (its suite figures are session 4's)
+            self._plateau = (
+                (Plateau(rise=DEFAULT_RISE if estimator != "cge" else math.inf)) if plateau else None
+            )
+        else:
+            self._plateau = plateau
         if self._plateau is not None and estimator == "cge" and self._plateau.max_growth > 1:
             # cge has no directions to add (its coordinates are the mask): a stall halves the rate
             self._plateau = dataclasses.replace(self._plateau, max_growth=1)

@@ -23,6 +23,10 @@ Held-out tasks (:data:`HELD_OUT`), never used to choose a default, only to check
 ``friedman``       sklearn make_friedman1, 10 features, noise 1     MLP 10-64-64-1 (MSE)      R^2
 ``blobs_deep``     sklearn make_classification, 20 features,        MLP 20-64-64-64-4         accuracy
                    4 classes, 10 informative
+``tanh_class``     sklearn make_classification, 16 features,        MLP 16-32-32-3, tanh      accuracy
+                   3 classes, 8 informative (added in session 5)
+``friedman3``      sklearn make_friedman3, 4 features, noise 0.1    MLP 4-32-32-1, tanh (MSE) R^2
+                   (added in session 5)
 =================  ===============================================  ========================  ==========
 
 Features are standardized on the train split (the regression target too); splits are stratified per seed.
@@ -144,6 +148,21 @@ def blobs_deep(seed: int) -> Split:
     return _split(x, y, seed)
 
 
+def tanh_class(seed: int) -> Split:
+    from sklearn.datasets import make_classification
+
+    x, y = make_classification(
+        800, n_features=16, n_informative=8, n_classes=3, n_clusters_per_class=1, random_state=seed
+    )
+    return _split(x, y, seed)
+
+
+def friedman3(seed: int) -> Split:
+    from sklearn.datasets import make_friedman3
+
+    return _split(*make_friedman3(600, noise=0.1, random_state=seed), seed, regression=True)
+
+
 def tokens(seed: int, n: int = 1000, length: int = 12, vocab: int = 8) -> Split:
     """Random sequences over ``vocab`` tokens; label 1 when token 1 occurs more often than token 2 (ties drawn
     out: sequences with equal counts are resampled). Needs the whole sequence, not one position."""
@@ -194,11 +213,11 @@ def _seeded(build: Callable[[], nn.Module]) -> Callable[[int], nn.Module]:
     return make
 
 
-def _mlp(*sizes: int) -> Callable[[], nn.Module]:
+def _mlp(*sizes: int, act: Callable[[], nn.Module] = nn.ReLU) -> Callable[[], nn.Module]:
     def build() -> nn.Module:
         layers: list[nn.Module] = []
         for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-            layers += [nn.Linear(a, b)] + ([nn.ReLU()] if i < len(sizes) - 2 else [])
+            layers += [nn.Linear(a, b)] + ([act()] if i < len(sizes) - 2 else [])
         return nn.Sequential(*layers)
 
     return build
@@ -226,6 +245,16 @@ HELD_OUT: dict[str, Task] = {
         Task("breast_cancer", breast_cancer, _seeded(_mlp(30, 32, 2)), epochs=60, batch_size=32),
         Task("friedman", friedman, _seeded(_mlp(10, 64, 64, 1)), regression=True, epochs=100, batch_size=32),
         Task("blobs_deep", blobs_deep, _seeded(_mlp(20, 64, 64, 64, 4)), epochs=60),
+        # session 5: two more, never run while the session-5 rule was chosen
+        Task("tanh_class", tanh_class, _seeded(_mlp(16, 32, 32, 3, act=nn.Tanh)), epochs=60, batch_size=32),
+        Task(
+            "friedman3",
+            friedman3,
+            _seeded(_mlp(4, 32, 32, 1, act=nn.Tanh)),
+            regression=True,
+            epochs=100,
+            batch_size=32,
+        ),
     )
 }
 

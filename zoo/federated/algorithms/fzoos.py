@@ -53,6 +53,13 @@ Where zoo differs from the paper, and why (each measured in ``benchmarks/RESULTS
 - **The RFF lengthscale** is ``rff_scale`` times the median distance the clients moved in round 0 (one float
   each way), **the RFF seed is drawn from the run seed** (broadcast with the lengthscale, 2 floats each round),
   and ``grad f_hat_i`` uses the client's own ``nu_i`` of its last round (fitted once if it has none yet).
+- **Optional, off by default: ``trust="measured"``**, each client scales its correction by its measured
+  agreement: every client uploads its GP gradient at the broadcast point ``x_t`` (``d`` floats more up), the
+  server broadcasts their weighted mean ``G_t`` (a fresh estimate of ``grad F(x_t)``, ``d`` floats more down),
+  and next round client ``i`` evaluates the correction it is about to use at ``x_t`` and takes
+  ``a_i = clip(<c_i, G_t - grad mu_i(x_t)> / |c_i|^2, 0, 1)``, the least-squares factor onto the measured
+  correction; ``g = grad mu_i(x) + gamma_t a_i c_i(x)``. Measured in ``benchmarks/RESULTS.md`` (issue 12,
+  session 5): it fixes the Levy stall it was built for on one seed and loses others, so it is not the default.
 - Cost per step: the window is a ring buffer (only the new rows of the squared distances are computed), each GP
   solve is one batched LU solve.
 """
@@ -100,6 +107,7 @@ class FZooSParams(AlgoParams):
     server_shrink: float = 0.5
     switch: float = 0.25
     clip: float = 3.0
+    trust: str = "off"
 
     def check(self) -> None:
         super().check()
@@ -127,6 +135,8 @@ class FZooSParams(AlgoParams):
             v = getattr(self, name)
             if not (np.isfinite(v) and 0 < v <= 1):
                 raise ValueError(f"{name} ({what}) must be in (0, 1], got {v!r}")
+        if self.trust not in ("off", "measured"):
+            raise ValueError(f"trust must be 'off' or 'measured', got {self.trust!r}")
         if not (np.isfinite(self.switch) and 0 <= self.switch <= 1):
             raise ValueError(
                 f"switch (the server's step factor below which local steps use the shared preconditioner) "
@@ -159,13 +169,17 @@ class FZooS(FederatedAlgorithm):
             "mixed": np.zeros(1),
             "step": np.ones(1),  # the server's step factor
             "best_x": x0.copy(),
-            "best_F": np.full(1, np.inf),
+            # no F measured yet: a finite stand-in for +inf (the simulator takes a non-finite server state for a
+            # diverged algorithm, which server_shrink=1, the step control off, used to trigger in round 0)
+            "best_F": np.full(1, np.finfo(np.float64).max),
             "v": np.zeros_like(x0),  # the clients' mean squared gradient, per coordinate (last round)
             "linear": np.zeros(1),  # 1: local steps use the shared preconditioner
         }
 
     def broadcast(self, server, rnd):
         msg = {"x": server["x"], "step": server["step"]}
+        if self.params.trust == "measured" and "G" in server and int(server["G_t"][0]) == rnd - 1:
+            msg["G"] = server["G"]
         if server["linear"][0] > 0:
             msg["v"] = server["v"]
         if server["rff"][0] > 0:
@@ -218,6 +232,7 @@ class FZooS(FederatedAlgorithm):
         # the step's trust factor, per client and kept across rounds: shrunk when the client's own f went up
         # since the last step (f(x) is queried at every step anyway), grown back by 1/shrink^(1/4) otherwise
         scale = np.array([float(s.get("scale", np.ones(1))[0]) for s in states])
+        trust, g_start = None, None
         f_prev = f_start = np.full(C, np.nan)
         # the window is a ring buffer: each step overwrites the oldest k rows (padding first) in place, and only
         # those rows and columns of the squared distances are recomputed
@@ -265,11 +280,16 @@ class FZooS(FederatedAlgorithm):
             # the step's first probe is x itself (inside the bounds): its distances to the window are computed
             dx2 = fresh[:, 0] if np.array_equal(Xq[:, 0], x) else sq_dists(x[:, None, :], Z)[:, 0]
             g = gp_gradient(x, Z, Y, mask, K, ls, dx2)
+            if step == 0 and p.trust == "measured":  # the GP gradient at the broadcast point (see _trust)
+                g_start = g.copy()
             if correct:
                 W, b = basis
                 if own is None:
                     own = rff_fit(W, b, Z, Y, mask)
-                g += gamma * rff_gradient(W, b, message["nu"][None, :] - own, x)
+                if step == 0 and p.trust == "measured":
+                    trust = self._trust(message, states, basis, own, rnd)
+                c = rff_gradient(W, b, message["nu"][None, :] - own, x)
+                g += gamma * (c if trust is None else trust[:, None] * c)
             good = ok & np.all(np.isfinite(g), axis=1)
             sum_g2 += np.where(good[:, None], g * g, 0.0)
             n_g += good
@@ -296,6 +316,18 @@ class FZooS(FederatedAlgorithm):
             }
             for c in range(C)
         ]
+        if basis is not None and g_start is not None:
+            # the GP gradient at the broadcast point: the server averages them into grad F(x_t), against which
+            # each client measures its correction next round (see _trust)
+            for c in range(C):
+                if np.all(np.isfinite(g_start[c])):
+                    uploads[c]["g0"] = g_start[c]
+                    new_states[c]["g0"] = g_start[c]
+                    new_states[c]["x_t"] = message["x"].copy()
+                    new_states[c]["t"] = np.array([float(rnd)])
+        if trust is not None:
+            for c in range(C):
+                new_states[c]["trust"] = trust[c : c + 1]
         if (
             basis is None
         ):  # round 0: each client reports how far it moved; the server sets the RFF lengthscale
@@ -308,11 +340,43 @@ class FZooS(FederatedAlgorithm):
                 uploads[c]["nu"] = new_states[c]["nu"] = nu[c]
         return uploads, new_states
 
+    def _trust(self, message, states, basis, own, rnd):
+        """Each client's trust in its correction, in [0, 1]: the least-squares factor ``a_i`` that best maps the
+        correction it uses this round, evaluated at the last round's broadcast point ``x_{t-1}``, onto the
+        measured one there, ``G_{t-1} - grad mu_i(x_{t-1})`` (``G_{t-1}``: the clients' weighted mean of their
+        GP gradients at ``x_{t-1}``, i.e. fresh estimates of ``grad F``):
+        ``a_i = clip(<c_i, G - g_i> / |c_i|^2, 0, 1)``. A correction that does not agree with the measured one
+        is scaled down; one the client cannot check (it did not take part last round) keeps its last factor
+        (1 at first)."""
+        last = np.array([float(st.get("trust", np.ones(1))[0]) for st in states])
+        if "G" not in message:
+            return last
+        W, b = basis
+        checked = np.array([("g0" in st) and int(st["t"][0]) == rnd - 1 for st in states])
+        if not checked.any():
+            return last
+        idx = np.flatnonzero(checked)
+        xp = np.stack([states[i]["x_t"] for i in idx])
+        ref = message["G"][None, :] - np.stack([states[i]["g0"] for i in idx])
+        c = rff_gradient(W, b, message["nu"][None, :] - own[idx], xp)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a = np.sum(c * ref, axis=1) / np.sum(c * c, axis=1)
+        last[idx] = np.clip(np.nan_to_num(a, nan=0.0), 0.0, 1.0)
+        return last
+
     def aggregate(self, server, uploads, weights, rnd, n_clients):
         p = self.params
         w = weights / weights.sum()
         out = dict(server)
         out["x"] = weighted_mean(weights, uploads, "x")
+        got = [k for k, u in enumerate(uploads) if "g0" in u]
+        if got:  # grad F at this round's broadcast point, from the clients' GP gradients there
+            wg = w[got] / w[got].sum()
+            out["G"] = sum(wk * uploads[k]["g0"] for wk, k in zip(wg, got))
+            out["G_t"] = np.array([float(rnd)])
+        else:
+            out.pop("G", None)
+            out.pop("G_t", None)
         have_v = all("v" in u for u in uploads)
         if have_v:
             out["v"] = weighted_mean(weights, uploads, "v")
