@@ -215,12 +215,31 @@ class ZOOptimizer(torch.optim.Optimizer):
         return [i for i, p in enumerate(self._all_params()) if p.requires_grad]
 
     def _rule(self, group: dict[str, Any]) -> Transform:
+        """The group's update rule (options checked), built once per set of option values: a step asks for it
+        twice per group, and a scheduler's new ``lr`` (or the plateau factor) gives a new key."""
+        return self._cached_rule(group)[0]
+
+    def _cached_rule(self, group: dict[str, Any]) -> list:
+        """``[rule, rule with weight decay or None]`` of ``group``, rebuilt when an option's value changed."""
+        factor = self.lr_factor
+        key = _options_key(group, (self.update_name, factor))
+        cache = self.__dict__.setdefault("_rules", {})
+        entry = cache.get(id(group))
+        if key is not None and entry is not None and entry[0] is group and entry[1] == key:
+            return entry[2]
         check_group(group, self.update_name, where="group option")
         name, options = rule_options(self.update_name, group)
-        lr, factor = group["lr"], self.lr_factor
+        lr = group["lr"]
         if factor != 1.0:
             lr = (lambda t, f=lr: factor * f(t)) if callable(lr) else factor * lr
-        return make_rule(name, lr=lr, **options)
+        rules = [make_rule(name, lr=lr, **options), None]
+        if key is not None:  # only values compared by value (or callables, called anew each step) are cached
+            if len(cache) > 4 * len(self.param_groups):  # groups removed since: drop the stale entries
+                live = {id(g) for g in self.param_groups}
+                for k in [k for k in cache if k not in live]:
+                    del cache[k]
+            cache[id(group)] = (group, key, rules)
+        return rules
 
     @property
     def directions(self) -> int:
@@ -290,7 +309,7 @@ class ZOOptimizer(torch.optim.Optimizer):
             raise TypeError(closure_help())
         for group in self.param_groups:
             self._rule(group)  # every group is checked before any parameter moves
-        saved = copy.deepcopy(self.zo)
+        saved = _snapshot(self.zo)
         try:
             return self._step(closure)
         except BaseException:
@@ -533,12 +552,63 @@ class ZOOptimizer(torch.optim.Optimizer):
     def _group_rule(self, group: dict[str, Any]) -> Transform:
         """The group's rule with decoupled weight decay (:func:`zoo.updates.add_decayed_weights`) before the
         learning rate: ``p <- p - lr (step + wd p)`` (AdamW; MeZO's form with SGD)."""
-        rule = self._rule(group)
-        wd = float(group.get("weight_decay", 0.0))
-        if wd == 0.0 or not isinstance(rule, UpdateRule):
-            return rule
-        *body, lr = rule.transforms()
-        return chain(*body, add_decayed_weights(wd), lr)
+        rules = self._cached_rule(group)
+        if rules[1] is None:
+            rule = rules[0]
+            wd = float(group.get("weight_decay", 0.0))
+            if wd == 0.0 or not isinstance(rule, UpdateRule):
+                rules[1] = rule
+            else:
+                *body, lr = rule.transforms()
+                rules[1] = chain(*body, add_decayed_weights(wd), lr)
+        return rules[1]
+
+
+_PLAIN = (int, float, bool, str, bytes, type(None), complex, np.number, np.bool_, torch.dtype)
+
+
+def _plain(v: Any) -> bool:
+    """A value compared by value that no one can change in place (a tuple of such values too)."""
+    if isinstance(v, _PLAIN):
+        return True
+    return isinstance(v, tuple) and all(map(_plain, v))
+
+
+def _options_key(group: dict[str, Any], extra: tuple) -> tuple | None:
+    """A key of ``group``'s options (``params`` left out) for the rule cache, or None when one of them is not
+    plain (a tensor, an array, an object with state: checked and built anew each step). Lists are keyed by
+    their current items; callables (an ``lr`` schedule) by identity: the rule calls them at every step."""
+    items = []
+    for k, v in group.items():
+        if k == "params":
+            continue
+        if isinstance(v, list):
+            v = ("__list__", *v)
+        if not (_plain(v) or (callable(v) and not isinstance(v, torch.Tensor))):
+            return None
+        items.append((k, v))
+    if not all(map(_plain, extra)) and not isinstance(extra[0], Transform):
+        return None
+    try:
+        key = (*items, *extra)
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _snapshot(zo: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``zo`` that a failed step is rolled back to: lists of plain values copied (as
+    ``state_dict`` does), plain values shared, anything else deep-copied."""
+    out = {}
+    for k, v in zo.items():
+        if type(v) is list and (len(v) > 64 or all(map(_plain, v))):  # (long: skipped_steps, of ints)
+            out[k] = list(v)
+        elif _plain(v):
+            out[k] = v
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
 
 
 def _work_dtype(dtype: torch.dtype) -> torch.dtype:
