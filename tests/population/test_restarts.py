@@ -117,8 +117,11 @@ def test_bipop_small_run_at_its_cap_restarts_instead_of_ending():
         X = opt.ask()
         opt.tell(X, rastrigin(X))
         runs[-1][5] = opt.nfev - runs[-1][4]
-    at_cap = [k for k, (_, regime, lam, cap, start, used) in enumerate(runs)
-              if regime == "small" and cap < 20_000 - start and used > cap - lam]
+    at_cap = [
+        k
+        for k, (_, regime, lam, cap, start, used) in enumerate(runs)
+        if regime == "small" and cap < 20_000 - start and used > cap - lam
+    ]
     assert at_cap and at_cap[0] < len(runs) - 1  # a restart followed the capped run
     assert opt.nfev > 20_000 - 2 * max(r[2] for r in runs)  # the whole budget was used
 
