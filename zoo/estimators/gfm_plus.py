@@ -224,7 +224,7 @@ class GFMPlus(GoldsteinMethod):
             if state.anchor is None:  # the first estimate: its point is the first undo target
                 fields.update(anchor=state.x.copy(), v_anchor=v.copy())
             elif D is not None:
-                verdict, window = self._window(state, D)
+                verdict, window = self._window(state, D, self.dim)
                 fields.update(window)
                 if verdict < 0:  # back to the last accepted point, whose estimate is still valid there
                     back = dataclasses.replace(state, x=state.anchor)
@@ -239,7 +239,7 @@ class GFMPlus(GoldsteinMethod):
         return self._step(state, v, x_prev=state.x.copy(), stationarity=float(np.linalg.norm(v)), **fields)
 
     @staticmethod
-    def _window(state, D: np.ndarray) -> tuple[int, dict]:
+    def _window(state, D: np.ndarray, need: int = 1) -> tuple[int, dict]:
         """``lr="adaptive"``: the verdict on the steps since the last accepted point ``x_a``. Each batch gives,
         at common directions and samples, ``b`` estimates ``D_j`` of ``f_delta(x_t) - f_delta(x_{t-1})``, the
         effect of the last step; their means add up (telescope) to an estimate ``S`` of
@@ -258,13 +258,15 @@ class GFMPlus(GoldsteinMethod):
         dof = state.w_dof + D.size - 1
         window = {"w_n": n, "w_sum": S, "w_var": V, "w_dof": dof}
         verdict = 0
+        # an accept, or an undo of an undecided window, waits for ``need`` differences (d: a refresh's worth)
+        enough = dof + n >= need
         if n & (n - 1) == 0 and dof >= 1:
             t = _t975(dof) * math.sqrt(V)
-            if S < -t:
+            if S < -t and enough:
                 verdict = 1
             elif S > t:
                 verdict = -1
-            elif n >= state.w_cap:
+            elif n >= state.w_cap and enough:
                 verdict = -1
                 window["w_cap"] = 2 * state.w_cap
         if verdict:
