@@ -84,6 +84,8 @@ def main() -> None:
         configs = [
             ("zoo rge q=64", zoo_loop, ("rge", d, n_zoo, {"q": 64})),
             ("zoo rge q=8", zoo_loop, ("rge", d, n_zoo // 4, {"q": 8})),
+            # rge without its learned metric (the metric is on for d <= 200 by default)
+            ("zoo zo-adam q=64", zoo_loop, ("zo-adam", d, n_zoo, {"q": 64})),
             ("zoo cge (all d)", zoo_loop, ("cge", d, n_zoo, {})),
             ("nevergrad OnePlusOne", nevergrad_loop, (d, 2000 if d == 10 else 500)),
             ("pycma ask/tell", cma_loop, (d, 5000 if d == 10 else 480)),

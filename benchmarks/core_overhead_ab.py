@@ -29,8 +29,10 @@ from pathlib import Path
 import numpy as np
 
 CONFIGS = [
-    ("rge q=64", "rge", {"q": 64}, 60_000),
-    ("rge q=8", "rge", {"q": 8}, 15_000),
+    # zo-adam: rge without the learned metric (issue 16, session 5), the algorithm that rge was in the old tree,
+    # where "zo-adam" is an alias of rge: the same algorithm on both sides of the comparison
+    ("zo-adam q=64", "zo-adam", {"q": 64}, 60_000),
+    ("zo-adam q=8", "zo-adam", {"q": 8}, 15_000),
     ("cge", "cge", {}, 60_000),
 ]
 OBJECTIVES = ("sphere", "shifted")

@@ -11,6 +11,8 @@ chooses ``i`` (pairs share it). Problems (data shipped with scikit-learn or draw
   scikit-learn's digits, even vs odd (1,797 points, pixels / 16, a bias column), x0 = 0; d = 65.
 - ``l1-cauchy`` (held out, likewise): least absolute deviations, a 10-sparse x_true in d = 200, N = 1000,
   noise 0.1 Cauchy, x0 = 0.
+- ``hinge-heavy``, ``max-affine`` (held out for gfm's step control of session 5): a hinge loss on
+  ``make_classification`` with one heavy-tailed feature (d = 21), and a mean of maxima of 5 affine pieces (d = 50).
 
 Measured on the iterate (``opt.x``; not counted as queries) every budget/40 queries: the full-data loss and the
 Goldstein measure ``G(x) = || (1/64) sum_k grad f(x + delta u_k) ||`` (u_k uniform in the unit ball, the same
@@ -19,7 +21,7 @@ Goldstein delta-subdifferential; delta is gfm's default ``0.01 s sqrt(d)`` for e
 ``G <= G(x0)/2`` and ``G(x0)/4`` at a loss no worse than at x0 (a diverged iterate has a tiny G too).
 
     PYTHONPATH=$PWD nice -n 10 python benchmarks/gfm_nonsmooth.py [--budget 20000] [--seeds 5] \
-        [--methods gfm,gfm+,...] [--problems relu-wine,lad,svm-ncvx,hinge-digits,l1-cauchy]
+        [--methods gfm,gfm+,...] [--problems relu-wine,lad,svm-ncvx,hinge-digits,l1-cauchy,hinge-heavy,max-affine]
 """
 
 from __future__ import annotations
@@ -173,8 +175,56 @@ def l1_cauchy(d: int = 200, n: int = 1000):
     return _l1_regression("l1-cauchy", A, b)
 
 
+def hinge_heavy(n: int = 1000):
+    """Held out for gfm's step control (session 5, added after the rule was chosen, never run before it): the
+    hinge loss of a linear classifier with bias on scikit-learn's ``make_classification`` (1,000 points, 20
+    features, seed 3) whose first feature is multiplied by a Student-t (1.5 degrees of freedom) draw per point:
+    a heavy-tailed feature, so a few points have slopes 100x the others; x0 = 0, d = 21."""
+    from sklearn.datasets import make_classification
+
+    A, y = make_classification(n_samples=n, n_features=20, n_informative=8, random_state=3)
+    rng = np.random.default_rng(3)
+    A[:, 0] *= rng.standard_t(1.5, n)
+    A = np.hstack([A, np.ones((n, 1))])
+    y = 2.0 * y - 1.0
+
+    def F(X, xi):
+        return np.maximum(0.0, 1.0 - y[xi] * np.einsum("nd,nd->n", X, A[xi]))
+
+    def loss(x):
+        return float(np.mean(np.maximum(0.0, 1.0 - y * (A @ x))))
+
+    def grad(Xs):
+        active = (1.0 - (Xs @ A.T) * y) > 0
+        return -(active * y) @ A / n
+
+    return "hinge-heavy", F, n, loss, grad, np.zeros(A.shape[1])
+
+
+def max_affine(d: int = 50, n: int = 500, k: int = 5):
+    """Held out likewise: ``F(x; i) = max_l (a_il . x + c_il)``, ``k = 5`` affine pieces per data point,
+    a_il ~ N(0, I_50), c_il ~ N(0, 1), N = 500, x0 ~ N(0, 4 I) (seed 11): a nonsmooth piecewise-linear mean of
+    maxima (bounded below: the mean max of 5 Gaussians grows like 1.16 ||x||)."""
+    rng = np.random.default_rng(11)
+    A = rng.standard_normal((n, k, d))
+    c = rng.standard_normal((n, k))
+
+    def F(X, xi):
+        return np.max(np.einsum("nkd,nd->nk", A[xi], X) + c[xi], axis=1)
+
+    def loss(x):
+        return float(np.mean(np.max(A @ x + c, axis=1)))
+
+    def grad(Xs):
+        Z = np.einsum("nkd,md->mnk", A, Xs) + c[None]
+        j = np.argmax(Z, axis=2)  # (m, n)
+        return A[np.arange(n)[None], j].mean(axis=1)
+
+    return "max-affine", F, n, loss, grad, 2.0 * rng.standard_normal(d)
+
+
 PROBLEMS = {"relu-wine": relu_wine, "lad": lad, "svm-ncvx": svm_ncvx, "hinge-digits": hinge_digits,
-            "l1-cauchy": l1_cauchy}  # fmt: skip
+            "l1-cauchy": l1_cauchy, "hinge-heavy": hinge_heavy, "max-affine": max_affine}  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------- runs
@@ -182,6 +232,7 @@ PROBLEMS = {"relu-wine": relu_wine, "lad": lad, "svm-ncvx": svm_ncvx, "hinge-dig
 # fixed rate (1e-3, its default before the step-size control), the same on every problem
 METHODS = {
     "gfm": ("gfm", {}),
+    "gfm lr=normalized": ("gfm", {"lr": "normalized"}),  # gfm's default before session 5
     "gfm+": ("gfm+", {}),
     "gfm+ budget": ("gfm+", {"refresh_batch": "budget"}),
     "gfm+ budget lr=normalized": ("gfm+", {"refresh_batch": "budget", "lr": "normalized"}),

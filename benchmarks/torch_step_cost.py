@@ -26,6 +26,11 @@ when one is missed.
     .venv/bin/python benchmarks/torch_step_cost.py --model mlp
     .venv/bin/python benchmarks/torch_step_cost.py --model transformer
     .venv/bin/python benchmarks/torch_step_cost.py --model gpt2
+
+``--reference-perturb FILE`` adds a mode ``zoo_sgd_ref``, timed in the same run (no memory figure): the same
+ZOSGD step with ``zoo.torch.optim``'s walk functions (perturb, flip, restore, restore_and_add) taken from FILE,
+another version of zoo/torch/perturb.py (``git show REV:zoo/torch/perturb.py > FILE``): a before / after of
+the walks, side by side in one process.
 """
 
 from __future__ import annotations
@@ -68,6 +73,36 @@ def build(model: str, tiny: bool = False):
         g = torch.Generator().manual_seed(0)
         x, y = torch.randint(0, 64, (64, 32), generator=g), torch.randint(0, 4, (64,), generator=g)
     return net, x, y
+
+
+WALKS = ("perturb", "flip", "restore", "restore_and_add")
+
+
+def reference_walks(path: str) -> dict:
+    """The walk functions of another zoo/torch/perturb.py (loaded from ``path`` as a module of its own)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("reference_perturb", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return {name: getattr(mod, name) for name in WALKS}
+
+
+def with_walks(run, walks: dict):
+    """``run`` with zoo.torch.optim's walk functions replaced by ``walks`` for the call."""
+    from zoo.torch import optim
+
+    def call():
+        own = {name: getattr(optim, name) for name in WALKS}
+        for name, fn in walks.items():
+            setattr(optim, name, fn)
+        try:
+            return run()
+        finally:
+            for name, fn in own.items():
+                setattr(optim, name, fn)
+
+    return call
 
 
 def stepper(mode: str, net, x, y):
@@ -171,6 +206,7 @@ def main() -> None:
     ap.add_argument("--model", choices=("mlp", "transformer", "gpt2"), default="mlp")
     ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--memory-repeats", type=int, default=3, help="fresh processes per mode (median)")
+    ap.add_argument("--reference-perturb", metavar="FILE", help="time a zoo_sgd_ref mode with these walks")
     ap.add_argument("--child", choices=MODES, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -181,10 +217,14 @@ def main() -> None:
     torch.set_num_threads(1)
     net, x, y = build(args.model)
     runs = {m: stepper(m, net, x, y) for m in MODES}
+    if args.reference_perturb:
+        runs["zoo_sgd_ref"] = with_walks(
+            stepper("zoo_sgd", net, x, y), reference_walks(args.reference_perturb)
+        )
     times, cpu = interleaved(runs, args.repeats, warmup=1)
     med = {m: statistics.median(v) for m, v in times.items()}
-    ratio = {m: paired(times[m], times["mezo"]) for m in MODES}
-    cratio = {m: paired(cpu[m], cpu["mezo"]) for m in MODES}
+    ratio = {m: paired(times[m], times["mezo"]) for m in runs}
+    cratio = {m: paired(cpu[m], cpu["mezo"]) for m in runs}
     mem: dict[str, dict] = {}
     for m in MODES:
         peaks = []
@@ -212,6 +252,12 @@ def main() -> None:
             f"  {m:<10} {1e3 * med[m]:9.2f} ms/step  x{ratio[m]:.3f} MeZO (CPU x{cratio[m]:.3f})  "
             f"peak {mem[m]['peak'] / 2**20:7.1f} MiB  x{mem[m]['peak'] / inf:.2f} inference  "
             f"(processes: {' / '.join(f'{v / 2**20:.1f}' for v in mem[m]['all'])})"
+        )
+    if args.reference_perturb:
+        print(
+            f"  {'zoo_sgd_ref':<10} {1e3 * med['zoo_sgd_ref']:9.2f} ms/step  x{ratio['zoo_sgd_ref']:.3f} MeZO "
+            f"(CPU x{cratio['zoo_sgd_ref']:.3f})  walks of {args.reference_perturb}; zoo_sgd / zoo_sgd_ref "
+            f"x{paired(times['zoo_sgd'], times['zoo_sgd_ref']):.3f} (CPU x{paired(cpu['zoo_sgd'], cpu['zoo_sgd_ref']):.3f})"
         )
     checks = {
         "zoo spsa time / MeZO <= 1.1": ratio["zoo_sgd"] <= 1.1,

@@ -17,7 +17,7 @@ def demo(out: Path, quick: bool) -> None:
     f0 = float(f(x0)[0])
     print(f"   Rosenbrock d={d}, x0 ~ N(0, I), f(x0) = {f0:.4g}, budget {budget} queries")
     runs = {
-        "rge (q=2, Adam)": zoo.minimize(
+        "rge (learned metric)": zoo.minimize(
             f, x0, "rge", budget=budget, seed=0, vectorized=True, options={"q": 2}
         ),
         "zo-signsgd (q=10)": zoo.minimize(f, x0, "zo-signsgd", budget=budget, seed=0, vectorized=True),

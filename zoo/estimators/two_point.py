@@ -21,6 +21,10 @@ Step and radius: by default (``lr=None``, ``mu=None``) the success-based step-si
 :mod:`zoo.estimators.base` (:class:`zoo.updates.SuccessStep`): the rule's direction, a length adapted from the
 centre values, ``mu`` following the length. ``lr=`` / ``mu=`` numbers fix them (the step then stays guarded).
 
+Learned metric: ``rge``'s default (``metric="auto"``, d <= 200, deterministic values, no bounds) queries
+``[x, x +- mu v_j]`` along ``v_j = A z_j`` and steps by the curvature's line steps in the learned factor ``A``
+(:mod:`zoo.updates.metric_step`, :mod:`zoo.estimators.formulas.curvature`); ``zo-adam`` is ``rge`` without it.
+
 Saddle escape: ``perturbation="auto"`` (or a radius) adds the isotropic perturbation of Ren, Tang & Li (ICML
 2023) when the estimate is small (:mod:`zoo.estimators.perturbation`; with ``difference="central"`` and ``q = m``
 this is their method with ``2m`` queries per step).
@@ -79,8 +83,11 @@ class RGEParams(GradientParams):
 
 @register("rge")
 class RGE(GradientMethod):
-    """Random gradient estimate + an update rule (default Adam, i.e. ZO-AdaMM), in a learned metric by default
-    (``metric="auto"``, :mod:`zoo.updates.metric_step`)."""
+    """Random gradient estimate: line steps in a learned metric (default, d <= 200), else Adam (ZO-AdaMM).
+
+    ``metric="auto"`` (:mod:`zoo.updates.metric_step`) learns a full factor up to :data:`FULL_METRIC_MAX_DIM`
+    on a deterministic problem without bounds; above it, under noise, on a stochastic objective or after the
+    model check hands over, the estimate feeds an update rule (``update``, default Adam): ``zo-adam``."""
 
     Params = RGEParams
 

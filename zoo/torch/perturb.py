@@ -16,7 +16,7 @@ Small tensors (LayerNorm weights, biases: at most ``SMALL`` elements each, ``SAV
 walk) are instead copied whole before they are perturbed and written back from the copy: on them the check's
 per-chunk ops cost a few microseconds each of fixed overhead for a few hundred elements, while the copy is one
 op and its restore another (no ``z`` arithmetic, no index write), for at most one chunk of extra memory. They
-are done together, one ``torch._foreach_*`` call per op over all of them (the same per-tensor ops).
+are done together: on the CPU one ``torch._foreach_*`` call per op over all of them (the same per-tensor ops).
 
 Fixed costs per tensor and per chunk. A spsa step walks the same list of tensors three times, every step, and
 on a model of many small tensors what MeZO's plain step does not pay was per-call overhead, not arithmetic.
@@ -300,8 +300,7 @@ def _walk(
 
     Fusing them regenerates ``z`` once instead of once per operation (randn dominates a MeZO step's cost);
     the numbers are those of the separate operations, bit for bit. The small tensors saved whole are done
-    together after their ``z`` is drawn, with one ``torch._foreach_*`` call per operation over all of them
-    (the same per-tensor ops, without a Python call for each).
+    together after their ``z`` is drawn (see :func:`_walk_saved`).
     """
     out = _Patches()
     if not params:
@@ -405,9 +404,10 @@ def _walk(
 
 def _walk_saved(items, kind, saved_in, out, arena, *, undo: float, add: float, shift: float) -> None:
     """The small tensors saved whole, of one (dtype, device): the ops of the checked path on their copies
-    (the undo there returns exactly the copy), one ``torch._foreach_*`` call each over all of them. The ops
-    stay per tensor (no arithmetic on the concatenation: a kernel's vector body and scalar tail could round
-    differently, and the numbers must be those of the separate per-tensor operations)."""
+    (the undo there returns exactly the copy), one ``torch._foreach_*`` call each over all of them (the adds:
+    on the CPU, see :func:`_add_all`). The ops stay per tensor (no arithmetic on the concatenation: a
+    kernel's vector body and scalar tail could round differently, and the numbers must be those of the
+    separate per-tensor operations)."""
     idxs = [i for i, _, _ in items]
     flats = [c for _, c, _ in items]
     zs = [z for _, _, z in items]
@@ -424,15 +424,28 @@ def _walk_saved(items, kind, saved_in, out, arena, *, undo: float, add: float, s
             region = torch.cat(sources)
         saved = list(region.split([c.numel() for c in flats]))
         if add:
-            torch._foreach_add_(saved, zs, alpha=add)
+            _add_all(saved, zs, add)
         if undo or add:
             torch._foreach_copy_(flats, saved)
-        torch._foreach_add_(flats, zs, alpha=shift)  # = torch.add(saved, z, alpha=shift, out=chunk)
+        _add_all(flats, zs, shift)  # = torch.add(saved, z, alpha=shift, out=chunk)
         out.extend((i, 0, None, s) for i, s in zip(idxs, saved))
         return
     torch._foreach_copy_(flats, [saved_in[i] for i in idxs])
     if add:
-        torch._foreach_add_(flats, zs, alpha=add)  # = torch.add(saved, z, alpha=add, out=chunk)
+        _add_all(flats, zs, add)  # = torch.add(saved, z, alpha=add, out=chunk)
+
+
+def _add_all(tensors: list[torch.Tensor], others: list[torch.Tensor], alpha: float) -> None:
+    """``t.add_(o, alpha=alpha)`` for each pair. On the CPU one ``torch._foreach_add_`` call (its CPU kernel is
+    that loop of ``add_``, same numbers, without a Python call per tensor; tests hold it to the checked path and
+    to a hand-written MeZO bit for bit); elsewhere the loop itself: the fused multi-tensor kernels of other
+    devices are not held to ``add_``'s rounding (contraction into an FMA), and the numbers must not depend on
+    whether a tensor was saved whole."""
+    if tensors and tensors[0].device.type == "cpu":
+        torch._foreach_add_(tensors, others, alpha=alpha)
+    else:
+        for t, o in zip(tensors, others):
+            t.add_(o, alpha=alpha)
 
 
 _SCRATCH = threading.local()

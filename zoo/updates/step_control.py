@@ -155,6 +155,9 @@ class SuccessStep(Transform):
     mu_ratio: float = 0.1
     noise_step_frac: float = 0.1
     window: int = 4
+    #: sampled: whether a window still undecided at its cap is undone (True); False: the trials go on until the
+    #: test decides (gfm's choice: a one-pair estimate's progress shows only over hundreds of trials)
+    undo_undecided: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.inner, Transform):
@@ -165,6 +168,8 @@ class SuccessStep(Transform):
             raise ValueError(f"grow must be a finite number > 1, got {self.grow!r}")
         if not 0.0 < self.shrink < 1.0:
             raise ValueError(f"shrink must lie in (0, 1), got {self.shrink!r}")
+        if not isinstance(self.undo_undecided, bool):
+            raise TypeError(f"undo_undecided must be True or False, got {self.undo_undecided!r}")
         if isinstance(self.window, bool) or not isinstance(self.window, int) or self.window < 2:
             raise ValueError(f"window must be an int >= 2 (trials before a verdict), got {self.window!r}")
         for name in ("r0_frac", "mu_ratio", "noise_step_frac"):
@@ -370,7 +375,7 @@ class SuccessStep(Transform):
                 verdict = 1
             elif mean > t:
                 verdict = -1
-            elif n >= cap:
+            elif n >= cap and self.undo_undecided:
                 verdict = -1
                 s["w_cap"] = 2 * cap
         if verdict:
