@@ -61,8 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         "rank-sgd (values via minimize)": lambda x0, s: (
             zoo.minimize(f, x0, "rank-sgd", budget=args.budget, seed=s, vectorized=True).fun
         ),
-        "rge q=2 (values, Adam)": lambda x0, s: (
-            zoo.minimize(f, x0, "rge", budget=args.budget, seed=s, vectorized=True, options={"q": 2}).fun
+        "zo-adam q=2 (values, Adam; rge before its metric)": lambda x0, s: (
+            zoo.minimize(f, x0, "zo-adam", budget=args.budget, seed=s, vectorized=True, options={"q": 2}).fun
         ),
         "pycma popsize 10": lambda x0, s: cma_run(f, x0, args.budget, s),
     }

@@ -49,16 +49,81 @@ def test_bipop_uses_both_regimes_with_small_populations_and_step_sizes():
         X = opt.ask()
         opt.tell(X, rastrigin(X))
     regimes = {r for r, _, _ in seen}
-    assert regimes == {"large", "small"}
+    assert regimes == {"first", "large", "small"} and seen[0][0] == "first"
     lam_def, sigma_def = seen[0][1], seen[0][2]
     assert sigma_def == pytest.approx(2.0)  # cma's sigma0 from the bounds [-5, 5]
     for regime, lam, sig in seen:
         if regime == "small":
             assert 2 <= lam and 0.01 * sigma_def <= sig <= sigma_def
-        else:
+        elif regime == "large":
             assert sig == sigma_def and lam >= lam_def
     s = opt.state
     assert s.evals_large + s.evals_small <= opt.nfev
+
+
+def _bipop_schedule(seed, budget=20_000, dim=3):
+    """(regime, popsize, inner budget, outer nfev at start, evaluations it used) of every BIPOP run."""
+    opt = zoo.make("cma-bipop", x0=np.full(dim, 2.0), seed=seed, bounds=(-5, 5), budget=budget)
+    runs = []
+    while not opt.stop():
+        s = opt.state
+        if not runs or runs[-1][0] != s.restarts:
+            runs.append([s.restarts, s.regime, s.inner_popsize, s.inner_budget, opt.nfev, 0])
+        X = opt.ask()
+        opt.tell(X, rastrigin(X))
+        runs[-1][5] = opt.nfev - runs[-1][4]
+    return [tuple(r[1:]) for r in runs], opt
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_bipop_schedule_follows_hansens_budget_accounting(seed):
+    """Hansen's code (pycma's fmin, bipop=True): the first run counts in the small share, so the first restart
+    is large; then small while evals_small < evals_large; a small run gets at most half the large regime's
+    evaluations so far, and lambda_def <= lambda_s <= the latest large population."""
+    runs, opt = _bipop_schedule(seed)
+    lam_def = runs[0][1]
+    assert runs[0][0] == "first" and runs[1][0] == "large" and runs[1][1] == 2 * lam_def
+    assert any(r[0] == "small" for r in runs)
+    small, large, lam_last = runs[0][4], 0, lam_def
+    for k, (regime, lam, inner_budget, start, used) in enumerate(runs[1:], 1):
+        assert regime == ("small" if small < max(1, large) else "large"), (k, runs)
+        if regime == "small":
+            assert lam_def <= lam <= lam_last
+            assert inner_budget == min(20_000 - start, max(large // 2, lam))
+            assert used <= inner_budget
+            small += used
+        else:
+            assert lam == 2 * lam_last and inner_budget == 20_000 - start
+            lam_last = lam
+            large += used
+    last = runs[-1]  # the run the budget ended is not yet in the state's totals
+    small -= last[4] if last[0] == "small" else 0
+    large -= last[4] if last[0] == "large" else 0
+    assert (opt.state.evals_small, opt.state.evals_large) == (small, large)
+    assert opt.nfev <= 20_000
+    assert _bipop_schedule(seed)[0] == runs  # the seed fixes the schedule
+
+
+def test_bipop_small_run_at_its_cap_restarts_instead_of_ending():
+    """A small run that reaches its cap (a budget below what is left) is followed by a restart; only the whole
+    budget ends the wrapper. A slowly converging inner (tolx / tolfun off) makes every small run end on its cap."""
+    opts = {"cma_options": {"tolx": 0, "tolfun": 0, "tolfunhist": 0, "tolstagnation": 10**9}}
+    opt = zoo.make("cma-bipop", x0=np.full(3, 2.0), seed=0, bounds=(-5, 5), budget=20_000, inner_options=opts)
+    runs = []
+    while not opt.stop():
+        s = opt.state
+        if not runs or runs[-1][0] != s.restarts:
+            runs.append([s.restarts, s.regime, s.inner_popsize, s.inner_budget, opt.nfev, 0])
+        X = opt.ask()
+        opt.tell(X, rastrigin(X))
+        runs[-1][5] = opt.nfev - runs[-1][4]
+    at_cap = [
+        k
+        for k, (_, regime, lam, cap, start, used) in enumerate(runs)
+        if regime == "small" and cap < 20_000 - start and used > cap - lam
+    ]
+    assert at_cap and at_cap[0] < len(runs) - 1  # a restart followed the capped run
+    assert opt.nfev > 20_000 - 2 * max(r[2] for r in runs)  # the whole budget was used
 
 
 def test_wrapper_is_generic_over_inner_methods():

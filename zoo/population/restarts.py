@@ -7,8 +7,12 @@ the inner run stops on its own criteria, start a new one with the population mul
 BIPOP (Hansen, "Benchmarking a BI-population CMA-ES on the BBOB-2009 function testbed", GECCO 2009): after a
 first run with the default ``lambda_def``, two regimes share the budget. The *large* regime is IPOP
 (``lambda_large = lambda_def * 2^(n_large)``, initial step ``sigma_def``); the *small* regime draws
-``U, V ~ U[0, 1]`` and runs ``lambda_s = floor(lambda_def * (lambda_large / (2 lambda_def))^(U^2))`` with
-``sigma_s = sigma_def * 10^(-2 V)``. Each restart goes to the regime that has used fewer evaluations so far.
+``U, V ~ U[0, 1]`` and runs ``lambda_s = floor(lambda_def * (lambda_last / lambda_def)^(U^2))`` (``lambda_last``:
+the population of the latest large run, i.e. the paper's ``lambda_l / 2`` for the next one) with
+``sigma_s = sigma_def * 10^(-2 V)`` and at most ``evals_large / 2`` evaluations (half of what the large regime
+has used). Each restart goes to the regime that has used fewer evaluations so far, the first run counted in the
+small regime's share: ``small`` while ``evals_small < max(1, evals_large)``. This is Hansen's reference code as
+pycma's ``fmin(..., bipop=True)`` runs it (the schedule, the small runs' cap and the first run's accounting).
 
 Every restart is a fresh inner optimizer: seed drawn from the outer rng, start point drawn uniformly in the
 central 80% of the bounds when they are finite (Hansen 2009: [-4, 4]^d on BBOB's [-5, 5]^d; else the
@@ -70,9 +74,9 @@ class RestartParams(Params):
 class RestartState(State):
     restarts: int  # inner runs started after the first
     n_large: int  # BIPOP: large-regime restarts so far (IPOP: every restart)
-    evals_large: int  # evaluations spent in the large regime (the first run counts there)
-    evals_small: int
-    regime: str  # regime of the current inner run: "large" or "small"
+    evals_large: int  # evaluations spent in the large regime (IPOP: the first run counts there)
+    evals_small: int  # BIPOP: the first run counts here (Hansen's code; pycma's fmin)
+    regime: str  # regime of the current inner run: "large" or "small" (BIPOP's first run: "first")
     inner_start_nfev: int  # outer nfev when the current inner run started
     inner_seed: int
     inner_popsize: int
@@ -159,7 +163,7 @@ class RestartWrapper(AcceptsRankings, NestedMethod):
             n_large=0,
             evals_large=0,
             evals_small=0,
-            regime="large",
+            regime="first" if self.regime_rule == "bipop" else "large",
             inner_start_nfev=0,
             inner_seed=int(rng.integers(2**63 - 1)),
             inner_popsize=self._popsize_default,
@@ -192,14 +196,25 @@ class RestartWrapper(AcceptsRankings, NestedMethod):
     ) -> RestartState:
         forward(self._inner, X, feedback, self)  # values, or the ranking / pairs (an inner such as cma takes both)
         reasons = self._inner.stop()
-        if not reasons or set(reasons) == {"budget"}:
-            return state  # still running (or the whole budget is spent: the outer stop says so)
-        return self._restart(state, len(X), rng)
+        if not reasons:
+            return state  # still running
+        if set(reasons) == {"budget"} and not self._capped(state):
+            return state  # the whole budget is spent: the outer stop says so
+        return self._restart(state, len(X), rng)  # converged, stalled, or a small run's cap reached
+
+    def _capped(self, state: RestartState) -> bool:
+        """Whether the current inner run's budget is a cap below what the outer budget leaves it (a BIPOP
+        small run): its "budget" stop is then a restart, not the end."""
+        if not state.inner_budget:
+            return False
+        if self.budget is None:
+            return True
+        return state.inner_budget < self.budget - state.inner_start_nfev
 
     def _restart(self, state: RestartState, last_batch: int, rng: np.random.Generator) -> RestartState:
         spent = self.nfev + last_batch - state.inner_start_nfev  # outer nfev is updated after _tell
         evals_large = state.evals_large + (spent if state.regime == "large" else 0)
-        evals_small = state.evals_small + (spent if state.regime == "small" else 0)
+        evals_small = state.evals_small + (spent if state.regime in ("small", "first") else 0)
         limit = self.params.max_restarts
         if limit is None and self.budget is None:
             limit = 9
@@ -209,12 +224,17 @@ class RestartWrapper(AcceptsRankings, NestedMethod):
             )
         n_large = state.n_large
         lam_def = self._popsize_default
-        if self.regime_rule == "bipop" and evals_small < evals_large and n_large > 0:
+        cap = None
+        if self.regime_rule == "bipop" and evals_small < max(1, evals_large):
+            # the first run counts in the small share, so the first restart is large (evals_large = 0)
             regime = "small"
-            lam_large = lam_def * self.params.popsize_factor**n_large
+            lam_last = lam_def * self.params.popsize_factor**n_large  # the latest large run's population
             u, v = rng.random(2)
-            popsize = int(math.floor(lam_def * (0.5 * lam_large / lam_def) ** (u**2)))
+            popsize = int(math.floor(lam_def * (lam_last / lam_def) ** (u**2)))
             factor = 10.0 ** (-2.0 * v)
+            # a small run is a local search: at most half of the large regime's evaluations, so that one
+            # run with a large lambda_s and a step too wide to converge cannot hold back the next large run
+            cap = max(evals_large // 2, max(popsize, 2))  # at least one batch
         else:
             regime = "large"
             n_large += 1
@@ -228,6 +248,8 @@ class RestartWrapper(AcceptsRankings, NestedMethod):
             return dataclasses.replace(
                 state, exhausted=True, evals_large=evals_large, evals_small=evals_small
             )
+        if cap is not None:
+            budget = cap if self.budget is None else min(budget, cap)
         new = RestartState(
             restarts=state.restarts + 1,
             n_large=n_large,
