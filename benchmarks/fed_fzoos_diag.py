@@ -54,16 +54,6 @@ def rff_gradient(W, b, nu, x):
 fz.gp_gradient, fz.rff_gradient = gp_gradient, rff_gradient
 
 
-def _value(text: str):
-    """An option's value from the command line: an int, a float, or the string itself."""
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
-
-
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("problem")
@@ -73,7 +63,7 @@ def main() -> int:
     opts = {}
     for item in filter(None, args.fzoos.split(",")):
         k, v = item.split("=")
-        opts[k] = _value(v)
+        opts[k] = fed_suite._value(v)
     make, rounds = {**fed_suite.PROBLEMS, **fed_suite.HELDOUT}[args.problem]
     problem = make(args.seed)
     base = fed_suite.run_one(problem, "fedzo", args.seed, rounds)

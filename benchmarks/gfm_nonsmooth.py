@@ -108,6 +108,24 @@ def _l1_regression(name: str, A: np.ndarray, b: np.ndarray):
     return name, F, n, loss, grad, np.zeros(d)
 
 
+def _hinge(name: str, A: np.ndarray, y: np.ndarray):
+    """``F(x; i) = max(0, 1 - y_i a_i . x)`` (the hinge loss of a linear classifier), its full loss and
+    subgradient; x0 = 0."""
+    n, d = A.shape
+
+    def F(X, xi):
+        return np.maximum(0.0, 1.0 - y[xi] * np.einsum("nd,nd->n", X, A[xi]))
+
+    def loss(x):
+        return float(np.mean(np.maximum(0.0, 1.0 - y * (A @ x))))
+
+    def grad(Xs):
+        active = (1.0 - (Xs @ A.T) * y) > 0
+        return -(active * y) @ A / n
+
+    return name, F, n, loss, grad, np.zeros(d)
+
+
 def lad(d: int = 50, n: int = 2000):
     rng = np.random.default_rng(0)
     A = rng.standard_normal((n, d))
@@ -148,19 +166,7 @@ def hinge_digits():
     A, y = load_digits(return_X_y=True)
     A = np.hstack([A / 16.0, np.ones((len(A), 1))])
     y = np.where(y % 2 == 0, 1.0, -1.0)
-    n, d = A.shape
-
-    def F(X, xi):
-        return np.maximum(0.0, 1.0 - y[xi] * np.einsum("nd,nd->n", X, A[xi]))
-
-    def loss(x):
-        return float(np.mean(np.maximum(0.0, 1.0 - y * (A @ x))))
-
-    def grad(Xs):
-        active = (1.0 - (Xs @ A.T) * y) > 0
-        return -(active * y) @ A / n
-
-    return "hinge-digits", F, n, loss, grad, np.zeros(d)
+    return _hinge("hinge-digits", A, y)
 
 
 def l1_cauchy(d: int = 200, n: int = 1000):
@@ -187,18 +193,7 @@ def hinge_heavy(n: int = 1000):
     A[:, 0] *= rng.standard_t(1.5, n)
     A = np.hstack([A, np.ones((n, 1))])
     y = 2.0 * y - 1.0
-
-    def F(X, xi):
-        return np.maximum(0.0, 1.0 - y[xi] * np.einsum("nd,nd->n", X, A[xi]))
-
-    def loss(x):
-        return float(np.mean(np.maximum(0.0, 1.0 - y * (A @ x))))
-
-    def grad(Xs):
-        active = (1.0 - (Xs @ A.T) * y) > 0
-        return -(active * y) @ A / n
-
-    return "hinge-heavy", F, n, loss, grad, np.zeros(A.shape[1])
+    return _hinge("hinge-heavy", A, y)
 
 
 def max_affine(d: int = 50, n: int = 500, k: int = 5):

@@ -61,9 +61,10 @@ def test_bipop_uses_both_regimes_with_small_populations_and_step_sizes():
     assert s.evals_large + s.evals_small <= opt.nfev
 
 
-def _bipop_schedule(seed, budget=20_000, dim=3):
+def _bipop_schedule(seed, budget=20_000, dim=3, inner_options=None):
     """(regime, popsize, inner budget, outer nfev at start, evaluations it used) of every BIPOP run."""
-    opt = zoo.make("cma-bipop", x0=np.full(dim, 2.0), seed=seed, bounds=(-5, 5), budget=budget)
+    extra = {} if inner_options is None else {"inner_options": inner_options}
+    opt = zoo.make("cma-bipop", x0=np.full(dim, 2.0), seed=seed, bounds=(-5, 5), budget=budget, **extra)
     runs = []
     while not opt.stop():
         s = opt.state
@@ -108,22 +109,14 @@ def test_bipop_small_run_at_its_cap_restarts_instead_of_ending():
     """A small run that reaches its cap (a budget below what is left) is followed by a restart; only the whole
     budget ends the wrapper. A slowly converging inner (tolx / tolfun off) makes every small run end on its cap."""
     opts = {"cma_options": {"tolx": 0, "tolfun": 0, "tolfunhist": 0, "tolstagnation": 10**9}}
-    opt = zoo.make("cma-bipop", x0=np.full(3, 2.0), seed=0, bounds=(-5, 5), budget=20_000, inner_options=opts)
-    runs = []
-    while not opt.stop():
-        s = opt.state
-        if not runs or runs[-1][0] != s.restarts:
-            runs.append([s.restarts, s.regime, s.inner_popsize, s.inner_budget, opt.nfev, 0])
-        X = opt.ask()
-        opt.tell(X, rastrigin(X))
-        runs[-1][5] = opt.nfev - runs[-1][4]
+    runs, opt = _bipop_schedule(0, inner_options=opts)
     at_cap = [
         k
-        for k, (_, regime, lam, cap, start, used) in enumerate(runs)
+        for k, (regime, lam, cap, start, used) in enumerate(runs)
         if regime == "small" and cap < 20_000 - start and used > cap - lam
     ]
     assert at_cap and at_cap[0] < len(runs) - 1  # a restart followed the capped run
-    assert opt.nfev > 20_000 - 2 * max(r[2] for r in runs)  # the whole budget was used
+    assert opt.nfev > 20_000 - 2 * max(r[1] for r in runs)  # the whole budget was used (r[1]: the popsize)
 
 
 def test_wrapper_is_generic_over_inner_methods():
