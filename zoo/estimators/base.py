@@ -76,8 +76,9 @@ class GradientState(State):
 
 
 def draws_nothing(estimate):
-    """Mark a gradient method's ``_estimate`` as drawing no random numbers, so that ``tell`` need not snapshot
-    the generator (:meth:`GradientMethod._tell_draws`)."""
+    """Mark a gradient method's ``_estimate`` (or a ``_tell`` override that only adds to the state before
+    calling the base's) as drawing no random numbers, so that ``tell`` need not snapshot the generator
+    (:meth:`GradientMethod._tell_draws`)."""
     estimate.draws_nothing = True
     return estimate
 
@@ -164,13 +165,14 @@ class GradientMethod(Method):
 
     def _tell_draws(self, state: GradientState) -> bool:
         """``_tell`` below draws only for the saddle perturbation (``perturbation=``), and an ``_estimate``
-        marked :func:`draws_nothing` never draws; a subclass that replaces ``_tell``, or an unmarked
-        ``_estimate``, is taken to draw (the generator is then snapshotted at every tell)."""
+        marked :func:`draws_nothing` never draws; a subclass that replaces ``_tell`` (unless that ``_tell`` is
+        marked too), or an unmarked ``_estimate``, is taken to draw (the generator is then snapshotted at every
+        tell)."""
         draws = self.__dict__.get("_draws")
         if draws is None:  # fixed by the class and the params: found once, not at every tell
             cls = type(self)
             draws = self._draws = (
-                cls._tell is not GradientMethod._tell
+                (cls._tell is not GradientMethod._tell and not getattr(cls._tell, "draws_nothing", False))
                 or not getattr(cls._estimate, "draws_nothing", False)
                 or getattr(self.params, "perturbation", None) is not None
             )

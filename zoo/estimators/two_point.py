@@ -186,23 +186,12 @@ class RGE(GradientMethod):
             g, ok = two_point.estimate(values[None, :], mu, p.difference, U=probe["U"][None], finite=finite)
         return g[0] if ok[0] else None
 
+    @draws_nothing  # it only hands the directions over to the rule, then the base's _tell
     def _tell(self, state, X, values, rng):
         Z = state.probe.get("Z")
         if Z is not None:  # the metric's step needs the batch's directions: handed to the rule in its state
             state = evolve(state, rule={**state.rule, "Z": Z})
         return super()._tell(state, X, values, rng)
-
-    def _tell_draws(self, state: GradientState) -> bool:
-        """As the base's test, with this class's ``_tell`` (which only hands the directions over) as the base."""
-        draws = self.__dict__.get("_draws")
-        if draws is None:
-            cls = type(self)
-            draws = self._draws = (
-                cls._tell is not RGE._tell
-                or not getattr(cls._estimate, "draws_nothing", False)
-                or self.params.perturbation is not None
-            )
-        return draws
 
     def outcome(self):
         out = super().outcome()
@@ -213,7 +202,7 @@ class RGE(GradientMethod):
             out["step_control"]["metric_used"] = not plain
             if plain:
                 out["step_control"]["metric_handover"] = self.state.rule["handover"]
-            if not plain:
+            else:
                 out["step_control"]["length"] = float(self.state.rule["r"]) * self.rule.gain(self.state.rule)
         return out
 
