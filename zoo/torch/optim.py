@@ -128,10 +128,9 @@ class ZOOptimizer(torch.optim.Optimizer):
             raise TypeError(f"plateau must be True, False or a zoo.updates.Plateau, got {plateau!r}")
         # the rate follows the measured loss: halved when it stalls (zoo.updates.plateau), no parameter copy
         if isinstance(plateau, bool):
-            # cge keeps the plain rule: the rise test was not measured with it (its suite figures are session 4's)
-            self._plateau = (
-                (Plateau(rise=DEFAULT_RISE if estimator != "cge" else math.inf)) if plateau else None
-            )
+            # cge keeps the plain rule: the rise test was not measured with it (its suite figures, RESULTS issue 11
+            # section 7, were measured without it)
+            self._plateau = Plateau(rise=DEFAULT_RISE if estimator != "cge" else math.inf) if plateau else None
         else:
             self._plateau = plateau
         if self._plateau is not None and estimator == "cge" and self._plateau.max_growth > 1:
