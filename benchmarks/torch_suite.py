@@ -47,6 +47,12 @@ def main() -> None:
         default=[],
         help="zoo.updates.Plateau field key=value (the rule's options)",
     )
+    ap.add_argument(
+        "--closure",
+        choices=("forward", "plain"),
+        default="forward",
+        help="spsa / rge: a batched ForwardLoss (default) or the one-line lambda closure",
+    )
     ap.add_argument("--no-check", action="store_true")
     ap.add_argument("--json", default=None, help="write every run's result here")
     args = ap.parse_args()
@@ -63,7 +69,7 @@ def main() -> None:
         task = (TASKS | HELD_OUT)[name]
         res: dict[str, list] = {}
         for method in methods:
-            opts = {} if method == "backprop" else options
+            opts = {} if method == "backprop" else {"closure": args.closure, **options}
             res[method] = []
             for seed in range(args.seeds):
                 res[method].append(fit(task, method, seed, epochs=args.epochs, **opts))

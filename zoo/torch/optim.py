@@ -46,6 +46,7 @@ from zoo.torch import trainmode
 from zoo.torch.batched import ForwardLoss
 from zoo.torch.groups import (
     RULE_KEYS,
+    batched_directions,
     check_group,
     closure_help,
     default_directions,
@@ -116,6 +117,9 @@ class ZOOptimizer(torch.optim.Optimizer):
         mu = (5e-3 if estimator == "cge" else 1e-3) if mu is None else float(mu)
         if not (math.isfinite(mu) and mu > 0):
             raise ValueError(f"mu must be a positive finite number, got {mu}")
+        # n_directions=None: the default, and with a batched ForwardLoss closure the larger batched default
+        # (groups.batched_directions), resolved per step from the closure
+        self._directions_given = n_directions is not None
         n_directions = default_directions(estimator, update) if n_directions is None else n_directions
         if int(n_directions) != n_directions or n_directions < 1:
             raise ValueError(f"n_directions must be an int >= 1, got {n_directions}")
@@ -248,6 +252,35 @@ class ZOOptimizer(torch.optim.Optimizer):
         state = None if zo is None or getattr(self, "_plateau", None) is None else zo.get("plateau")
         return self.n_directions * (1 if state is None else plateau_growth(state))
 
+    def directions_for(self, closure: Any = None) -> int:
+        """Directions of the next spsa / rge step with ``closure``: :attr:`directions`, or, when
+        ``n_directions`` was left to a default above 1 (ZOAdam's) and ``closure`` is a batched
+        :class:`~zoo.torch.ForwardLoss`,
+        the batched default (:func:`zoo.torch.groups.batched_directions`: as many as the closure's
+        ``memory_limit`` holds as stacked parameter sets, up to 128) times the plateau rule's growth."""
+        q = self.directions
+        # only where the plain default is there for the estimate's variance (ZOAdam's q = 8): ZOSGD's spsa
+        # keeps MeZO's one direction, whose point is inference's memory
+        if (
+            self._directions_given
+            or self.n_directions == 1
+            or not (isinstance(closure, ForwardLoss) and closure.batched)
+        ):
+            return q
+        nbytes = sum(p.numel() * p.element_size() for p in self._params())
+        sets = 2 if self.estimator == "spsa" else 1
+        return batched_directions(self.n_directions, nbytes, closure.memory_limit, sets) * (
+            q // self.n_directions
+        )
+
+    def _stacks(self, closure: Any, params: Sequence[torch.Tensor], sets: int) -> bool:
+        """spsa: evaluate the ``sets`` perturbed parameter sets as stacked tensors in batched calls (a batched
+        ForwardLoss whose ``memory_limit`` holds them); otherwise perturb in place, one forward each."""
+        if not (isinstance(closure, ForwardLoss) and closure.batched):
+            return False
+        nbytes = sum(p.numel() * p.element_size() for p in params)
+        return (sets + 1) * nbytes <= closure.memory_limit
+
     @property
     def lr_factor(self) -> float:
         """The plateau rule's factor on every group's ``lr`` (1 until the measured loss stalls; 1 when off)."""
@@ -321,7 +354,9 @@ class ZOOptimizer(torch.optim.Optimizer):
         params = self._params()
         device = params[0].device if params else None
         # MeZO with one direction and one group: the last restore and the SGD update share one pass over z
-        self._defer = self.estimator == "spsa" and self.directions == 1 and len(self.param_groups) == 1
+        self._defer = (
+            self.estimator == "spsa" and self.directions_for(closure) == 1 and len(self.param_groups) == 1
+        )
         self._pending = None
         try:
             with trainmode.EstimateScope(device), mute_backward():
@@ -366,7 +401,8 @@ class ZOOptimizer(torch.optim.Optimizer):
     def _projections(self, closure, params, t) -> tuple[float, list[tuple[int, float]]]:
         """spsa / rge: per direction seed, its coefficient ``c_j`` in ``g = sum_j c_j z(seed_j)`` (the two-point
         formula of the estimate core on the measured losses)."""
-        seeds = [derive_seed(self.zo["seed"], t, k) for k in range(self.directions)]
+        q = self.directions_for(closure)
+        seeds = [derive_seed(self.zo["seed"], t, k) for k in range(q)]
         mu, keys = self.mu_for(params), self._keys()
         if self.estimator == "rge":
             if isinstance(closure, ForwardLoss) and closure.batched:
@@ -382,6 +418,23 @@ class ZOOptimizer(torch.optim.Optimizer):
                 values = [self._perturbed_loss(closure, params, s, mu, keys) for s in seeds]
             row, difference = [f0, *values], "forward"
             loss = f0 if all(map(math.isfinite, values)) else math.nan
+        elif self._stacks(closure, params, 2 * len(seeds)) and len(seeds) > 1:
+            # the 2q sets theta +- mu z_j in batched calls (torch.func over the stacked parameters): one call
+            # instead of 2q Python-level forwards. The unperturbed forward first (counted): BatchNorm's
+            # statistics are updated from it once, as rge's batched path does, and it sizes the chunks
+            trainmode.before_forward(trainmode.UPDATE)
+            self._checked(closure.base_loss())
+            q = len(seeds)
+            deltas = [torch.empty((2 * q, *p.shape), dtype=p.dtype, device=p.device) for p in params]
+            for k, s in enumerate(seeds):
+                for d, z in zip(deltas, direction(params, s, keys)):
+                    torch.mul(z, mu, out=d[k])
+                    torch.neg(d[k], out=d[q + k])
+            values = closure.direction_losses(params, deltas).tolist()
+            self.zo["queries"] += len(values)
+            plus, minus = values[: len(seeds)], values[len(seeds) :]
+            row, difference = plus + minus, "central"
+            loss = sum(0.5 * (lp + lm) for lp, lm in zip(plus, minus)) / len(seeds)
         else:
             plus, minus = [], []
             for k, s in enumerate(seeds):
