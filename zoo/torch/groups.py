@@ -54,10 +54,10 @@ def default_directions(estimator: str, update: Any) -> int:
 
 def batched_directions(default: int, param_bytes: int, memory_limit: int, sets_per_direction: int) -> int:
     """The default q with a batched closure: as many directions as the closure's ``memory_limit`` holds as
-    stacked perturbed parameter sets (``sets_per_direction`` each: spsa 2, rge 1; one set more for the
-    direction being drawn), at most :data:`BATCHED_DIRECTIONS`, never fewer than ``default`` (a model too
-    large for that many keeps the plain default, and spsa its in-place loop)."""
-    fit = memory_limit // max(1, param_bytes) - 1
+    stacked parameter copies (``sets_per_direction`` each: spsa 3, its direction and the two perturbed sets;
+    rge 1), at most :data:`BATCHED_DIRECTIONS`, never fewer than ``default`` (a model too large for that
+    many keeps the plain default, and spsa its in-place loop)."""
+    fit = memory_limit // max(1, param_bytes)
     return max(default, min(BATCHED_DIRECTIONS, fit // sets_per_direction))
 
 

@@ -81,6 +81,7 @@ from zoo.updates.plateau import growth as plateau_growth
 
 ESTIMATORS = ("spsa", "rge", "cge")
 _MASK_KEY = 1 << 20  # separates the mask streams from the direction streams in derive_seed
+_STACK_KEY = 1 << 21  # the stream of the (q, d) direction blocks of batched spsa (_stacked_spsa)
 # mu is at least this many units of the parameters' dtype resolution (finfo.eps): below it a perturbation of a
 # weight of size ~1 rounds away in fp16 / bf16 and the estimate is rounding noise (or exactly 0)
 MU_RESOLUTION = 8
@@ -134,7 +135,9 @@ class ZOOptimizer(torch.optim.Optimizer):
         if isinstance(plateau, bool):
             # cge keeps the plain rule: the rise test was not measured with it (its suite figures, RESULTS issue 11
             # section 7, were measured without it)
-            self._plateau = Plateau(rise=DEFAULT_RISE if estimator != "cge" else math.inf) if plateau else None
+            self._plateau = (
+                Plateau(rise=DEFAULT_RISE if estimator != "cge" else math.inf) if plateau else None
+            )
         else:
             self._plateau = plateau
         if self._plateau is not None and estimator == "cge" and self._plateau.max_growth > 1:
@@ -268,18 +271,19 @@ class ZOOptimizer(torch.optim.Optimizer):
         ):
             return q
         nbytes = sum(p.numel() * p.element_size() for p in self._params())
-        sets = 2 if self.estimator == "spsa" else 1
+        sets = 3 if self.estimator == "spsa" else 1  # spsa: the block Z and the 2q sets (_stacked_spsa)
         return batched_directions(self.n_directions, nbytes, closure.memory_limit, sets) * (
             q // self.n_directions
         )
 
     def _stacks(self, closure: Any, params: Sequence[torch.Tensor], sets: int) -> bool:
-        """spsa: evaluate the ``sets`` perturbed parameter sets as stacked tensors in batched calls (a batched
-        ForwardLoss whose ``memory_limit`` holds them); otherwise perturb in place, one forward each."""
-        if not (isinstance(closure, ForwardLoss) and closure.batched):
+        """spsa: stack the step's ``sets`` parameter copies and evaluate them in batched calls (a batched
+        ForwardLoss whose ``memory_limit`` holds them, and more than one direction); otherwise perturb in
+        place, one forward each (MeZO's memory)."""
+        if sets <= 3 or not (isinstance(closure, ForwardLoss) and closure.batched):
             return False
         nbytes = sum(p.numel() * p.element_size() for p in params)
-        return (sets + 1) * nbytes <= closure.memory_limit
+        return sets * nbytes <= closure.memory_limit
 
     @property
     def lr_factor(self) -> float:
@@ -363,6 +367,11 @@ class ZOOptimizer(torch.optim.Optimizer):
                 if self.estimator == "cge":
                     loss, grads = self._cge(closure, params, t)
                     directions = None
+                elif self.estimator == "spsa" and self._stacks(
+                    closure, params, 3 * self.directions_for(closure)
+                ):
+                    loss, grads = self._stacked_spsa(closure, params, t)
+                    directions = None
                 else:
                     loss, directions = self._projections(closure, params, t)
                     grads = None
@@ -418,23 +427,6 @@ class ZOOptimizer(torch.optim.Optimizer):
                 values = [self._perturbed_loss(closure, params, s, mu, keys) for s in seeds]
             row, difference = [f0, *values], "forward"
             loss = f0 if all(map(math.isfinite, values)) else math.nan
-        elif self._stacks(closure, params, 2 * len(seeds)) and len(seeds) > 1:
-            # the 2q sets theta +- mu z_j in batched calls (torch.func over the stacked parameters): one call
-            # instead of 2q Python-level forwards. The unperturbed forward first (counted): BatchNorm's
-            # statistics are updated from it once, as rge's batched path does, and it sizes the chunks
-            trainmode.before_forward(trainmode.UPDATE)
-            self._checked(closure.base_loss())
-            q = len(seeds)
-            deltas = [torch.empty((2 * q, *p.shape), dtype=p.dtype, device=p.device) for p in params]
-            for k, s in enumerate(seeds):
-                for d, z in zip(deltas, direction(params, s, keys)):
-                    torch.mul(z, mu, out=d[k])
-                    torch.neg(d[k], out=d[q + k])
-            values = closure.direction_losses(params, deltas).tolist()
-            self.zo["queries"] += len(values)
-            plus, minus = values[: len(seeds)], values[len(seeds) :]
-            row, difference = plus + minus, "central"
-            loss = sum(0.5 * (lp + lm) for lp, lm in zip(plus, minus)) / len(seeds)
         else:
             plus, minus = [], []
             for k, s in enumerate(seeds):
@@ -447,6 +439,39 @@ class ZOOptimizer(torch.optim.Optimizer):
         # a non-finite loss skips the whole step (the loss reported is NaN), so every direction counts here
         coef, _ = two_point.coefficients(np.array([row], dtype=np.float64), mu, difference)
         return loss, list(zip(seeds, coef[0].tolist()))
+
+    def _stacked_spsa(self, closure: ForwardLoss, params, t) -> tuple[float, list[torch.Tensor]]:
+        """spsa with a batched ForwardLoss: the q directions of step ``t`` drawn as one ``(q, d)`` block
+        ``Z`` (a stream of its own, from ``(seed, step)``), the 2q sets ``theta +- mu z_j`` evaluated in
+        batched calls (torch.func over the stacked parameters) instead of 2q in-place forwards, and
+        ``g = sum_j c_j z_j`` as one product ``c @ Z`` from the kept block, instead of regenerating each
+        ``z_j`` chunk by chunk in the update. The same estimate as the in-place loop (the core's
+        two-point coefficients on the measured pairs), for other draws of the directions. The unperturbed
+        forward runs first (counted): BatchNorm's statistics are updated from it once, as rge's batched
+        path does. Memory: the block and the 2q sets, ``3 q`` parameter copies (:meth:`_stacks`)."""
+        q, mu = self.directions_for(closure), self.mu_for(params)
+        trainmode.before_forward(trainmode.UPDATE)
+        self._checked(closure.base_loss())
+        work = _work_dtype(params[0].dtype)
+        gen = torch.Generator(device=params[0].device).manual_seed(
+            derive_seed(self.zo["seed"], _STACK_KEY, t)
+        )
+        sizes = [p.numel() for p in params]
+        Z = torch.randn(q, sum(sizes), generator=gen, dtype=work, device=params[0].device)
+        deltas = []
+        for p, z in zip(params, Z.split(sizes, dim=1)):
+            d = torch.empty((2 * q, *p.shape), dtype=p.dtype, device=p.device)
+            d[:q].view(q, -1).copy_(z * mu)
+            torch.neg(d[:q], out=d[q:])
+            deltas.append(d)
+        values = closure.direction_losses(params, deltas).tolist()
+        del deltas
+        self.zo["queries"] += len(values)
+        plus, minus = values[:q], values[q:]
+        loss = sum(0.5 * (lp + lm) for lp, lm in zip(plus, minus)) / q
+        coef, _ = two_point.coefficients(np.array([plus + minus], dtype=np.float64), mu, "central")
+        g = torch.as_tensor(coef[0], dtype=work, device=Z.device) @ Z
+        return loss, [gp.view(p.shape) for p, gp in zip(params, g.split(sizes))]
 
     def _pair(self, closure, params, seed: int, mu: float, keys, phase) -> tuple[float, float]:
         """``L(theta + mu z)``, ``L(theta - mu z)``: perturb, flip to ``-mu`` in one pass, restore exactly."""
