@@ -101,6 +101,12 @@ class GradientMethod(Method):
 
     #: False: the plain rule steps, unjudged (no values to judge a step by: rank-sgd without its line search)
     controlled: bool = True
+    #: ``(x, ||x||)`` of the last iterate ``tell`` made (a cache for the probe radius, keyed by the array itself;
+    #: a plain attribute, not read through ``__dict__``: the lookup runs at every ask)
+    _x_norm: tuple[Any, float] = (None, 0.0)
+    #: what ``_tell_draws`` found (None: not yet; fixed by the class and the params)
+    _draws: bool | None = None
+    _plain_mu: float | None = None  # the plain rule's radius (fixed for the run), once found
 
     def _setup(self) -> None:
         p = self.params
@@ -129,10 +135,10 @@ class GradientMethod(Method):
         if self.params.mu is not None:
             return float(self.params.mu)
         if self.controlled:
-            known = self.__dict__.get("_x_norm")  # ||x|| found by the tell that made x (see _tell), if any
-            x_norm = known[1] if known is not None and known[0] is state.x else None
-            return self.rule.probe_radius(state.rule, state.x, x_norm)
-        mu = self.__dict__.get("_plain_mu")
+            known = self._x_norm  # ||x|| found by the tell that made x (see _tell), if any
+            x = state.x
+            return self.rule.probe_radius(state.rule, x, known[1] if known[0] is x else None)
+        mu = self._plain_mu
         if mu is None:  # fixed for the run (x0 and the bounds): computed once, not at every step
             mu = self._plain_mu = 1e-3 * length_scale(self.x0, self.bounds)
         return mu
@@ -168,7 +174,7 @@ class GradientMethod(Method):
         marked :func:`draws_nothing` never draws; a subclass that replaces ``_tell`` (unless that ``_tell`` is
         marked too), or an unmarked ``_estimate``, is taken to draw (the generator is then snapshotted at every
         tell)."""
-        draws = self.__dict__.get("_draws")
+        draws = self._draws
         if draws is None:  # fixed by the class and the params: found once, not at every tell
             cls = type(self)
             draws = self._draws = (
