@@ -68,7 +68,7 @@ class State:
 
 
 _GENERATED = State.__init__.__code__.co_filename  # where dataclasses compiles the __init__ it writes
-_REPLACERS: dict[type, Any] = {}
+_REPLACERS: dict[tuple[Any, ...], Any] = {}
 
 
 def _plain_fields(cls: type) -> tuple[str, ...] | None:
@@ -91,40 +91,32 @@ def _plain_fields(cls: type) -> tuple[str, ...] | None:
     return tuple(f.name for f in fields)
 
 
-def _replacer(cls: type) -> Any:
-    """For a plain State class (see :func:`_plain_fields`): ``replace(state, changes)``, the class's own
-    ``__init__`` called with every field positionally, from ``changes`` where named, else from ``state`` (what
-    ``dataclasses.replace`` passes, without its Python loop over the fields and its keyword arguments); None
-    for any other class."""
+def _replacer(cls: type, keys: tuple[str, ...]) -> Any:
+    """For a plain State class (see :func:`_plain_fields`) and the names of the fields to change:
+    ``replace(state, changes)``, the class's own ``__init__`` called with every field positionally, from
+    ``changes`` where named, else from ``state`` (what ``dataclasses.replace`` passes, without its Python loop
+    over the fields and its keyword arguments); None for any other class, or a name that is not a field."""
     names = _plain_fields(cls)
-    if names is None or not all(n.isidentifier() and not n.startswith("__") for n in names):
+    if names is None or not set(keys) <= set(names):
         return None
-    args = ", ".join(f"c[{n!r}] if {n!r} in c else s.{n}" for n in names)
-    ns: dict[str, Any] = {"cls": cls, "fields": frozenset(names)}
-    # (how dataclasses writes __init__ itself); a name that is not a field goes to dataclasses.replace, which
-    # raises the error it raises
-    exec(
-        "def replace(s, c):\n"
-        "    if not fields.issuperset(c):\n"
-        "        return dataclasses.replace(s, **c)\n"
-        f"    return cls({args})\n",
-        {**ns, "dataclasses": dataclasses},
-        ns,
-    )
+    args = ", ".join(f"c[{n!r}]" if n in keys else f"s.{n}" for n in names)
+    ns: dict[str, Any] = {}
+    exec(f"def replace(s, c):\n    return cls({args})\n", {"cls": cls}, ns)  # (as dataclasses writes __init__)
     return ns["replace"]
 
 
 def evolve(state: Any, **changes: Any) -> Any:
     """``dataclasses.replace(state, **changes)``: the same new object. For a plain State (see
-    :func:`_plain_fields`) the class is called with its fields positionally (:func:`_replacer`), which is what
-    ``replace`` does after its Python loop over every field (about 2 us a step for a gradient method's state);
-    the new instance keeps its attributes inline (reading ``state.__dict__`` would make every later attribute
-    read of it slower). Anything else goes through ``dataclasses.replace`` itself."""
-    cls = type(state)
+    :func:`_plain_fields`) the class is called with its fields positionally (:func:`_replacer`, one function per
+    class and set of changed names), which is what ``replace`` does after its Python loop over every field
+    (about 2 us a step for a gradient method's state); the new instance keeps its attributes inline (reading
+    ``state.__dict__`` would make every later attribute read of it slower). Anything else, and a name that is
+    not a field (which ``replace`` refuses), goes through ``dataclasses.replace`` itself."""
+    key = (type(state), *changes)
     try:
-        rep = _REPLACERS[cls]
+        rep = _REPLACERS[key]
     except KeyError:
-        rep = _REPLACERS[cls] = _replacer(cls)
+        rep = _REPLACERS[key] = _replacer(key[0], key[1:])
     if rep is None:
         return dataclasses.replace(state, **changes)
     return rep(state, changes)
