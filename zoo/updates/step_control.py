@@ -228,14 +228,21 @@ class SuccessStep(Transform):
         """``mu`` for the estimate at ``params``: ``mu_ratio * r / sqrt(d)``, the noise floor, and the rounding
         floor ``1e-13 * rms(x)``. ``params_norm``: ``norm(params)`` when the caller has it already (it must be
         that number: :func:`zoo.core.arrays.norm` of these very params)."""
-        n = (
-            params.size if type(params) is np.ndarray else _size(params)
-        )  # (_size inline: this runs at every ask)
-        root_d = math.sqrt(max(n, 1))  # (once for both)
-        mu = self.mu_ratio * float(state["r"]) / root_d
+        n = params.size if type(params) is np.ndarray else _size(params)  # (_size inline: this runs every ask)
+        root_d = math.sqrt(n) if n > 1 else 1.0  # sqrt(max(n, 1)), once for both
         if params_norm is None:
             params_norm = norm(params)
-        return max(mu, float(state["mu_n"]), 1e-13 * max(params_norm / root_d, 1e-280))
+        # max(mu, mu_n, 1e-13 * max(||x|| / root_d, 1e-280)) as the comparisons max makes (a later argument
+        # replaces the one kept only when it is greater), without three builtin calls
+        mu = self.mu_ratio * float(state["r"]) / root_d
+        mu_n = float(state["mu_n"])
+        if mu_n > mu:
+            mu = mu_n
+        rms = params_norm / root_d
+        if 1e-280 > rms:
+            rms = 1e-280
+        floor = 1e-13 * rms
+        return floor if floor > mu else mu
 
     # ------------------------------------------------------------------ step
     def update(
