@@ -227,3 +227,13 @@ def test_ranking_choice_old_budget_argument_is_deprecated_and_gives_the_same_pic
         assert ranking_choice(60, None) == ranking_choice(60) == "rank-sgd"
     with pytest.raises(TypeError, match="positional"):
         ranking_choice(10, "full", "pairs")
+
+
+def test_a_budget_limited_auto_run_is_not_reported_converged():
+    """``res.stop["auto"]`` says what ran; it is not a stopping rule, so a run the budget ended is status 1,
+    success False (it made every auto run 'converged', status 0, whatever stopped it)."""
+    res = zoo.minimize(zoo.functions.rosenbrock, np.full(10, 3.0), "auto", budget=500, seed=0, vectorized=True)
+    assert set(res.stop) == {"budget", "auto"} and res.status == 1 and not res.success
+    assert res.message.startswith("the query budget is spent")
+    res = zoo.minimize(zoo.functions.rosenbrock, np.full(4, 3.0), "auto", budget=500, seed=0, f_target=1e-3)
+    assert "f_target" in res.stop and res.status == 0 and res.success
