@@ -7,7 +7,7 @@ Times on the shared 2-core machine move by 10-50 % with the load (``core_overhea
 an instruction count does not depend on the load: the same tree gives the same count within about 1-2 % from run
 to run (addresses and the garbage collector's moments differ), whatever else runs. It is not a time (a cache miss or a subnormal operation costs more than an add), but for this loop of small numpy
 calls and Python frames it follows the CPU time, and it tells whether a change removed work. For each tree,
-one valgrind process runs the configurations of ``core_overhead_ab.py`` (rge q=64, rge q=8, cge; x0 = ones(10),
+one valgrind process runs the configurations of ``core_overhead_ab.py`` (zo-adam q=64, zo-adam q=8, cge; x0 = ones(10),
 seed 0) on its two objectives; after 50 warm-up steps it counts the instructions of ``--steps`` ask / tell
 steps, the objective's calls left out (collection is switched off around them), and prints instructions per
 candidate and per step. Needs valgrind and a C compiler (the switch is valgrind's client request, compiled into
@@ -27,7 +27,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-CONFIGS = [("rge q=64", "rge", {"q": 64}), ("rge q=8", "rge", {"q": 8}), ("cge", "cge", {})]
+# zo-adam: rge without the learned metric (issue 16, session 5), what rge was in the old tree (where "zo-adam" is
+# an alias of rge): the same algorithm on both sides, as in core_overhead_ab.py
+CONFIGS = [("zo-adam q=64", "zo-adam", {"q": 64}), ("zo-adam q=8", "zo-adam", {"q": 8}), ("cge", "cge", {})]
 OBJECTIVES = ("shifted", "sphere")
 HELPER = r"""
 #include <valgrind/callgrind.h>

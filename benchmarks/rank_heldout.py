@@ -76,13 +76,13 @@ METHODS = {
 }
 
 
-def _pick(rule: str, d: int, budget: int, feedback: str) -> str:
+def _pick(rule: str, d: int, feedback: str) -> str:
     """``auto``: auto's rule; ``dimension``: the rule before the answer kind was read (rank-sgd for d >= 50,
     else cma-bipop, whatever the answer); a method name: always that method."""
     if rule == "auto":
-        return ranking_choice(d, budget, ANSWER[feedback])
+        return ranking_choice(d, ANSWER[feedback])
     if rule == "dimension":
-        return ranking_choice(d, budget, "full")
+        return ranking_choice(d, "full")
     return rule
 
 
@@ -103,7 +103,7 @@ def summarize(path: str, rule: str = "auto") -> int:
         row = dict(zip(cols, cells))
         med = {m: max(float(row[m].split()[0]), FLOOR) for m in ("rank-sgd", "cma", "cma-bipop") if m in row}
         d = int(row["problem"].rsplit("d=", 1)[1].split()[0])
-        pick = _pick(rule, d, int(row["budget"]), row["feedback"])
+        pick = _pick(rule, d, row["feedback"])
         best = min(med.values())
         rel = med[pick] / best
         total += 1

@@ -118,8 +118,8 @@ def reference_optimizer(path: str):
     return mod.ZOSGD
 
 
-def stepper(mode: str, net, x, y, cls=None):
-    """A function running one step of ``mode``."""
+def stepper(mode: str, net, x, y, cls=None, seed: int = 0):
+    """A function running one step of ``mode`` (``seed``: the zoo optimizer's)."""
     import torch
     from torch.nn import functional as F
 
@@ -158,7 +158,7 @@ def stepper(mode: str, net, x, y, cls=None):
         return run
     if mode in ("zoo_sgd", "zoo_adam"):
         cls = cls or (zt.ZOSGD if mode == "zoo_sgd" else zt.ZOAdam)
-        opt = cls(net.parameters(), lr=1e-6, estimator="spsa", n_directions=1, seed=0)  # as MeZO: q = 1
+        opt = cls(net.parameters(), lr=1e-6, estimator="spsa", n_directions=1, seed=seed)  # as MeZO: q = 1
         return lambda: float(opt.step(loss))
     opt = torch.optim.SGD(net.parameters(), lr=1e-6)
 
@@ -230,13 +230,17 @@ def main() -> None:
 
     torch.set_num_threads(1)
     net, x, y = build(args.model)
-    runs = {m: stepper(m, net, x, y) for m in MODES}
+    # a seed per zoo mode: two optimizers of one seed on one model draw the same direction at the same step,
+    # and the second would read the one perturb.py keeps (KEEP_BYTES) from the first instead of drawing it
+    runs = {m: stepper(m, net, x, y, seed=k) for k, m in enumerate(MODES)}
     if args.reference_perturb:
         runs["zoo_sgd_ref"] = with_walks(
-            stepper("zoo_sgd", net, x, y), reference_walks(args.reference_perturb)
+            stepper("zoo_sgd", net, x, y, seed=len(runs)), reference_walks(args.reference_perturb)
         )
     if args.reference_optim:
-        runs["zoo_sgd_refopt"] = stepper("zoo_sgd", net, x, y, reference_optimizer(args.reference_optim))
+        runs["zoo_sgd_refopt"] = stepper(
+            "zoo_sgd", net, x, y, reference_optimizer(args.reference_optim), seed=len(runs)
+        )
     times, cpu = interleaved(runs, args.repeats, warmup=1)
     med = {m: statistics.median(v) for m, v in times.items()}
     ratio = {m: paired(times[m], times["mezo"]) for m in runs}

@@ -148,7 +148,9 @@ def test_adaptive_gfm_plus_never_ends_worse_than_x0_on_a_sampled_lad_problem():
     rng = np.random.default_rng(0)
     A = rng.standard_normal((500, 10))
     b = A @ rng.standard_normal(10)
-    F = zoo.Stochastic(lambda X, xi: np.abs(np.einsum("nd,nd->n", X, A[xi]) - b[xi]), samples=500, vectorized=True)
+    F = zoo.Stochastic(
+        lambda X, xi: np.abs(np.einsum("nd,nd->n", X, A[xi]) - b[xi]), samples=500, vectorized=True
+    )
 
     def loss(x):
         return float(np.mean(np.abs(A @ x - b)))
@@ -163,7 +165,9 @@ def test_adaptive_gfm_plus_never_ends_worse_than_x0_on_a_sampled_lad_problem():
 
 def test_a_refresh_after_a_step_also_measures_that_step():
     opt = zoo.make("gfm+", x0=np.zeros(4), seed=0, refresh_batch=9, lr="adaptive")  # b = m = 3
-    F = zoo.Stochastic(lambda X, xi: np.sum(np.abs(X - 1.0), axis=1) + 0.01 * (xi % 7), samples=100, vectorized=True)
+    F = zoo.Stochastic(
+        lambda X, xi: np.sum(np.abs(X - 1.0), axis=1) + 0.01 * (xi % 7), samples=100, vectorized=True
+    )
     sizes = []
     for _ in range(8):
         X = opt.ask()
@@ -185,7 +189,8 @@ def test_budget_sets_the_refresh_batch_period_and_correction_batch(budget, b_ref
     assert (fixed.state.refresh_n, fixed.period(), fixed.batch()) == (7, 2, 2)
     for grown in (zoo.make("gfm+", x0=np.ones(3), seed=0, budget=budget, refresh_batch="norm-test"),
                   zoo.make("gfm+", x0=np.ones(3), seed=0, budget=budget)):  # fmt: skip
-        assert (grown.state.refresh_n, grown.state.grow) == (3, True)  # the default: b' = d, then the norm test
+        # the default: b' = d, then the norm test
+        assert (grown.state.refresh_n, grown.state.grow) == (3, True)
 
 
 def test_budget_schedule_spends_the_budget_on_about_sqrt_steps_refreshes():
@@ -206,7 +211,9 @@ def _l1_cauchy(d: int = 60, n: int = 400, seed: int = 7):
     xt = np.zeros(d)
     xt[:5] = rng.standard_normal(5)
     b = A @ xt + 0.1 * rng.standard_cauchy(n)
-    F = zoo.Stochastic(lambda X, xi: np.abs(np.einsum("nd,nd->n", X, A[xi]) - b[xi]), samples=n, vectorized=True)
+    F = zoo.Stochastic(
+        lambda X, xi: np.abs(np.einsum("nd,nd->n", X, A[xi]) - b[xi]), samples=n, vectorized=True
+    )
     return F, lambda x: float(np.mean(np.abs(A @ x - b)))
 
 
@@ -226,7 +233,9 @@ def test_gfm_default_still_descends_on_a_sampled_lad_problem():
     rng = np.random.default_rng(0)
     A = rng.standard_normal((500, 10))
     b = A @ rng.standard_normal(10)
-    F = zoo.Stochastic(lambda X, xi: np.abs(np.einsum("nd,nd->n", X, A[xi]) - b[xi]), samples=500, vectorized=True)
+    F = zoo.Stochastic(
+        lambda X, xi: np.abs(np.einsum("nd,nd->n", X, A[xi]) - b[xi]), samples=500, vectorized=True
+    )
     x0 = np.zeros(10)
     loss0 = float(np.mean(np.abs(b)))
     for seed in range(3):
@@ -246,7 +255,9 @@ def test_gfm_trial_batches_end_with_the_accepted_point_at_the_pairs_samples():
             np.testing.assert_array_equal(X[4:], np.stack([rule["x_ref"]] * 2))
             assert np.array_equal(s[4:], s[:2]) and np.array_equal(s[:2], s[2:4])
         else:  # the first batch, and x_a itself after an undo
-            assert len(X) == 4 and (not np.isfinite(rule["f_ref"]) or np.array_equal(opt.state.x, rule["x_ref"]))
+            assert len(X) == 4 and (
+                not np.isfinite(rule["f_ref"]) or np.array_equal(opt.state.x, rule["x_ref"])
+            )
         sizes.append(len(X))
         opt.tell(X, F.evaluate(X, s))
     assert {4, 6} <= set(sizes) and opt.state.sampled

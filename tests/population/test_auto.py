@@ -83,9 +83,9 @@ def test_auto_reads_the_kind_of_the_first_ranking_answer():
     from zoo.core.rank_oracle import RankOracle
     from zoo.population.auto import answer_kind, plan, ranking_choice
 
-    assert [s[0] for s in plan(10, 3000, feedback="ranking", answer="top-k")] == [ranking_choice(10, 3000, "top-k")]
+    assert [s[0] for s in plan(10, 3000, feedback="ranking", answer="top-k")] == [ranking_choice(10, "top-k")]
     with pytest.raises(ValueError, match="answer"):
-        ranking_choice(10, 3000, "votes")
+        ranking_choice(10, "votes")
     for kind, k in (("full", None), ("topk", 1), ("pairs", None)):
         oracle = RankOracle(sphere, dim=6, kind=kind, k=k, seed=0, budget=1500)
         opt = zoo.make("auto", x0=np.zeros(6), seed=1, budget=1500, feedback="ranking")
@@ -93,7 +93,7 @@ def test_auto_reads_the_kind_of_the_first_ranking_answer():
         X = opt.ask()
         answer = oracle(X)
         opt.tell(X, **answer.as_kwargs())
-        expected = ranking_choice(6, 1500, answer_kind(answer))
+        expected = ranking_choice(6, answer_kind(answer))
         assert opt.state.answer == answer_kind(answer) and opt.chosen == expected
         assert opt.ran.startswith(first if expected == first else f"{first} ({len(X)} evals) -> {expected} (")
         sd = opt.state_dict()
@@ -207,3 +207,33 @@ def test_auto_delegating_the_whole_run_hands_the_chosen_method_the_users_seed():
     portfolio = zoo.make("auto", x0=np.zeros(4), seed=7, budget=5000)
     if len(portfolio.stages) > 1:
         assert portfolio.state.inner_seed != 7
+
+
+def test_ranking_choice_old_budget_argument_is_deprecated_and_gives_the_same_pick():
+    """The budget never entered the ranking rule: ranking_choice(dim, answer) is the call; the old
+    (dim, budget, answer) form, positional or budget=, warns (DeprecationWarning) and picks the same."""
+    from zoo.core import _deprecated
+    from zoo.population.auto import ANSWER_KINDS, ranking_choice
+
+    for dim in (10, 60):
+        for answer in ANSWER_KINDS:
+            new = ranking_choice(dim, answer)
+            for args, kwargs in (((dim, 3000, answer), {}), ((dim, answer), {"budget": 3000})):
+                _deprecated._warned.discard("ranking_choice(dim, budget, answer)")
+                with pytest.warns(DeprecationWarning, match="ranking_choice"):
+                    assert ranking_choice(*args, **kwargs) == new
+    _deprecated._warned.discard("ranking_choice(dim, budget, answer)")
+    with pytest.warns(DeprecationWarning):  # the old (dim, budget) form: full rankings
+        assert ranking_choice(60, None) == ranking_choice(60) == "rank-sgd"
+    with pytest.raises(TypeError, match="positional"):
+        ranking_choice(10, "full", "pairs")
+
+
+def test_a_budget_limited_auto_run_is_not_reported_converged():
+    """``res.stop["auto"]`` says what ran; it is not a stopping rule, so a run the budget ended is status 1,
+    success False (it made every auto run 'converged', status 0, whatever stopped it)."""
+    res = zoo.minimize(zoo.functions.rosenbrock, np.full(10, 3.0), "auto", budget=500, seed=0, vectorized=True)
+    assert set(res.stop) == {"budget", "auto"} and res.status == 1 and not res.success
+    assert res.message.startswith("the query budget is spent")
+    res = zoo.minimize(zoo.functions.rosenbrock, np.full(4, 3.0), "auto", budget=500, seed=0, f_target=1e-3)
+    assert "f_target" in res.stop and res.status == 0 and res.success

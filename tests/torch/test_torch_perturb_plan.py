@@ -47,6 +47,8 @@ def _walks(params):
 def _patch_key(patches):
     out = []
     for i, start, idx, vals in patches:
+        if isinstance(vals, torch.Tensor) and vals.dtype == torch.bfloat16:  # numpy has no bfloat16
+            vals = vals.view(torch.int16)
         v = np.asarray(vals) if not isinstance(vals, torch.Tensor) else vals.numpy()
         out.append((i, start, None if idx is None else np.asarray(idx).tolist(), str(v.dtype), v.tobytes()))
     return sorted(out, key=lambda t: (t[0], t[1], t[3]))
@@ -96,3 +98,70 @@ def test_a_plan_leaves_with_its_first_tensor():
     del params
     gc.collect()
     assert key not in pt._PLANS or pt._PLANS[key][0]() is not None
+
+
+# ---- the direction kept between the walks of a seed (KEEP_BYTES) ------------------------------------------
+def _runs(base, keeps, monkeypatch):
+    runs = []
+    for keep in keeps:
+        monkeypatch.setattr(pt, "KEEP_BYTES", keep)
+        params = [p.clone() for p in base]
+        states, kept = _walks(params)
+        runs.append((states, [_patch_key(k) for k in kept]))
+    return runs
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32, torch.float16, torch.bfloat16])
+def test_a_kept_direction_gives_the_regenerated_numbers_bit_for_bit(dtype, monkeypatch):
+    """perturb, flip, restore_and_add, perturb + restore with z kept for the whole list, for part of it (whole
+    tensors that fit, in walk order) and for none (drawn anew by every walk): the same parameters after every
+    walk and the same patches, bit for bit."""
+    base = _model(dtype)
+    item = base[0].element_size()
+    part = (130 + pt.SMALL + 1 + 7) * item  # every tensor but the first (several chunks) fits
+    monkeypatch.setattr(pt, "KEEP_BYTES", part)
+    assert set(pt._Plan(base, None).kept) == {1, 2, 3}
+    monkeypatch.setattr(pt, "KEEP_BYTES", 1 << 30)
+    assert set(pt._Plan(base, None).kept) == {0, 1, 2, 3}
+    runs = _runs(base, (0, part, 1 << 30), monkeypatch)
+    assert runs[0] == runs[1] == runs[2]
+    assert runs[0][0][-1] == runs[0][0][-2]  # the last perturb + restore returned exactly
+
+
+def test_the_kept_direction_is_read_only_for_its_own_list_and_seed(monkeypatch):
+    """A walk reads the kept z only when the last completed walk of this thread drew it for the same list and
+    seed: another list walked in between (even with the same seed), or a walk that raised, makes the next walk
+    draw again; the numbers stay those of the regenerated direction."""
+    monkeypatch.setattr(pt, "KEEP_BYTES", 1 << 30)
+    a, b = _model(torch.float32, seed=1), _model(torch.float32, seed=2)
+    a0, b0 = _bits(a), _bits(b)
+    pa = pt.perturb(a, 4, 1e-2)
+    assert pt._SCRATCH.kept.seed == 4 and pt._SCRATCH.kept.plan() is pt._plan(a, None)
+    pb = pt.perturb(b, 4, 1e-2)  # same seed, other list: b's own z
+    pa = pt.flip(a, 4, 1e-2, pa)  # draws a's z again
+    pt.restore(a, 4, -1e-2, pa)
+    pt.restore(b, 4, 1e-2, pb)
+    assert _bits(a) == a0 and _bits(b) == b0
+
+    def fail(*args):
+        raise RuntimeError("stop")
+
+    p = pt.perturb(a, 5, 1e-2)
+    pt.restore(a, 5, 1e-2, p)
+    assert pt._SCRATCH.kept.seed == 5
+    clean = [p.clone() for p in a]
+    with monkeypatch.context() as m:
+        m.setattr(pt._rt, "check", fail)
+        with pytest.raises(RuntimeError, match="stop"):
+            pt.perturb(a, 6, 1e-2)  # draws seed 6 into the buffer, raises before it completes
+    assert pt._SCRATCH.kept.seed is None
+    for p, q in zip(a, clean):  # undo the partial walk
+        p.copy_(q)
+    p = pt.perturb(a, 6, 1e-2)
+    kept = _bits(a)
+    pt.restore(a, 6, 1e-2, p)
+    monkeypatch.setattr(pt, "KEEP_BYTES", 0)
+    p = pt.perturb(a, 6, 1e-2)
+    assert _bits(a) == kept
+    pt.restore(a, 6, 1e-2, p)
+    assert _bits(a) == a0

@@ -68,11 +68,11 @@ class State:
 
 
 _GENERATED = State.__init__.__code__.co_filename  # where dataclasses compiles the __init__ it writes
-_PLAIN_FIELDS: dict[type, frozenset[str] | None] = {}
+_REPLACERS: dict[tuple[Any, ...], Any] = {}
 
 
-def _plain_fields(cls: type) -> frozenset[str] | None:
-    """The field names of a dataclass whose ``__init__`` only assigns them (the generated one, no
+def _plain_fields(cls: type) -> tuple[str, ...] | None:
+    """The field names, in order, of a dataclass whose ``__init__`` only assigns them (the generated one, no
     ``__post_init__``, not frozen, no ``init=False`` field), else None."""
     params = getattr(cls, "__dataclass_params__", None)
     init = getattr(cls.__init__, "__code__", None)
@@ -88,27 +88,38 @@ def _plain_fields(cls: type) -> frozenset[str] | None:
     fields = dataclasses.fields(cls)
     if not all(f.init for f in fields):
         return None
-    return frozenset(f.name for f in fields)
+    return tuple(f.name for f in fields)
+
+
+def _replacer(cls: type, keys: tuple[str, ...]) -> Any:
+    """For a plain State class (see :func:`_plain_fields`) and the names of the fields to change:
+    ``replace(state, changes)``, the class's own ``__init__`` called with every field positionally, from
+    ``changes`` where named, else from ``state`` (what ``dataclasses.replace`` passes, without its Python loop
+    over the fields and its keyword arguments); None for any other class, or a name that is not a field."""
+    names = _plain_fields(cls)
+    if names is None or not set(keys) <= set(names):
+        return None
+    args = ", ".join(f"c[{n!r}]" if n in keys else f"s.{n}" for n in names)
+    ns: dict[str, Any] = {}
+    exec(f"def replace(s, c):\n    return cls({args})\n", {"cls": cls}, ns)  # (as dataclasses writes __init__)
+    return ns["replace"]
 
 
 def evolve(state: Any, **changes: Any) -> Any:
     """``dataclasses.replace(state, **changes)``: the same new object. For a plain State (see
-    :func:`_plain_fields`) it is built by copying the instance dict, which is what the generated ``__init__``
-    would assign, without ``replace``'s Python loop over every field (about 3 us a step for a gradient method's
-    state); anything else goes through ``dataclasses.replace`` itself."""
-    cls = type(state)
+    :func:`_plain_fields`) the class is called with its fields positionally (:func:`_replacer`, one function per
+    class and set of changed names), which is what ``replace`` does after its Python loop over every field
+    (about 2 us a step for a gradient method's state); the new instance keeps its attributes inline (reading
+    ``state.__dict__`` would make every later attribute read of it slower). Anything else, and a name that is
+    not a field (which ``replace`` refuses), goes through ``dataclasses.replace`` itself."""
+    key = (type(state), *changes)
     try:
-        names = _PLAIN_FIELDS[cls]
+        rep = _REPLACERS[key]
     except KeyError:
-        names = _PLAIN_FIELDS[cls] = _plain_fields(cls)
-    d = state.__dict__
-    if names is None or len(d) != len(names) or not names.issuperset(changes):
+        rep = _REPLACERS[key] = _replacer(key[0], key[1:])
+    if rep is None:
         return dataclasses.replace(state, **changes)
-    new = object.__new__(cls)
-    nd = new.__dict__
-    nd.update(d)
-    nd.update(changes)
-    return new
+    return rep(state, changes)
 
 
 class Method(abc.ABC):
@@ -164,6 +175,8 @@ class Method(abc.ABC):
         self.n_failed = 0
         self._best_x = self.x0.copy()
         self._best_f = math.inf
+        #: the ``nit`` of the tell that last lowered ``best`` (the gradient methods' convergence test reads it)
+        self._best_nit = 0
         self._pending: np.ndarray | None = None
         #: True once ``samples`` was read: the objective is stochastic, ``F(x; xi)`` at the method's samples
         #: (the step-size control of the gradient methods then compares values only at one sample)
@@ -311,6 +324,7 @@ class Method(abc.ABC):
             if fvals[i] < self._best_f:
                 self._best_f = float(fvals[i])
                 self._best_x = X[i].copy()
+                self._best_nit = self.nit
         elif isinstance(feedback, Comparisons):
             self._track_best_from_ranking(X, feedback)
         self._pending = None
@@ -387,6 +401,7 @@ class Method(abc.ABC):
             "n_nonfinite": self.n_nonfinite,
             "best_x": self._best_x.copy(),
             "best_f": self._best_f,
+            "best_nit": self._best_nit,
             "pending": None if self._pending is None else self._pending.copy(),
             "pending_values": np.array(self.pending_values, dtype=np.float64),
             "n_failed": self.n_failed,
@@ -429,6 +444,8 @@ class Method(abc.ABC):
         self.nfev, self.nit, self.n_nonfinite = int(sd["nfev"]), int(sd["nit"]), int(sd["n_nonfinite"])
         self._best_x = np.array(sd["best_x"], dtype=np.float64)
         self._best_f = float(sd["best_f"])
+        # absent in checkpoints written before it was kept: counted from the resume
+        self._best_nit = int(sd.get("best_nit", sd["nit"]))
         pending = sd.get("pending")
         if pending is not None:
             pending = np.array(pending, dtype=np.float64)

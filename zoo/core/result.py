@@ -53,13 +53,17 @@ STATUS = {
 }
 
 
+#: stop-reason keys that say what ran, not why the run stopped (``auto``'s stages): they never make a run converged
+INFO_KEYS = ("auto",)
+
+
 def status_of(reasons: dict[str, Any], found: bool) -> int:
     """scipy-style status code from the stop reasons (see the module docstring)."""
     if not found:
         return 4
     if "callback" in reasons:
         return 99
-    converged = [k for k in reasons if k not in ("budget", "max_iter", "max_time")]
+    converged = [k for k in reasons if k not in ("budget", "max_iter", "max_time", *INFO_KEYS)]
     if converged:  # f_target or the method's own rule: converged even if the budget ran out at the same time
         return 0
     if "budget" in reasons:

@@ -101,6 +101,13 @@ class GradientMethod(Method):
 
     #: False: the plain rule steps, unjudged (no values to judge a step by: rank-sgd without its line search)
     controlled: bool = True
+    #: ``(x, ||x||)`` of the last iterate ``tell`` made (a cache for the probe radius, keyed by the array itself;
+    #: a plain attribute, not read through ``__dict__``: the lookup runs at every ask)
+    _x_norm: tuple[Any, float] = (None, 0.0)
+    #: what ``_tell_draws`` found (None: not yet; fixed by the class and the params)
+    _draws: bool | None = None
+    _plain_mu: float | None = None  # the plain rule's radius (fixed for the run), once found
+    _perturbs: bool | None = None  # whether the params ask for the saddle perturbation, once found
 
     def _setup(self) -> None:
         p = self.params
@@ -118,6 +125,45 @@ class GradientMethod(Method):
             rule = self.rule.init(x0)
         return GradientState(x=x0, t=0, rule=rule, probe={}, g=np.zeros_like(x0))
 
+    #: the convergence test's patience: tells in a row without a lower value (see :meth:`_stall`)
+    converge_tells: int = 50
+
+    def _stall(self, state: GradientState) -> str | None:
+        """Why a deterministic run under the adaptive step-size control has stopped making progress, or None.
+
+        The test: no query of the last :attr:`converge_tells` tells was lower than the best value before them.
+        A step-controlled run does not stall on a smooth function while it has precision left (a shorter step
+        decreases it), so such a stall is a run at its floor: ``f`` exactly at its minimum (every trial worse,
+        the length halving to nothing: the sphere at 0), values that round to the same number (``f* != 0`` to
+        double precision), or a region where ``f`` is flat. ``"converged"`` when the run got lower than
+        ``f(x0)``; ``"stalled"``, a failure, when it found nothing lower than ``f(x0)``: ``x0`` is a minimum, or
+        ``f`` is flat around it (a piecewise-constant objective such as integer variables, where the estimates
+        see no slope), which values alone cannot tell apart, and a run that returns ``x0`` says so. Not tested
+        (the run goes to its other limits) with a fixed learning rate, once noise was measured (a run under
+        noise stalls on the noise), once a value was NaN or inf (a step undone for a NaN is no evidence of a
+        floor: next to a region where f fails, the runs of benchmarks/converged_stop.py that stopped there lost
+        up to 8x in f), on a stochastic objective, or for a central difference (it never queries the iterate,
+        so it measures no noise and a stall is no evidence)."""
+        if (
+            self.nit - self._best_nit < self.converge_tells
+            or not math.isfinite(self._best_f)
+            or self.n_nonfinite
+        ):
+            return None
+        if not (self.controlled and self.rule.adapt) or self._centre_row(state) is None:
+            return None
+        s = state.rule
+        if s["noise2"] > 0.0 or s["sampled"] or state.sampled:
+            return None
+        return "converged" if self._best_f < s["f_first"] else "stalled"
+
+    def _stop(self, state: GradientState) -> dict[str, Any]:
+        """``converged`` or ``stalled`` (:meth:`_stall`), with how many steps found no lower value."""
+        why = self._stall(state)
+        if why is None:
+            return {}
+        return {why: f"no lower value in the last {self.nit - self._best_nit} steps"}
+
     def _first_length(self) -> float:
         """The step-size control's first step length ``r0_frac * s * sqrt(d)`` (``s``: the length scale of x0
         and the bounds): the radius of ``perturbation="auto"``, which must not shrink with the steps."""
@@ -129,10 +175,10 @@ class GradientMethod(Method):
         if self.params.mu is not None:
             return float(self.params.mu)
         if self.controlled:
-            known = self.__dict__.get("_x_norm")  # ||x|| found by the tell that made x (see _tell), if any
-            x_norm = known[1] if known is not None and known[0] is state.x else None
-            return self.rule.probe_radius(state.rule, state.x, x_norm)
-        mu = self.__dict__.get("_plain_mu")
+            known = self._x_norm  # ||x|| found by the tell that made x (see _tell), if any
+            x = state.x
+            return self.rule.probe_radius(state.rule, x, known[1] if known[0] is x else None)
+        mu = self._plain_mu
         if mu is None:  # fixed for the run (x0 and the bounds): computed once, not at every step
             mu = self._plain_mu = 1e-3 * length_scale(self.x0, self.bounds)
         return mu
@@ -168,7 +214,7 @@ class GradientMethod(Method):
         marked :func:`draws_nothing` never draws; a subclass that replaces ``_tell`` (unless that ``_tell`` is
         marked too), or an unmarked ``_estimate``, is taken to draw (the generator is then snapshotted at every
         tell)."""
-        draws = self.__dict__.get("_draws")
+        draws = self._draws
         if draws is None:  # fixed by the class and the params: found once, not at every tell
             cls = type(self)
             draws = self._draws = (
@@ -236,28 +282,38 @@ class GradientMethod(Method):
         if sampled and not state.sampled:
             state = dataclasses.replace(state, sampled=True)
         value, exact = self._centre_value(state, values)
-        if not math.isfinite(state.rule["f_ref"]) and not math.isfinite(value) and np.isfinite(values).any():
+        rule = state.rule
+        if not math.isfinite(rule["f_ref"]) and not math.isfinite(value) and np.isfinite(values).any():
             # f is not finite at the start: begin from the best finite probe around it
             i = int(np.argmin(values))
             return dataclasses.replace(
                 state, x=X[i].copy(), probe={}, t=state.t + 1, n_skipped=state.n_skipped + 1, start_moved=True
             )
+        x = state.x
         step, rule_state = self.rule.update(
-            g, state.rule, state.x, value=value, exact=exact, probe_values=values, reference=reference,
-            sampled=sampled,
-        )  # fmt: skip
-        if rule_state["n_undone"] > state.rule["n_undone"]:
+            g, rule, x, value=value, exact=exact, probe_values=values, reference=reference, sampled=sampled
+        )
+        if rule_state["n_undone"] > rule["n_undone"]:
             x_new = rule_state["x_ref"].copy()  # exactly the last accepted point (x + (x_ref - x) may round)
         else:
-            x_new = state.x + step
+            x_new = x + step
             # ||x_new|| finite means every entry is; it is kept for the next probe radius, which needs it (a cache
             # keyed by the array itself: a state's arrays are never written in place, so it cannot go stale)
-            x_norm = norm(x_new)
+            known = self._x_norm
+            if known[0] is x and rule_state["n_steps"] == rule["n_steps"]:
+                # no step taken (the control counts every step it takes, and an undo was ruled out above): the
+                # step is zeros, x_new is x with -0.0 entries as 0.0, the same squares, so the same norm
+                x_norm = known[1]
+            else:
+                x_norm = norm(x_new)
             if x_norm < math.inf:
                 self._x_norm = (x_new, x_norm)
             elif not all_finite(x_new):  # (a finite vector whose norm overflows: not rejected)
-                x_new = state.x
-        if getattr(self.params, "perturbation", None) is not None and g is not None:
+                x_new = x
+        perturbs = self._perturbs
+        if perturbs is None:  # fixed by the params: found once, not at every tell
+            perturbs = self._perturbs = getattr(self.params, "perturbation", None) is not None
+        if perturbs and g is not None:
             # after an undone step too: at a saddle the control undoes even its zero steps (the centre estimate
             # of a central difference moves with the probes) while the estimate stays small
             zeta, fields = maybe_perturb(
@@ -334,7 +390,13 @@ class GradientMethod(Method):
             )
         if notes:
             out["note"] = "; ".join(notes)
-        if not self.state.sampled and info["f_last"] > info["f_first"]:
+        if self._stall(self.state) == "stalled":
+            out["failure"] = (
+                f"no value lower than f(x0) = {info['f_first']:.6g} was found: x0 is a minimum, or f is flat "
+                "around it (a piecewise-constant objective, e.g. integer variables, where the estimates see no "
+                "slope: try cma, ga or cbo)"
+            )
+        elif not self.state.sampled and info["f_last"] > info["f_first"]:
             out["failure"] = (
                 f"the run ended worse than it started: f at the last iterate {info['f_last']:.6g} > "
                 f"f at the first {info['f_first']:.6g}"

@@ -179,7 +179,8 @@ class GFM(GoldsteinMethod):
             gx, state.rule, state.x, value=value, exact=False, reference=reference, sampled=sampled
         )
         x_sum, n_sum = state.x_sum, state.n_sum
-        if reference is not None and math.isfinite(reference) and math.isfinite(value):  # a trial of the window
+        # a trial of the window
+        if reference is not None and math.isfinite(reference) and math.isfinite(value):
             x_sum = state.x.copy() if n_sum == 0 else x_sum + state.x
             n_sum += 1
         if rule["n_undone"] > state.rule["n_undone"]:
@@ -200,8 +201,9 @@ class GFM(GoldsteinMethod):
                 x_sum, n_sum = None, 0
         if self.bounds is not None:
             x_new = self.project(x_new)
-        fields = dict(learned, x=x_new, t=state.t + 1, rule=rule, probe={}, sampled=sampled, x_sum=x_sum,
-                      n_sum=n_sum)
+        fields = dict(
+            learned, x=x_new, t=state.t + 1, rule=rule, probe={}, sampled=sampled, x_sum=x_sum, n_sum=n_sum
+        )
         if gx is None:
             return evolve(state, n_skipped=state.n_skipped + 1, **fields)
         w = max(1.0 / (state.t + 1 - state.n_skipped), self.params.batch / self.dim)

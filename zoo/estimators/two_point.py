@@ -90,6 +90,7 @@ class RGE(GradientMethod):
     model check hands over, the estimate feeds an update rule (``update``, default Adam): ``zo-adam``."""
 
     Params = RGEParams
+    _table: bool | None = None  # whether the probes come from the noise table (fixed by the params), once found
 
     def _setup(self) -> None:
         super()._setup()
@@ -135,7 +136,7 @@ class RGE(GradientMethod):
         return self._metric is not None and not state.rule["plain"]
 
     def _uses_table(self) -> bool:
-        table = self.__dict__.get("_table")
+        table = self._table
         if table is None:  # fixed by the params: found once, not at every ask
             p = self.params
             table = self._table = p.noise == "table" and p.directions != "rademacher" and not p.orthogonal

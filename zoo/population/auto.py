@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from zoo.core import registry
+from zoo.core._deprecated import warn_once
 from zoo.core.feedback import Comparisons
 from zoo.core.method import Method, Params, State
 from zoo.core.registry import register
@@ -49,6 +50,7 @@ RANK_SGD_MIN_DIM = 50
 _FEEDBACKS = ("values", "ranking")
 #: the kinds of ranking answer the rule tells apart (:func:`answer_kind`)
 ANSWER_KINDS = ("full", "top-k", "pairs")
+_UNSET = object()  # ranking_choice: the deprecated budget argument was not given
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,9 +82,25 @@ def answer_kind(c: Comparisons) -> str:
     return "full" if len(c.ranking) >= c.n else "top-k"
 
 
-def ranking_choice(dim: int, budget: int | None, answer: str = "full") -> str:
+def ranking_choice(dim: int, answer: str = "full", *old: str, budget: Any = _UNSET) -> str:
     """The method ``auto`` runs from rankings (see the module docstring; the measurements behind it:
-    docs/choosing-a-method.md)."""
+    docs/choosing-a-method.md): by the kind of ``answer`` and, for full rankings, by ``dim``.
+
+    The budget does not enter the rule (no measurement in issue 16 showed a budget where the pick should change),
+    so the old form ``ranking_choice(dim, budget, answer)`` is deprecated: it warns once and gives the same
+    pick as ``ranking_choice(dim, answer)``.
+    """
+    if budget is not _UNSET or not isinstance(answer, str):  # the old (dim, budget, answer) form
+        if len(old) > 1:
+            raise TypeError(f"ranking_choice takes (dim, answer); got {2 + len(old)} positional arguments")
+        warn_once(
+            "ranking_choice(dim, budget, answer)",
+            "ranking_choice(dim, answer) (the budget never entered the rule)",
+        )
+        if not isinstance(answer, str):
+            answer = old[0] if old else "full"
+    elif old:
+        raise TypeError(f"ranking_choice takes (dim, answer); got {2 + len(old)} positional arguments")
     if answer not in ANSWER_KINDS:
         raise ValueError(f"answer must be one of {ANSWER_KINDS}, got {answer!r}")
     if answer == "top-k":
@@ -99,7 +117,7 @@ def plan(
     if dim < 1:
         raise ValueError(f"dimension must be >= 1, got {dim}")
     if feedback == "ranking":
-        return [(ranking_choice(dim, budget, answer), {}, None)]
+        return [(ranking_choice(dim, answer), {}, None)]
     small_budget = budget is not None and budget < 10 * dim
     if dim <= 100 and importlib.util.find_spec("nlopt") is None:  # the trust region needs nlopt (bench extra)
         return [("cma-bipop", {}, None)]

@@ -194,7 +194,8 @@ class RestartWrapper(AcceptsRankings, NestedMethod):
     def _tell(
         self, state: RestartState, X: np.ndarray, feedback: Any, rng: np.random.Generator
     ) -> RestartState:
-        forward(self._inner, X, feedback, self)  # values, or the ranking / pairs (an inner such as cma takes both)
+        # values, or the ranking / pairs (an inner such as cma takes both)
+        forward(self._inner, X, feedback, self)
         reasons = self._inner.stop()
         if not reasons:
             return state  # still running

@@ -25,6 +25,16 @@ rebuilt when a tensor's storage changes); on the CPU the check of a chunk, its p
 perturbed values are one pass of a Numba kernel (zoo/kernels/roundtrip.py, numpy twins held equal by tests)
 instead of five to eight numpy calls.
 
+The direction kept between the walks of a step. ``z`` is drawn by ``normal_`` (about 5 ns an element on one CPU
+thread: half of a walk), and a spsa step walks the same ``z(seed)`` three times (perturb; flip; restore + update),
+where MeZO's plain step draws it four times. When the whole direction of a list, or part of it, takes at most
+``KEEP_BYTES`` (1 MiB), those tensors' ``z`` is drawn once by the first walk of a seed into a buffer kept per
+thread and read back by the next walks of the same (list, seed) instead of regenerated: the same numbers (the
+same ``normal_`` calls, into other memory), two draws of three saved, for at most 1 MiB beside inference's
+peak (a model whose direction is larger keeps the part of it that fits, whole tensors, in walk order). On the
+suite's small transformer (145k parameters, 0.55 MiB) that is the whole direction; on a model of millions of
+parameters it is a few small tensors, and the step regenerates ``z`` as MeZO does.
+
 Patch memory on the CPU comes from blocks kept and reused across walks (:class:`_Block`, anonymous memory
 maps returned to a free list when the last patch list using one is dropped), not from the malloc heap. A patch lives from one forward to
 the next; allocated between them, the small patches landed inside the heap space glibc had just reclaimed from
@@ -49,6 +59,7 @@ from zoo.kernels import roundtrip as _rt
 CHUNK = 1 << 15  # chunk-local patch indices fit in int16
 SMALL = 1 << 12  # tensors up to this many elements are saved whole instead of round-trip checked...
 SAVE_BUDGET = CHUNK  # ...up to this many elements in all per walk (the size of one scratch buffer)
+KEEP_BYTES = 1 << 20  # the direction of a list, up to this many bytes of it, is drawn once per seed and kept
 
 # (param index, chunk start, local int16 indices, original values): numpy arrays on the CPU, tensors elsewhere;
 # on the CPU values may be int8: bit-pattern offsets from the round trip's value instead of the values;
@@ -219,7 +230,7 @@ class _Plan:
     saves whole (see ``SMALL``) and the size of the first patch block. Rebuilding these views per walk was a
     Python cost per tensor and per chunk of the same order as the arithmetic on a model of small tensors."""
 
-    __slots__ = ("tensors", "small", "first", "size", "kinds", "devices", "__weakref__")
+    __slots__ = ("tensors", "small", "first", "size", "kinds", "devices", "kept", "kept_sizes", "__weakref__")
 
     def __init__(self, params: Sequence[torch.Tensor], keys: Sequence[int] | None) -> None:
         self.tensors: list[tuple] = []
@@ -247,6 +258,18 @@ class _Plan:
         self.first = SAVE_BUDGET + sum(p.numel() for p in params) // 16
         self.kinds = list(dict.fromkeys(t[4] for t in self.tensors))
         self.devices = list(dict.fromkeys(p.device for p in params))
+        # the tensors whose z is kept between walks (whole tensors, in walk order, KEEP_BYTES in all): param
+        # index -> (kind, offset in that kind's kept buffer)
+        self.kept: dict[int, tuple[tuple, int]] = {}
+        self.kept_sizes: dict[tuple, int] = {}
+        room = KEEP_BYTES
+        for i, p in enumerate(params):
+            n, size = p.numel(), p.numel() * p.element_size()
+            if 0 < size <= room:
+                kind = (p.dtype, p.device)
+                self.kept[i] = (kind, self.kept_sizes.get(kind, 0))
+                self.kept_sizes[kind] = self.kept_sizes.get(kind, 0) + n
+                room -= size
 
 
 _NP_INTS = {2: np.int16, 4: np.int32, 8: np.int64}
@@ -262,6 +285,7 @@ def _plan(params: Sequence[torch.Tensor], keys: Sequence[int] | None) -> _Plan:
         CHUNK,
         SMALL,
         SAVE_BUDGET,
+        KEEP_BYTES,
     )
     head = params[0]
     entry = _PLANS.get(id(head))
@@ -308,6 +332,11 @@ def _walk(
     plan = _plan(params, keys)
     scratch = _scratch(plan)
     gens = _generators(plan.devices)
+    kept = _kept(plan) if plan.kept else None
+    hit = kept is not None and kept.seed == seed  # this seed's z is in the kept buffer: read, not drawn
+    if kept is not None and not hit:
+        kept.seed = None  # drawn anew by this walk; valid once it completes
+    views = kept.views if kept is not None else {}
     if undo:
         checked = [pt for pt in patches if pt[2] is not None]
         saved_in = {pt[0]: pt[3] for pt in patches if pt[2] is None}
@@ -332,21 +361,29 @@ def _walk(
     for i, key, flat, chunks, kind in plan.tensors:
         if not chunks:
             continue
-        gen = gens[flat.device]
-        gen.manual_seed(_mix(seed, key))
+        kv = views.get(i)  # (the tensor's kept z, its chunks) or None: drawn into the scratch buffer
+        if kv is None or not hit:
+            gen = gens[flat.device]
+            gen.manual_seed(_mix(seed, key))
         if i in small_set:
-            # z into its own slice of the kind's small-z buffer, used after the loop
-            at = small_at.get(kind, 0)
-            n = flat.numel()
-            z = _small_buffer(kind, at + n)[at : at + n].normal_(generator=gen)
-            small_at[kind] = at + n
+            # z into its own slice of the kind's small-z buffer (or the kept one), used after the loop
+            if kv is not None:
+                z = kv[0] if hit else kv[0].normal_(generator=gen)
+            else:
+                at = small_at.get(kind, 0)
+                n = flat.numel()
+                z = _small_buffer(kind, at + n)[at : at + n].normal_(generator=gen)
+                small_at[kind] = at + n
             small_z.setdefault(kind, []).append((i, flat, z))
             continue
-        zbuf, new, back, bad, views = scratch[kind]
-        for start, chunk, ci in chunks:
+        zbuf, new, back, bad, iviews = scratch[kind]
+        for c, (start, chunk, ci) in enumerate(chunks):
             n = chunk.numel()
             # normal_ on a view: the numbers of torch.randn(n, generator=gen), without randn(out=)'s slower path
-            z = zbuf[:n].normal_(generator=gen)
+            if kv is None:
+                z = zbuf[:n].normal_(generator=gen)
+            else:  # the same normal_ call into the kept buffer, or what it wrote there for this seed
+                z = kv[1][c] if hit else kv[1][c].normal_(generator=gen)
             if undo:  # the same fused op as the round-trip check of ``shift`` below: exact by construction
                 chunk.sub_(z, alpha=undo)
                 while j < len(checked) and checked[j][0] == i and checked[j][1] == start:
@@ -372,7 +409,7 @@ def _walk(
                 # place: 3 bytes a patched element with its int16 index; the patches are the memory a step adds
                 # over inference), or, the rare one where that does not fit (a sign change, a round trip to
                 # zero), as its value; and the chunk takes the perturbed values
-                back_i, new_i, idx, off, far_idx, far_val = views
+                back_i, new_i, idx, off, far_idx, far_val = iviews
                 m, f = check(ci, back_i[:n], new_i[:n], idx, off, far_idx, far_val, 8 * chunk.element_size())
                 if m:
                     block, at = arena.take(torch.int8, m)
@@ -399,6 +436,8 @@ def _walk(
     if arena is not None and arena.blocks:
         arena.close()
         out.hold(arena.blocks)
+    if kept is not None:
+        kept.seed = seed  # only a completed walk leaves a valid z (a walk that raised left None)
     return out
 
 
@@ -471,6 +510,48 @@ def _small_buffer(kind: tuple, n: int) -> torch.Tensor:
     if buf is None or buf.numel() < n:
         buf = bufs[kind] = torch.empty(n, dtype=kind[0], device=kind[1])
     return buf
+
+
+class _Kept:
+    """The kept direction of one thread: buffers per (dtype, device), the plan whose tensors' views into them are
+    built (``views``: param index -> (whole z, its chunks)), and the seed whose z they hold (None: none valid)."""
+
+    __slots__ = ("buffers", "plan", "views", "seed")
+
+    def __init__(self) -> None:
+        self.buffers: dict[tuple, torch.Tensor] = {}
+        self.plan: Any = None
+        self.views: dict[int, tuple[torch.Tensor, list[torch.Tensor]]] = {}
+        self.seed: int | None = None
+
+
+def _kept(plan: _Plan) -> _Kept:
+    """This thread's :class:`_Kept`, its views set for ``plan`` (one plan at a time: another list's walk takes
+    the buffer over, and the next walk of this one draws again)."""
+    kept = getattr(_SCRATCH, "kept", None)
+    if kept is None:
+        kept = _SCRATCH.kept = _Kept()
+    if kept.plan is None or kept.plan() is not plan:
+        kept.seed, kept.views = None, {}
+        for (dtype, device), n in plan.kept_sizes.items():
+            buf = kept.buffers.get((dtype, device))
+            if buf is None or buf.numel() < n:
+                buf = kept.buffers[(dtype, device)] = _kept_buffer(dtype, device, n)
+        for i, (kind, at) in plan.kept.items():
+            n = plan.tensors[i][2].numel()
+            whole = kept.buffers[kind][at : at + n]
+            kept.views[i] = (whole, [whole[s : s + CHUNK] for s in range(0, n, CHUNK)])
+        kept.plan = weakref.ref(plan)
+    return kept
+
+
+def _kept_buffer(dtype: torch.dtype, device: torch.device, n: int) -> torch.Tensor:
+    """``n`` elements for kept directions; on the CPU an anonymous memory map of its own (as the patch blocks,
+    :class:`_Block`: made between two forwards, it must not land in the heap space of the activations)."""
+    if device.type != "cpu":
+        return torch.empty(n, dtype=dtype, device=device)
+    item = torch.empty((), dtype=dtype).element_size()
+    return torch.from_numpy(np.frombuffer(mmap.mmap(-1, n * item), dtype=f"u{item}")).view(dtype)
 
 
 def _scratch(plan: _Plan) -> dict[tuple, tuple]:

@@ -132,6 +132,9 @@ class UpdateRule(Transform):
     Subclasses define :meth:`transforms`; ``init``/``update``/``linear`` run that chain."""
 
     lr: LearningRate = 1e-3
+    # the chain, built on first use (a cache, not a field: no annotation); read as an attribute, not through
+    # ``__dict__`` (the lookup runs at every step)
+    _chain = None
 
     def __post_init__(self) -> None:
         if not callable(self.lr):
@@ -146,7 +149,7 @@ class UpdateRule(Transform):
 
     @property
     def chain(self) -> Chain:
-        c = self.__dict__.get("_chain")
+        c = self._chain
         if c is None:
             c = chain(*self.transforms())
             object.__setattr__(self, "_chain", c)  # frozen dataclass: a cache, not a field
@@ -160,11 +163,11 @@ class UpdateRule(Transform):
         return self.chain.elementwise
 
     def update(self, g, state, params=None):
-        c = self.__dict__.get("_chain")  # (the cached chain without the property call: this runs every step)
+        c = self._chain  # (the cached chain without the property call: this runs every step)
         return (self.chain if c is None else c).update(g, state, params)
 
     def update_signed(self, g, state, params=None):
-        c = self.__dict__.get("_chain")
+        c = self._chain
         return (self.chain if c is None else c).update_signed(g, state, params)
 
     def linear(self, state):

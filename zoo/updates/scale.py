@@ -48,6 +48,7 @@ class ScaleByLearningRate(Transform):
     """``step = -lr_t g``: the descent step, ``lr`` a number >= 0 or a schedule ``t -> lr``."""
 
     lr: LearningRate
+    _f64 = None  # the constant factor as a 0-d float64 operand, built on first use (a cache, not a field)
 
     def __post_init__(self) -> None:
         constant = not callable(self.lr)
@@ -63,7 +64,7 @@ class ScaleByLearningRate(Transform):
     def update(self, g, state, params=None):
         if self._factor is not None:
             if type(g) is np.ndarray and g.dtype is F64:  # the factor as a 0-d array (operands): 0.2 us less
-                f = self.__dict__.get("_f64")
+                f = self._f64
                 if f is None:
                     (f,) = operands(g, self._factor)
                     object.__setattr__(self, "_f64", f)

@@ -126,6 +126,7 @@ def _t975(df: int) -> float:
 
 
 _ZERO = np.array(0.0)
+_isfinite = math.isfinite  # (one global lookup, not a module attribute, on the per-step path)
 
 
 def _copy(params: Any) -> Any:
@@ -182,6 +183,9 @@ class SuccessStep(Transform):
         chain = self.inner.chain if isinstance(self.inner, UpdateRule) else self.inner
         signed = getattr(chain, "_signed", None) if isinstance(chain, Chain) else None
         object.__setattr__(self, "_passes_g", bool(self.adapt and signed is not None and not signed[0]))
+        # the inner rule's update_signed as the chain's own (what UpdateRule.update_signed calls: one call less
+        # a step); any other transform's own
+        object.__setattr__(self, "_inner_signed", chain.update_signed)
 
     # ------------------------------------------------------------------ state
     def init(self, params: Any, scale: float | None = None) -> State:
@@ -224,14 +228,21 @@ class SuccessStep(Transform):
         """``mu`` for the estimate at ``params``: ``mu_ratio * r / sqrt(d)``, the noise floor, and the rounding
         floor ``1e-13 * rms(x)``. ``params_norm``: ``norm(params)`` when the caller has it already (it must be
         that number: :func:`zoo.core.arrays.norm` of these very params)."""
-        n = (
-            params.size if type(params) is np.ndarray else _size(params)
-        )  # (_size inline: this runs at every ask)
-        root_d = math.sqrt(max(n, 1))  # (once for both)
-        mu = self.mu_ratio * float(state["r"]) / root_d
+        n = params.size if type(params) is np.ndarray else _size(params)  # (_size inline: this runs every ask)
+        root_d = math.sqrt(n) if n > 1 else 1.0  # sqrt(max(n, 1)), once for both
         if params_norm is None:
             params_norm = norm(params)
-        return max(mu, float(state["mu_n"]), 1e-13 * max(params_norm / root_d, 1e-280))
+        # max(mu, mu_n, 1e-13 * max(||x|| / root_d, 1e-280)) as the comparisons max makes (a later argument
+        # replaces the one kept only when it is greater), without three builtin calls
+        mu = self.mu_ratio * float(state["r"]) / root_d
+        mu_n = float(state["mu_n"])
+        if mu_n > mu:
+            mu = mu_n
+        rms = params_norm / root_d
+        if 1e-280 > rms:
+            rms = 1e-280
+        floor = 1e-13 * rms
+        return floor if floor > mu else mu
 
     # ------------------------------------------------------------------ step
     def update(
@@ -258,7 +269,8 @@ class SuccessStep(Transform):
         value = float(value)
         if sampled:
             s["sampled"] = True
-        if not math.isfinite(s["f_ref"]):
+        f_ref = s["f_ref"]
+        if not _isfinite(f_ref):
             if not math.isfinite(value):  # no finite reference yet: look wider, stay
                 s["r"] = 2.0 * s["r"]
                 return zeros_like(params), s
@@ -266,7 +278,8 @@ class SuccessStep(Transform):
             s["x_ref"] = _copy(params)  # a copy (the caller may update params in place)
         else:
             jumped, s["jump"] = bool(s.get("jump", False)), False
-            if sampled and s["recheck"] and not jumped:
+            recheck = s["recheck"]
+            if sampled and recheck and not jumped:
                 # x_ref again, at a new sample: the new reference, unjudged (values at two samples differ
                 # by the spread between samples, not by progress; nor is their difference a noise sample);
                 # a fault of this sample (non-finite) leaves the stored one and the next batch measures again
@@ -282,12 +295,7 @@ class SuccessStep(Transform):
                     s["f_ref"], s["n_ref"], s["x_ref"] = value, 1, _copy(params)
                     s["f_best"] = min(s["f_best"], value)
                 # verdict 0: undecided, the trials go on from here and x_ref stays the undo target
-            elif (
-                s["recheck"]
-                and not jumped
-                and math.isfinite(value)
-                and not (value < s["f_ref"] and not exact)
-            ):
+            elif recheck and not jumped and _isfinite(value) and (exact or not value < f_ref):
                 # the same centre again: a re-measurement, not a trial (a central method's lower pair mean,
                 # after mu shrank with r, is judged as before: a success, so the length regrows)
                 n = int(s.get("n_ref", 1))
@@ -299,14 +307,16 @@ class SuccessStep(Transform):
                 s["recheck"] = False
             else:
                 s["recheck"] = False
-                limit = s["f_ref"] if self.adapt else self._limit(s)  # (_limit's adaptive case, inline)
-                if not math.isfinite(value) or (value > limit and not jumped):
+                limit = f_ref if self.adapt else self._limit(s)  # (_limit's adaptive case, inline)
+                if not _isfinite(value) or (value > limit and not jumped):
                     return self._undo(s, params)
-                if value < s["f_ref"] and not jumped:
+                if value < f_ref and not jumped:
                     self._success(s)
                 s["f_ref"] = value
                 s["n_ref"] = 1
-                s["f_best"] = value if jumped else min(s["f_best"], value)  # "much worse" judged from here
+                # "much worse" judged from here: min(f_best, value), which is value only when it is lower
+                if jumped or value < s["f_best"]:
+                    s["f_best"] = value
                 # (_copy inline for a float64 ndarray: this runs at every accepted step)
                 s["x_ref"] = (
                     params + _ZERO if type(params) is np.ndarray and params.dtype is F64 else _copy(params)
@@ -318,9 +328,9 @@ class SuccessStep(Transform):
         if self.adapt:
             # the inner step is sign * u (sign -1: the rule at lr = 1 negates its direction last): ||u|| is the
             # same and (u / ||u||) * (sign r) the same step, bit for bit, without negating d numbers first
-            u, sign, inner = self.inner.update_signed(g, s["inner"], params)
+            u, sign, inner = self._inner_signed(g, s["inner"], params)
             n = norm(u)
-            if not (n > 0.0 and math.isfinite(n)):
+            if not 0.0 < n < math.inf:  # (a float: NaN fails both tests, as math.isfinite)
                 return zeros_like(params), s
             r = float(s["r"])
             if type(u) is np.ndarray and u.dtype is F64:  # (operands, inline: 0-d arrays, the same numbers)
