@@ -108,6 +108,9 @@ class GradientMethod(Method):
     _draws: bool | None = None
     _plain_mu: float | None = None  # the plain rule's radius (fixed for the run), once found
     _perturbs: bool | None = None  # whether the params ask for the saddle perturbation, once found
+    #: a zero step after an accepted centre reuses the control's x_ref as the new iterate (False: x + zeros, the
+    #: general path, for tests)
+    _alias_ref: bool = True
 
     def _setup(self) -> None:
         p = self.params
@@ -257,13 +260,17 @@ class GradientMethod(Method):
         if rule_state["n_undone"] > rule["n_undone"]:
             x_new = rule_state["x_ref"].copy()  # exactly the last accepted point (x + (x_ref - x) may round)
         else:
-            x_new = x + step
+            # no step taken (the control counts every step it takes, and an undo was ruled out above): the step is
+            # zeros, and x + zeros is x with -0.0 entries as 0.0; when the control has just accepted x, its x_ref
+            # is that very array (its copy params + 0.0), so x_new is x_ref itself, bit for bit, without the sum
+            # (and the next judgement, handed x_ref back, keeps it instead of copying it again)
+            zero_step = rule_state["n_steps"] == rule["n_steps"]
+            x_ref = rule_state["x_ref"]
+            x_new = x_ref if zero_step and x_ref is not rule["x_ref"] and self._alias_ref else x + step
             # ||x_new|| finite means every entry is; it is kept for the next probe radius, which needs it (a cache
             # keyed by the array itself: a state's arrays are never written in place, so it cannot go stale)
             known = self._x_norm
-            if known[0] is x and rule_state["n_steps"] == rule["n_steps"]:
-                # no step taken (the control counts every step it takes, and an undo was ruled out above): the
-                # step is zeros, x_new is x with -0.0 entries as 0.0, the same squares, so the same norm
+            if zero_step and known[0] is x:  # x_new has the squares of x: the same norm
                 x_norm = known[1]
             else:
                 x_norm = norm(x_new)
