@@ -131,7 +131,9 @@ class GradientMethod(Method):
     def _stall(self, state: GradientState) -> str | None:
         """Why a deterministic run under the adaptive step-size control has stopped making progress, or None.
 
-        The test: no query of the last :attr:`converge_tells` tells was lower than the best value before them.
+        The test: no query of the last :attr:`converge_tells` tells was lower than the best value before them,
+        and no step of them was a success (an accepted lower centre: a run can progress for many steps below
+        f(x_k) but above a lucky probe's value).
         A step-controlled run does not stall on a smooth function while it has precision left (a shorter step
         decreases it), so such a stall is a run at its floor: ``f`` exactly at its minimum (every trial worse,
         the length halving to nothing: the sphere at 0), values that round to the same number (``f* != 0`` to
@@ -154,6 +156,9 @@ class GradientMethod(Method):
             return None
         s = state.rule
         if s["noise2"] > 0.0 or s["sampled"] or state.sampled:
+            return None
+        # an accepted lower centre is progress too, below a probe's record (absent in older checkpoints)
+        if self.nit - s.get("last_success", 0) < self.converge_tells:
             return None
         return "converged" if self._best_f < s["f_first"] else "stalled"
 
@@ -293,6 +298,8 @@ class GradientMethod(Method):
         step, rule_state = self.rule.update(
             g, rule, x, value=value, exact=exact, probe_values=values, reference=reference, sampled=sampled
         )
+        if rule_state["n_success"] > rule["n_success"]:  # the tell of the last success (for _stall)
+            rule_state["last_success"] = self.nit + 1
         if rule_state["n_undone"] > rule["n_undone"]:
             x_new = rule_state["x_ref"].copy()  # exactly the last accepted point (x + (x_ref - x) may round)
         else:
