@@ -72,7 +72,9 @@ def test_same_defaults_on_a_function_scaled_by_1e_minus3_and_1e3(name, scale):
     x0 = np.random.default_rng(0).standard_normal(6)
     res = zoo.minimize(f, x0, name, budget=3000, seed=0, vectorized=True)
     assert res.fun < 1e-6 * f(x0)[0], res.message
-    assert res.status == 1  # the budget ended it; not flagged as worse than the start (status 6)
+    # the budget or the convergence test (f at its rounding floor) ended it; not flagged as worse than the
+    # start (status 6)
+    assert res.status in (0, 1), res.message
 
 
 @pytest.mark.parametrize("name", VALUE_METHODS)
@@ -107,7 +109,7 @@ def test_an_objective_nan_at_x0_starts_from_the_first_finite_probe():
         return np.where(np.all(X == 0.0, axis=1), np.nan, v)
 
     res = zoo.minimize(f, np.zeros(4), "rge", budget=1000, seed=0, vectorized=True)
-    assert res.status == 1 and res.fun < 1e-3, res.message
+    assert res.status in (0, 1) and res.fun < 1e-3, res.message  # converged (f = 0 reached) or the budget
     assert "not finite at x0" in res.message
 
 
@@ -133,7 +135,7 @@ def test_x0_at_extreme_scales(scale):
         assert not res.success and "no finite objective value" in res.message
     g = lambda X: np.sum(np.log1p(np.abs(np.atleast_2d(X))), axis=1)  # noqa: E731 - finite at 1e300
     res = zoo.minimize(g, x0, "rge", budget=2000, seed=0, vectorized=True)
-    assert res.status == 1 and res.fun < g(x0)[0]
+    assert res.status in (0, 1) and res.fun < g(x0)[0]  # converged or the budget, not worse than the start
 
 
 def test_a_run_that_ends_worse_than_it_started_says_so():

@@ -175,6 +175,8 @@ class Method(abc.ABC):
         self.n_failed = 0
         self._best_x = self.x0.copy()
         self._best_f = math.inf
+        #: the ``nit`` of the tell that last lowered ``best`` (the gradient methods' convergence test reads it)
+        self._best_nit = 0
         self._pending: np.ndarray | None = None
         #: True once ``samples`` was read: the objective is stochastic, ``F(x; xi)`` at the method's samples
         #: (the step-size control of the gradient methods then compares values only at one sample)
@@ -322,6 +324,7 @@ class Method(abc.ABC):
             if fvals[i] < self._best_f:
                 self._best_f = float(fvals[i])
                 self._best_x = X[i].copy()
+                self._best_nit = self.nit
         elif isinstance(feedback, Comparisons):
             self._track_best_from_ranking(X, feedback)
         self._pending = None
@@ -398,6 +401,7 @@ class Method(abc.ABC):
             "n_nonfinite": self.n_nonfinite,
             "best_x": self._best_x.copy(),
             "best_f": self._best_f,
+            "best_nit": self._best_nit,
             "pending": None if self._pending is None else self._pending.copy(),
             "pending_values": np.array(self.pending_values, dtype=np.float64),
             "n_failed": self.n_failed,
@@ -440,6 +444,8 @@ class Method(abc.ABC):
         self.nfev, self.nit, self.n_nonfinite = int(sd["nfev"]), int(sd["nit"]), int(sd["n_nonfinite"])
         self._best_x = np.array(sd["best_x"], dtype=np.float64)
         self._best_f = float(sd["best_f"])
+        # absent in checkpoints written before it was kept: counted from the resume
+        self._best_nit = int(sd.get("best_nit", sd["nit"]))
         pending = sd.get("pending")
         if pending is not None:
             pending = np.array(pending, dtype=np.float64)

@@ -128,6 +128,50 @@ class GradientMethod(Method):
             rule = self.rule.init(x0)
         return GradientState(x=x0, t=0, rule=rule, probe={}, g=np.zeros_like(x0))
 
+    #: the convergence test's patience: tells in a row without a lower value (see :meth:`_stall`)
+    converge_tells: int = 50
+
+    def _stall(self, state: GradientState) -> str | None:
+        """Why a deterministic run under the adaptive step-size control has stopped making progress, or None.
+
+        The test: no query of the last :attr:`converge_tells` tells was lower than the best value before them,
+        and no step of them was a success (an accepted lower centre: a run can progress for many steps below
+        f(x_k) but above a lucky probe's value).
+        A step-controlled run does not stall on a smooth function while it has precision left (a shorter step
+        decreases it), so such a stall is a run at its floor: ``f`` exactly at its minimum (every trial worse,
+        the length halving to nothing: the sphere at 0), values that round to the same number (``f* != 0`` to
+        double precision), or a region where ``f`` is flat. ``"converged"`` when the run got lower than
+        ``f(x0)``; ``"stalled"``, a failure, when it found nothing lower than ``f(x0)``: ``x0`` is a minimum, or
+        ``f`` is flat around it (a piecewise-constant objective such as integer variables, where the estimates
+        see no slope), which values alone cannot tell apart, and a run that returns ``x0`` says so. Not tested
+        (the run goes to its other limits) with a fixed learning rate, once noise was measured (a run under
+        noise stalls on the noise), once a value was NaN or inf (a step undone for a NaN is no evidence of a
+        floor: next to a region where f fails, the runs of benchmarks/converged_stop.py that stopped there lost
+        up to 8x in f), on a stochastic objective, or for a central difference (it never queries the iterate,
+        so it measures no noise and a stall is no evidence)."""
+        if (
+            self.nit - self._best_nit < self.converge_tells
+            or not math.isfinite(self._best_f)
+            or self.n_nonfinite
+        ):
+            return None
+        if not (self.controlled and self.rule.adapt) or self._centre_row(state) is None:
+            return None
+        s = state.rule
+        if s["noise2"] > 0.0 or s["sampled"] or state.sampled:
+            return None
+        # an accepted lower centre is progress too, below a probe's record (absent in older checkpoints)
+        if self.nit - s.get("last_success", 0) < self.converge_tells:
+            return None
+        return "converged" if self._best_f < s["f_first"] else "stalled"
+
+    def _stop(self, state: GradientState) -> dict[str, Any]:
+        """``converged`` or ``stalled`` (:meth:`_stall`), with how many steps found no lower value."""
+        why = self._stall(state)
+        if why is None:
+            return {}
+        return {why: f"no lower value in the last {self.nit - self._best_nit} steps"}
+
     def _first_length(self) -> float:
         """The step-size control's first step length ``r0_frac * s * sqrt(d)`` (``s``: the length scale of x0
         and the bounds): the radius of ``perturbation="auto"``, which must not shrink with the steps."""
@@ -257,6 +301,8 @@ class GradientMethod(Method):
         step, rule_state = self.rule.update(
             g, rule, x, value=value, exact=exact, probe_values=values, reference=reference, sampled=sampled
         )
+        if rule_state["n_success"] > rule["n_success"]:  # the tell of the last success (for _stall)
+            rule_state["last_success"] = self.nit + 1
         if rule_state["n_undone"] > rule["n_undone"]:
             x_new = rule_state["x_ref"].copy()  # exactly the last accepted point (x + (x_ref - x) may round)
         else:
@@ -358,7 +404,13 @@ class GradientMethod(Method):
             )
         if notes:
             out["note"] = "; ".join(notes)
-        if not self.state.sampled and info["f_last"] > info["f_first"]:
+        if self._stall(self.state) == "stalled":
+            out["failure"] = (
+                f"no value lower than f(x0) = {info['f_first']:.6g} was found: x0 is a minimum, or f is flat "
+                "around it (a piecewise-constant objective, e.g. integer variables, where the estimates see no "
+                "slope: try cma, ga or cbo)"
+            )
+        elif not self.state.sampled and info["f_last"] > info["f_first"]:
             out["failure"] = (
                 f"the run ended worse than it started: f at the last iterate {info['f_last']:.6g} > "
                 f"f at the first {info['f_first']:.6g}"
