@@ -39,6 +39,9 @@ def main() -> None:
     ap.add_argument("--tasks", default=",".join(TASKS), help=f"comma list; 'held_out': {','.join(HELD_OUT)}")
     ap.add_argument("--methods", default="backprop,spsa,cge")
     ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument(
+        "--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + seeds - 1 (split a run)"
+    )
     ap.add_argument("--epochs", type=int, default=None, help="override every task's epochs")
     ap.add_argument("--set", action="append", default=[], help="zoo optimizer option key=value (sweeps)")
     ap.add_argument(
@@ -46,6 +49,12 @@ def main() -> None:
         action="append",
         default=[],
         help="zoo.updates.Plateau field key=value (the rule's options)",
+    )
+    ap.add_argument(
+        "--closure",
+        choices=("forward", "plain"),
+        default="forward",
+        help="spsa / rge: a batched ForwardLoss (default) or the one-line lambda closure",
     )
     ap.add_argument("--no-check", action="store_true")
     ap.add_argument("--json", default=None, help="write every run's result here")
@@ -63,9 +72,9 @@ def main() -> None:
         task = (TASKS | HELD_OUT)[name]
         res: dict[str, list] = {}
         for method in methods:
-            opts = {} if method == "backprop" else options
+            opts = {} if method == "backprop" else {"closure": args.closure, **options}
             res[method] = []
-            for seed in range(args.seeds):
+            for seed in range(args.first_seed, args.first_seed + args.seeds):
                 res[method].append(fit(task, method, seed, epochs=args.epochs, **opts))
                 r = res[method][-1]
                 print(

@@ -102,7 +102,10 @@ class Diverging:
 
 def test_fzoos_holds_up_off_the_quadratic():
     p = problems.rosenbrock(dim=10, n_clients=4, seed=3)
-    h = Simulator(p, FZooS(local_steps=5), seed=0).run(6)
+    # 8 rounds (6 before session 6): the default probe radius starts at 2.0 (the homotopy), which smooths this
+    # Rosenbrock (|x0| = 2.8) in the first rounds: F / F0 = 0.13 after 6 rounds, 0.05 after 8 (fixed delta: 0.005
+    # after 6); same assertion
+    h = Simulator(p, FZooS(local_steps=5), seed=0).run(8)
     assert np.all(np.isfinite(h.F)) and h.F[-1] < 0.1 * h.F[0]
     from zoo.federated import FederatedProblem
 
@@ -190,6 +193,9 @@ def test_scaffold_option_1_pays_for_its_fresh_estimate():
         ("fzoos", {"clip": -1.0}, ValueError, "clip"),
         ("fzoos", {"update": "newton"}, ValueError, "unknown update rule"),
         ("fzoos", {"trust": "always"}, ValueError, "trust must be"),
+        ("fzoos", {"smooth": -1.0}, ValueError, "smooth"),
+        ("fzoos", {"smooth": float("nan")}, ValueError, "smooth"),
+        ("fzoos", {"smooth_half": 0.0}, ValueError, "smooth_half"),
     ],
 )
 def test_bad_options(name, options, error, match):
@@ -241,3 +247,31 @@ def test_fzoos_measured_trust_sends_the_gradients_it_needs_and_the_default_sends
     assert "G" not in default.algorithm.broadcast(default.server, 5)
     assert h.rounds[4]["bytes_up"] == g.rounds[4]["bytes_up"] + 3 * 6 * 8
     assert h.rounds[4]["bytes_down"] == g.rounds[4]["bytes_down"] + 3 * 6 * 8
+
+
+def test_fzoos_probe_radius_shrinks_from_smooth_to_delta():
+    """The active queries' radius, max(delta, smooth * 2^(-t / smooth_half)): the Gaussian-homotopy start; 0 is
+    the fixed delta of the paper."""
+    algo = FZooS(smooth=2.0, smooth_half=5.0, delta=0.01)
+    assert algo._radius(0) == 2.0
+    assert algo._radius(5) == pytest.approx(1.0)
+    assert algo._radius(10) == pytest.approx(0.5)
+    assert algo._radius(1000) == 0.01
+    assert FZooS(smooth=0.0, delta=0.01)._radius(0) == 0.01
+
+
+def test_fzoos_probes_use_the_scheduled_radius(monkeypatch):
+    """Every round's active queries are drawn at that round's radius (the probe helper sees it)."""
+    import zoo.federated.algorithms.fzoos as fzoos_module
+
+    radii = []
+    real = fzoos_module.probe_points
+
+    def spy(x, rngs, q, mu, bounds=None):
+        radii.append(mu)
+        return real(x, rngs, q, mu, bounds)
+
+    monkeypatch.setattr(fzoos_module, "probe_points", spy)
+    algo = FZooS(local_steps=2, smooth=1.0, smooth_half=1.0, delta=0.1)
+    Simulator(problems.quadratic(dim=5, n_clients=2, seed=0), algo, seed=0).run(5)
+    assert radii == [1.0, 1.0, 0.5, 0.5, 0.25, 0.25, 0.125, 0.125, 0.1, 0.1]

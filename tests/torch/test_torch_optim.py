@@ -471,3 +471,82 @@ def test_default_plateau_has_the_rise_test_for_spsa_and_rge_not_cge():
         level["v"] = 1.0 if i < 20 else 1.5
         plain.step(loss)
     assert plain.lr_factor == 1.0  # without the rise test: one bad window, patience 5
+
+
+def test_batched_spsa_is_the_two_point_formula_on_its_direction_block():
+    """With a batched ForwardLoss spsa draws its q directions as one (q, d) block from (seed, step), evaluates
+    the 2q sets theta +- mu z_j in batched calls (one unperturbed forward more, counted) and steps along
+    (1/q) sum_j (L+ - L-) / (2 mu) z_j: checked against that formula by hand, and against the in-place loop
+    in expectation (both unbiased: the averaged estimates point the same way)."""
+    from torch.func import functional_call
+
+    from zoo.torch.optim import _STACK_KEY
+    from zoo.torch.perturb import derive_seed
+
+    x, y = _batch()
+    x = x.double()
+    m = _mlp(dtype=torch.float64)
+    names, params = zip(*m.named_parameters())
+    theta = [p.detach().clone() for p in params]
+    q, mu, lr = 5, 1e-3, 0.1
+    opt = zt.ZOSGD(m.parameters(), lr=lr, estimator="spsa", n_directions=q, mu=mu, seed=11)
+    opt.step(zt.ForwardLoss(m, F.cross_entropy, x, y))
+    assert opt.queries == 2 * q + 1
+    gen = torch.Generator().manual_seed(derive_seed(11, _STACK_KEY, 0))
+    sizes = [p.numel() for p in theta]
+    Z = torch.randn(q, sum(sizes), generator=gen, dtype=torch.float64)
+
+    def loss_at(shift):
+        ws = [t + s.view(t.shape) for t, s in zip(theta, shift.split(sizes))]
+        return float(F.cross_entropy(functional_call(m, dict(zip(names, ws)), (x,)), y))
+
+    g = sum((loss_at(mu * z) - loss_at(-mu * z)) / (2 * mu) * z for z in Z) / q
+    expected = [t - lr * gp.view(t.shape) for t, gp in zip(theta, g.split(sizes))]
+    assert all(torch.allclose(p.detach(), e, rtol=0, atol=1e-9) for p, e in zip(params, expected))
+    # against the loop: 400 directions each, the two estimates agree in direction
+    ests = []
+    for closure_kind in ("forward", "plain"):
+        mm = _mlp(dtype=torch.float64)
+        snap = _snapshot(mm)
+        o = zt.ZOSGD(mm.parameters(), lr=1.0, estimator="spsa", n_directions=400, seed=3)
+        o.step(zt.ForwardLoss(mm, F.cross_entropy, x, y) if closure_kind == "forward" else _closure(mm, x, y))
+        ests.append(torch.cat([(s - p.detach()).reshape(-1) for p, s in zip(mm.parameters(), snap)]))
+    assert float(ests[0] @ ests[1] / (ests[0].norm() * ests[1].norm())) > 0.5
+
+
+def test_zoadam_default_directions_with_a_batched_closure():
+    """n_directions left to ZOAdam's default: 8 with a plain closure, the batched default (as many as the
+    closure's memory_limit holds, up to 128) with a batched ForwardLoss; a given n_directions, ZOSGD's one
+    direction and a model too large for memory_limit keep the plain count (spsa then perturbs in place)."""
+    from zoo.torch.groups import BATCHED_DIRECTIONS, batched_directions
+
+    x, y = _batch()
+    m = _mlp()
+    nbytes = sum(p.numel() * p.element_size() for p in m.parameters())
+    adam = zt.ZOAdam(m.parameters(), estimator="spsa", seed=0)
+    assert adam.directions_for(_closure(m, x, y)) == 8
+    assert adam.directions_for(zt.ForwardLoss(m, F.cross_entropy, x, y)) == BATCHED_DIRECTIONS
+    assert adam.directions_for(zt.ForwardLoss(m, F.cross_entropy, x, y, batched=False)) == 8
+    small = zt.ForwardLoss(m, F.cross_entropy, x, y, memory_limit=30 * nbytes)
+    assert adam.directions_for(small) == 10 == batched_directions(8, nbytes, 30 * nbytes, 3)
+    tiny = zt.ForwardLoss(m, F.cross_entropy, x, y, memory_limit=20 * nbytes)  # 3 x 8 copies do not fit
+    assert adam.directions_for(tiny) == 8
+    adam.step(tiny)
+    assert adam.queries == 16  # the in-place loop: 2q forwards, no stacked sets
+    adam.step(zt.ForwardLoss(m, F.cross_entropy, x, y))
+    assert adam.queries == 16 + 2 * BATCHED_DIRECTIONS + 1
+    assert zt.ZOAdam(m.parameters(), estimator="rge").directions_for(small) == 30
+    given = zt.ZOAdam(m.parameters(), estimator="spsa", n_directions=8)
+    assert given.directions_for(zt.ForwardLoss(m, F.cross_entropy, x, y)) == 8
+    sgd = zt.ZOSGD(m.parameters(), estimator="spsa")
+    assert sgd.directions_for(zt.ForwardLoss(m, F.cross_entropy, x, y)) == 1
+    grown = zt.ZOAdam(m.parameters(), estimator="spsa", plateau=Plateau(max_growth=2))
+    grown.zo["plateau"][5] = 2.0
+    assert grown.directions_for(small) == 20 and grown.directions_for(_closure(m, x, y)) == 16
+
+
+def test_suite_fit_refuses_an_unknown_closure_kind():
+    from zoo.torch.suite import fit
+
+    with pytest.raises(ValueError, match="closure must be"):
+        fit("iris", "spsa", 0, epochs=1, closure="lambda")

@@ -46,6 +46,7 @@ from zoo.torch import trainmode
 from zoo.torch.batched import ForwardLoss
 from zoo.torch.groups import (
     RULE_KEYS,
+    batched_directions,
     check_group,
     closure_help,
     default_directions,
@@ -80,6 +81,7 @@ from zoo.updates.plateau import growth as plateau_growth
 
 ESTIMATORS = ("spsa", "rge", "cge")
 _MASK_KEY = 1 << 20  # separates the mask streams from the direction streams in derive_seed
+_STACK_KEY = 1 << 21  # the stream of the (q, d) direction blocks of batched spsa (_stacked_spsa)
 # mu is at least this many units of the parameters' dtype resolution (finfo.eps): below it a perturbation of a
 # weight of size ~1 rounds away in fp16 / bf16 and the estimate is rounding noise (or exactly 0)
 MU_RESOLUTION = 8
@@ -116,6 +118,9 @@ class ZOOptimizer(torch.optim.Optimizer):
         mu = (5e-3 if estimator == "cge" else 1e-3) if mu is None else float(mu)
         if not (math.isfinite(mu) and mu > 0):
             raise ValueError(f"mu must be a positive finite number, got {mu}")
+        # n_directions=None: the default, and with a batched ForwardLoss closure the larger batched default
+        # (groups.batched_directions), resolved per step from the closure
+        self._directions_given = n_directions is not None
         n_directions = default_directions(estimator, update) if n_directions is None else n_directions
         if int(n_directions) != n_directions or n_directions < 1:
             raise ValueError(f"n_directions must be an int >= 1, got {n_directions}")
@@ -130,7 +135,9 @@ class ZOOptimizer(torch.optim.Optimizer):
         if isinstance(plateau, bool):
             # cge keeps the plain rule: the rise test was not measured with it (its suite figures, RESULTS issue 11
             # section 7, were measured without it)
-            self._plateau = Plateau(rise=DEFAULT_RISE if estimator != "cge" else math.inf) if plateau else None
+            self._plateau = (
+                Plateau(rise=DEFAULT_RISE if estimator != "cge" else math.inf) if plateau else None
+            )
         else:
             self._plateau = plateau
         if self._plateau is not None and estimator == "cge" and self._plateau.max_growth > 1:
@@ -248,6 +255,36 @@ class ZOOptimizer(torch.optim.Optimizer):
         state = None if zo is None or getattr(self, "_plateau", None) is None else zo.get("plateau")
         return self.n_directions * (1 if state is None else plateau_growth(state))
 
+    def directions_for(self, closure: Any = None) -> int:
+        """Directions of the next spsa / rge step with ``closure``: :attr:`directions`, or, when
+        ``n_directions`` was left to a default above 1 (ZOAdam's) and ``closure`` is a batched
+        :class:`~zoo.torch.ForwardLoss`,
+        the batched default (:func:`zoo.torch.groups.batched_directions`: as many as the closure's
+        ``memory_limit`` holds as stacked parameter sets, up to 128) times the plateau rule's growth."""
+        q = self.directions
+        # only where the plain default is there for the estimate's variance (ZOAdam's q = 8): ZOSGD's spsa
+        # keeps MeZO's one direction, whose point is inference's memory
+        if (
+            self._directions_given
+            or self.n_directions == 1
+            or not (isinstance(closure, ForwardLoss) and closure.batched)
+        ):
+            return q
+        nbytes = sum(p.numel() * p.element_size() for p in self._params())
+        sets = 3 if self.estimator == "spsa" else 1  # spsa: the block Z and the 2q sets (_stacked_spsa)
+        return batched_directions(self.n_directions, nbytes, closure.memory_limit, sets) * (
+            q // self.n_directions
+        )
+
+    def _stacks(self, closure: Any, params: Sequence[torch.Tensor], sets: int) -> bool:
+        """spsa: stack the step's ``sets`` parameter copies and evaluate them in batched calls (a batched
+        ForwardLoss whose ``memory_limit`` holds them, and more than one direction); otherwise perturb in
+        place, one forward each (MeZO's memory)."""
+        if sets <= 3 or not (isinstance(closure, ForwardLoss) and closure.batched):
+            return False
+        nbytes = sum(p.numel() * p.element_size() for p in params)
+        return sets * nbytes <= closure.memory_limit
+
     @property
     def lr_factor(self) -> float:
         """The plateau rule's factor on every group's ``lr`` (1 until the measured loss stalls; 1 when off)."""
@@ -321,12 +358,19 @@ class ZOOptimizer(torch.optim.Optimizer):
         params = self._params()
         device = params[0].device if params else None
         # MeZO with one direction and one group: the last restore and the SGD update share one pass over z
-        self._defer = self.estimator == "spsa" and self.directions == 1 and len(self.param_groups) == 1
+        self._defer = (
+            self.estimator == "spsa" and self.directions_for(closure) == 1 and len(self.param_groups) == 1
+        )
         self._pending = None
         try:
             with trainmode.EstimateScope(device), mute_backward():
                 if self.estimator == "cge":
                     loss, grads = self._cge(closure, params, t)
+                    directions = None
+                elif self.estimator == "spsa" and self._stacks(
+                    closure, params, 3 * self.directions_for(closure)
+                ):
+                    loss, grads = self._stacked_spsa(closure, params, t)
                     directions = None
                 else:
                     loss, directions = self._projections(closure, params, t)
@@ -366,7 +410,8 @@ class ZOOptimizer(torch.optim.Optimizer):
     def _projections(self, closure, params, t) -> tuple[float, list[tuple[int, float]]]:
         """spsa / rge: per direction seed, its coefficient ``c_j`` in ``g = sum_j c_j z(seed_j)`` (the two-point
         formula of the estimate core on the measured losses)."""
-        seeds = [derive_seed(self.zo["seed"], t, k) for k in range(self.directions)]
+        q = self.directions_for(closure)
+        seeds = [derive_seed(self.zo["seed"], t, k) for k in range(q)]
         mu, keys = self.mu_for(params), self._keys()
         if self.estimator == "rge":
             if isinstance(closure, ForwardLoss) and closure.batched:
@@ -394,6 +439,39 @@ class ZOOptimizer(torch.optim.Optimizer):
         # a non-finite loss skips the whole step (the loss reported is NaN), so every direction counts here
         coef, _ = two_point.coefficients(np.array([row], dtype=np.float64), mu, difference)
         return loss, list(zip(seeds, coef[0].tolist()))
+
+    def _stacked_spsa(self, closure: ForwardLoss, params, t) -> tuple[float, list[torch.Tensor]]:
+        """spsa with a batched ForwardLoss: the q directions of step ``t`` drawn as one ``(q, d)`` block
+        ``Z`` (a stream of its own, from ``(seed, step)``), the 2q sets ``theta +- mu z_j`` evaluated in
+        batched calls (torch.func over the stacked parameters) instead of 2q in-place forwards, and
+        ``g = sum_j c_j z_j`` as one product ``c @ Z`` from the kept block, instead of regenerating each
+        ``z_j`` chunk by chunk in the update. The same estimate as the in-place loop (the core's
+        two-point coefficients on the measured pairs), for other draws of the directions. The unperturbed
+        forward runs first (counted): BatchNorm's statistics are updated from it once, as rge's batched
+        path does. Memory: the block and the 2q sets, ``3 q`` parameter copies (:meth:`_stacks`)."""
+        q, mu = self.directions_for(closure), self.mu_for(params)
+        trainmode.before_forward(trainmode.UPDATE)
+        self._checked(closure.base_loss())
+        work = _work_dtype(params[0].dtype)
+        gen = torch.Generator(device=params[0].device).manual_seed(
+            derive_seed(self.zo["seed"], _STACK_KEY, t)
+        )
+        sizes = [p.numel() for p in params]
+        Z = torch.randn(q, sum(sizes), generator=gen, dtype=work, device=params[0].device)
+        deltas = []
+        for p, z in zip(params, Z.split(sizes, dim=1)):
+            d = torch.empty((2 * q, *p.shape), dtype=p.dtype, device=p.device)
+            d[:q].view(q, -1).copy_(z * mu)
+            torch.neg(d[:q], out=d[q:])
+            deltas.append(d)
+        values = closure.direction_losses(params, deltas).tolist()
+        del deltas
+        self.zo["queries"] += len(values)
+        plus, minus = values[:q], values[q:]
+        loss = sum(0.5 * (lp + lm) for lp, lm in zip(plus, minus)) / q
+        coef, _ = two_point.coefficients(np.array([plus + minus], dtype=np.float64), mu, "central")
+        g = torch.as_tensor(coef[0], dtype=work, device=Z.device) @ Z
+        return loss, [gp.view(p.shape) for p, gp in zip(params, g.split(sizes))]
 
     def _pair(self, closure, params, seed: int, mu: float, keys, phase) -> tuple[float, float]:
         """``L(theta + mu z)``, ``L(theta - mu z)``: perturb, flip to ``-mu`` in one pass, restore exactly."""

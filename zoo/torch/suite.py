@@ -290,13 +290,19 @@ def fit(
     epochs: int | None = None,
     model: nn.Module | None = None,
     progress: Callable[[str], None] | None = None,
+    closure: str = "forward",
     **options: Any,
 ) -> Result:
     """Train ``task`` with ``method`` (``backprop`` or a zoo estimator); cosine lr decay to 0 over the epochs.
 
-    zoo runs the documented closure (``opt.step(lambda: loss_fn(model(x), y))``); cge gets a
-    :class:`~zoo.torch.ForwardLoss` so that its coordinate forwards are batched.
+    ``closure="forward"`` (default): zoo gets a :class:`~zoo.torch.ForwardLoss` of the minibatch, so that its
+    perturbed forwards are batched (cge with feature reuse on ``nn.Sequential``; spsa / rge then take the
+    batched default of ``n_directions``, :func:`zoo.torch.groups.batched_directions`). ``closure="plain"``:
+    spsa / rge get the one-line closure ``lambda: loss_fn(model(x), y)`` (one forward per call, the plain
+    default q); cge always gets the ForwardLoss.
     """
+    if closure not in ("forward", "plain"):
+        raise ValueError(f"closure must be 'forward' or 'plain', got {closure!r}")
     from zoo.torch.batched import ForwardLoss
     from zoo.torch.optim import ZOOptimizer
 
@@ -321,6 +327,8 @@ def fit(
                     opt.step(
                         ForwardLoss(model, task.loss, x, y, feature_reuse=isinstance(model, nn.Sequential))
                     )
+                elif closure == "forward":
+                    opt.step(ForwardLoss(model, task.loss, x, y))
                 else:
                     opt.step(lambda: task.loss(model(x), y))  # noqa: B023 (used at once)
             else:

@@ -4,8 +4,9 @@
 Client ``i`` keeps a window of the last ``window`` points it queried (its trajectory and its active queries).
 Local step ``k`` of round ``t``, for all clients of the stack at once:
 
-1. active queries: ``f_i`` at ``x`` and at ``x + delta u_j`` for ``n_active`` Gaussian directions ``u_j`` (counted),
-   appended to the window (the oldest points leave it);
+1. active queries: ``f_i`` at ``x`` and at ``x + r_t u_j`` for ``n_active`` Gaussian directions ``u_j`` (counted),
+   appended to the window (the oldest points leave it); the radius ``r_t = max(delta, smooth 2^(-t / smooth_half))``
+   shrinks from ``smooth`` (2.0) to the paper's fixed ``delta`` (see the differences below);
 2. GP surrogate on the window; its mean's analytic gradient ``grad mu_i(x)`` replaces fresh finite differences
    (old queries keep informing new steps);
 3. adaptive correction, evaluated at the current local point (unlike SCAFFOLD's frozen control variate):
@@ -53,6 +54,16 @@ Where zoo differs from the paper, and why (each measured in ``benchmarks/RESULTS
 - **The RFF lengthscale** is ``rff_scale`` times the median distance the clients moved in round 0 (one float
   each way), **the RFF seed is drawn from the run seed** (broadcast with the lengthscale, 2 floats each round),
   and ``grad f_hat_i`` uses the client's own ``nu_i`` of its last round (fitted once if it has none yet).
+- **A probe radius that shrinks from a large start** (Gaussian homotopy; Hazan, Levy, Shalev-Shwartz, "On
+  Graduated Optimization for Stochastic Non-Convex Problems", 2016; Mobahi and Fisher 2015): the paper queries at
+  a fixed small ``delta``; zoo queries round ``t`` at ``r_t = max(delta, smooth * 2^(-t / smooth_half))``
+  (``smooth`` 2.0, ``smooth_half`` 5 rounds: 0.0625 by round 25, ``delta`` by round 38). The GP on those points
+  (its lengthscale follows their spread by the median heuristic) fits ``f_i`` smoothed at the scale ``r_t``, so the
+  first rounds, in which the descent picks its basin, follow the smoothed objective's gradient over Levy's and
+  Rastrigin's bumps, and the radius shrinks to the paper's as the iterate settles. Without it FZooS settled in a
+  worse basin than FedZO in its first 5-9 fast rounds on 9 of 140 tuning runs (Levy, Rastrigin); with it on none
+  (``benchmarks/RESULTS.md``, issue 12, section 1d). ``smooth=0`` is the paper's fixed ``delta``. Like ``lr``,
+  the radius is in the problem's units (per coordinate: ``u_j ~ N(0, I)``).
 - **Optional, off by default: ``trust="measured"``**, each client scales its correction by its measured
   agreement: every client uploads its GP gradient at the broadcast point ``x_t`` (``d`` floats more up), the
   server broadcasts their weighted mean ``G_t`` (a fresh estimate of ``grad F(x_t)``, ``d`` floats more down),
@@ -108,6 +119,8 @@ class FZooSParams(AlgoParams):
     switch: float = 0.25
     clip: float = 3.0
     trust: str = "off"
+    smooth: float = 2.0
+    smooth_half: float = 5.0
 
     def check(self) -> None:
         super().check()
@@ -135,6 +148,14 @@ class FZooSParams(AlgoParams):
             v = getattr(self, name)
             if not (np.isfinite(v) and 0 < v <= 1):
                 raise ValueError(f"{name} ({what}) must be in (0, 1], got {v!r}")
+        if not (np.isfinite(self.smooth) and self.smooth >= 0):
+            raise ValueError(
+                f"smooth (the probe radius at round 0; 0: off) must be >= 0, got {self.smooth!r}"
+            )
+        if not (np.isfinite(self.smooth_half) and self.smooth_half > 0):
+            raise ValueError(
+                f"smooth_half (rounds to halve the probe radius) must be > 0, got {self.smooth_half!r}"
+            )
         if self.trust not in ("off", "measured"):
             raise ValueError(f"trust must be 'off' or 'measured', got {self.trust!r}")
         if not (np.isfinite(self.switch) and 0 <= self.switch <= 1):
@@ -241,8 +262,9 @@ class FZooS(FederatedAlgorithm):
         K = ls = (
             None  # the kernel matrix and lengthscales: rebuilt while the window fills, then updated by rows
         )
+        delta = self._radius(rnd)
         for step in range(p.local_steps):
-            Xq, _ = probe_points(x, rngs, p.n_active, p.delta, bounds)
+            Xq, _ = probe_points(x, rngs, p.n_active, delta, bounds)
             values = batch(Xq)  # (C, n_active + 1)
             ok = batch.alive & ~batch.finished
             keep = np.isfinite(values) & ok[:, None]
@@ -339,6 +361,13 @@ class FZooS(FederatedAlgorithm):
             for c in range(C):
                 uploads[c]["nu"] = new_states[c]["nu"] = nu[c]
         return uploads, new_states
+
+    def _radius(self, rnd):
+        """The active queries' radius in round ``rnd``: ``max(delta, smooth * 2^(-rnd / smooth_half))``."""
+        p = self.params
+        if p.smooth <= 0:
+            return p.delta
+        return max(p.delta, p.smooth * 0.5 ** (rnd / p.smooth_half))
 
     def _trust(self, message, states, basis, own, rnd):
         """Each client's trust in its correction, in [0, 1]: the least-squares factor ``a_i`` that best maps the
