@@ -5,6 +5,8 @@ noise, a stochastic objective, a fixed rate or central differences keep running 
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -35,7 +37,7 @@ def test_a_run_at_its_floor_stops_converged(name, fun, x0):
     assert res.fun <= f_star + 1e-14
     assert "converged" in res.stop and res.success and res.status == 0, res.message
     assert res.nfev < 0.8 * budget  # stopped by the test, well before the budget
-    assert res.message.startswith("converged: no lower value in the last 50 steps")
+    assert re.match(r"converged: no lower value in the last (\d+) steps", res.message), res.message
 
 
 def test_it_counts_tells_since_the_last_lower_value_and_resumes_exactly():
@@ -113,3 +115,16 @@ def test_not_applied_to_a_stochastic_objective():
     F = zoo.Stochastic(lambda X, xi: np.abs(np.einsum("nd,nd->n", X, A[xi])), samples=50, vectorized=True)
     res = zoo.minimize(F, np.zeros(4), "rge", budget=1500, seed=0)
     assert "converged" not in res.stop
+
+
+def test_accepted_lower_centres_count_as_progress():
+    """Griewank d=10 from 50 N(0, I) (robustness.py's held-out problem, seed 2): zo-adam's centres went on
+    decreasing for 50 steps while staying above an early probe's value; counting only the best value stopped it
+    after 122 queries at 4.10, where the run without the test ends at 3.32 (benchmarks/converged_stop.py)."""
+    from zoo.functions import classic as fn
+
+    x0 = 50.0 * np.random.default_rng(2).standard_normal(10)
+    res = zoo.minimize(
+        lambda X: fn.griewank_np(np.atleast_2d(X)), x0, "zo-adam", budget=5000, seed=2, vectorized=True
+    )
+    assert res.fun < 3.33 and res.nfev > 1000

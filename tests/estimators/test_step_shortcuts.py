@@ -5,9 +5,10 @@
 - the step-size control takes its inner rule's step as ``sign * u`` (:meth:`zoo.updates.Transform.update_signed`)
   and folds the sign of ``lr = 1`` into its own factor;
 - when that direction is the estimate itself (sgd), the norm test alone rejects a non-finite estimate;
-- ``tell`` tests the new iterate by its norm and keeps the norm for the next probe radius, which needs it.
+- ``tell`` tests the new iterate by its norm and keeps the norm for the next probe radius, which needs it;
+- a zero step after an accepted centre takes the control's copy ``x_ref`` as the new iterate (not ``x + 0``).
 
-A run with them and a run with all four switched off (the general path) give the same iterate and the same best
+A run with them and a run with all of them switched off (the general path) give the same iterate and the same best
 value after every step, bit for bit, for the gradient methods, several seeds, bounds or none, and objectives
 with non-finite values (NaN half-space, overflow to inf), where the shortcuts must step aside."""
 
@@ -71,6 +72,9 @@ def _trajectory(method, options, fun, seed, bounds, steps=80):
 
 
 def _general_path(monkeypatch):
+    from zoo.estimators.base import GradientMethod
+
+    monkeypatch.setattr(GradientMethod, "_alias_ref", False)  # a zero step's iterate as x + zeros, not x_ref
     monkeypatch.setattr(Method, "finite_values", lambda self, values: False)
     monkeypatch.setattr(Chain, "update_signed", Transform.update_signed)
     post_init = SuccessStep.__post_init__
@@ -197,3 +201,20 @@ def test_the_kept_norm_is_the_norm_of_the_iterate(method, options):
         X = opt.ask()
         opt.tell(X, _shifted(X))
     assert hits > 50  # the shortcut is taken on most steps
+
+
+def test_a_zero_step_takes_x_ref_as_the_iterate_bit_for_bit():
+    """After an accepted centre, a step the control did not take (zeros: the converged cge estimate) makes the
+    control's own copy ``x_ref`` the new iterate; it holds what ``x + zeros`` holds, bit for bit, the next
+    judgement keeps it as ``x_ref`` instead of copying it (x0 holds -0.0 entries, which the copy turns to 0.0)."""
+    x0 = np.array([-0.0, 0.0, 1.0, -0.0, 2.0, 1e-3])
+    opt = zoo.make("cge", x0=x0, seed=0)
+    aliased = 0
+    for _ in range(400):
+        x = opt.state.x
+        X = opt.ask()
+        opt.tell(X, _shifted(X))
+        if opt.state.x is opt.state.rule["x_ref"]:
+            aliased += 1
+            assert opt.state.x.tobytes() == (x + np.zeros_like(x)).tobytes()
+    assert aliased > 100  # converged: most steps are zero steps

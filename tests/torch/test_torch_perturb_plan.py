@@ -113,17 +113,16 @@ def _runs(base, keeps, monkeypatch):
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32, torch.float16, torch.bfloat16])
 def test_a_kept_direction_gives_the_regenerated_numbers_bit_for_bit(dtype, monkeypatch):
-    """perturb, flip, restore_and_add, perturb + restore with z kept for the whole list, for part of it (whole
-    tensors that fit, in walk order) and for none (drawn anew by every walk): the same parameters after every
-    walk and the same patches, bit for bit."""
+    """perturb, flip, restore_and_add, perturb + restore with z kept (the list's direction fits in KEEP_BYTES)
+    and not (one byte short: all or nothing; 0: never): the same parameters after every walk and the same
+    patches, bit for bit."""
     base = _model(dtype)
-    item = base[0].element_size()
-    part = (130 + pt.SMALL + 1 + 7) * item  # every tensor but the first (several chunks) fits
-    monkeypatch.setattr(pt, "KEEP_BYTES", part)
-    assert set(pt._Plan(base, None).kept) == {1, 2, 3}
-    monkeypatch.setattr(pt, "KEEP_BYTES", 1 << 30)
+    size = sum(p.numel() * p.element_size() for p in base)
+    monkeypatch.setattr(pt, "KEEP_BYTES", size)
     assert set(pt._Plan(base, None).kept) == {0, 1, 2, 3}
-    runs = _runs(base, (0, part, 1 << 30), monkeypatch)
+    monkeypatch.setattr(pt, "KEEP_BYTES", size - 1)
+    assert not pt._Plan(base, None).kept
+    runs = _runs(base, (0, size - 1, size), monkeypatch)
     assert runs[0] == runs[1] == runs[2]
     assert runs[0][0][-1] == runs[0][0][-2]  # the last perturb + restore returned exactly
 

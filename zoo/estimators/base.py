@@ -108,6 +108,9 @@ class GradientMethod(Method):
     _draws: bool | None = None
     _plain_mu: float | None = None  # the plain rule's radius (fixed for the run), once found
     _perturbs: bool | None = None  # whether the params ask for the saddle perturbation, once found
+    #: a zero step after an accepted centre reuses the control's x_ref as the new iterate (False: x + zeros, the
+    #: general path, for tests)
+    _alias_ref: bool = True
 
     def _setup(self) -> None:
         p = self.params
@@ -131,7 +134,9 @@ class GradientMethod(Method):
     def _stall(self, state: GradientState) -> str | None:
         """Why a deterministic run under the adaptive step-size control has stopped making progress, or None.
 
-        The test: no query of the last :attr:`converge_tells` tells was lower than the best value before them.
+        The test: no query of the last :attr:`converge_tells` tells was lower than the best value before them,
+        and no step of them was a success (an accepted lower centre: a run can progress for many steps below
+        f(x_k) but above a lucky probe's value).
         A step-controlled run does not stall on a smooth function while it has precision left (a shorter step
         decreases it), so such a stall is a run at its floor: ``f`` exactly at its minimum (every trial worse,
         the length halving to nothing: the sphere at 0), values that round to the same number (``f* != 0`` to
@@ -154,6 +159,9 @@ class GradientMethod(Method):
             return None
         s = state.rule
         if s["noise2"] > 0.0 or s["sampled"] or state.sampled:
+            return None
+        # an accepted lower centre is progress too, below a probe's record (absent in older checkpoints)
+        if self.nit - s.get("last_success", 0) < self.converge_tells:
             return None
         return "converged" if self._best_f < s["f_first"] else "stalled"
 
@@ -293,16 +301,22 @@ class GradientMethod(Method):
         step, rule_state = self.rule.update(
             g, rule, x, value=value, exact=exact, probe_values=values, reference=reference, sampled=sampled
         )
+        if rule_state["n_success"] > rule["n_success"]:  # the tell of the last success (for _stall)
+            rule_state["last_success"] = self.nit + 1
         if rule_state["n_undone"] > rule["n_undone"]:
             x_new = rule_state["x_ref"].copy()  # exactly the last accepted point (x + (x_ref - x) may round)
         else:
-            x_new = x + step
+            # no step taken (the control counts every step it takes, and an undo was ruled out above): the step is
+            # zeros, and x + zeros is x with -0.0 entries as 0.0; when the control has just accepted x, its x_ref
+            # is that very array (its copy params + 0.0), so x_new is x_ref itself, bit for bit, without the sum
+            # (and the next judgement, handed x_ref back, keeps it instead of copying it again)
+            zero_step = rule_state["n_steps"] == rule["n_steps"]
+            x_ref = rule_state["x_ref"]
+            x_new = x_ref if zero_step and x_ref is not rule["x_ref"] and self._alias_ref else x + step
             # ||x_new|| finite means every entry is; it is kept for the next probe radius, which needs it (a cache
             # keyed by the array itself: a state's arrays are never written in place, so it cannot go stale)
             known = self._x_norm
-            if known[0] is x and rule_state["n_steps"] == rule["n_steps"]:
-                # no step taken (the control counts every step it takes, and an undo was ruled out above): the
-                # step is zeros, x_new is x with -0.0 entries as 0.0, the same squares, so the same norm
+            if zero_step and known[0] is x:  # x_new has the squares of x: the same norm
                 x_norm = known[1]
             else:
                 x_norm = norm(x_new)

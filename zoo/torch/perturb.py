@@ -27,13 +27,12 @@ instead of five to eight numpy calls.
 
 The direction kept between the walks of a step. ``z`` is drawn by ``normal_`` (about 5 ns an element on one CPU
 thread: half of a walk), and a spsa step walks the same ``z(seed)`` three times (perturb; flip; restore + update),
-where MeZO's plain step draws it four times. When the whole direction of a list, or part of it, takes at most
-``KEEP_BYTES`` (1 MiB), those tensors' ``z`` is drawn once by the first walk of a seed into a buffer kept per
-thread and read back by the next walks of the same (list, seed) instead of regenerated: the same numbers (the
-same ``normal_`` calls, into other memory), two draws of three saved, for at most 1 MiB beside inference's
-peak (a model whose direction is larger keeps the part of it that fits, whole tensors, in walk order). On the
-suite's small transformer (145k parameters, 0.55 MiB) that is the whole direction; on a model of millions of
-parameters it is a few small tensors, and the step regenerates ``z`` as MeZO does.
+where MeZO's plain step draws it four times. When the whole direction of a list takes at most ``KEEP_BYTES``
+(1 MiB), ``z`` is drawn once by the first walk of a seed into a buffer kept per thread and read back by the
+next walks of the same (list, seed) instead of regenerated: the same numbers (the same ``normal_`` calls, into
+other memory), two draws of three saved, for at most 1 MiB beside inference's peak. The suite's small
+transformer (145k parameters, 0.55 MiB) is such a list; a model of millions of parameters keeps nothing and
+regenerates ``z`` as MeZO does.
 
 Patch memory on the CPU comes from blocks kept and reused across walks (:class:`_Block`, anonymous memory
 maps returned to a free list when the last patch list using one is dropped), not from the malloc heap. A patch lives from one forward to
@@ -258,18 +257,18 @@ class _Plan:
         self.first = SAVE_BUDGET + sum(p.numel() for p in params) // 16
         self.kinds = list(dict.fromkeys(t[4] for t in self.tensors))
         self.devices = list(dict.fromkeys(p.device for p in params))
-        # the tensors whose z is kept between walks (whole tensors, in walk order, KEEP_BYTES in all): param
-        # index -> (kind, offset in that kind's kept buffer)
+        # the z kept between walks, where the list's whole direction takes at most KEEP_BYTES: param index ->
+        # (kind, offset in that kind's kept buffer). All or nothing: keeping part of a larger model's z saved no
+        # time on a 4-layer GPT-2 (2.1 M parameters) and made its process peak land in the high mode of
+        # RESULTS 11, 8b more often (4 of 6 processes against 0 of 6; 8e)
         self.kept: dict[int, tuple[tuple, int]] = {}
         self.kept_sizes: dict[tuple, int] = {}
-        room = KEEP_BYTES
-        for i, p in enumerate(params):
-            n, size = p.numel(), p.numel() * p.element_size()
-            if 0 < size <= room:
-                kind = (p.dtype, p.device)
-                self.kept[i] = (kind, self.kept_sizes.get(kind, 0))
-                self.kept_sizes[kind] = self.kept_sizes.get(kind, 0) + n
-                room -= size
+        if sum(p.numel() * p.element_size() for p in params) <= KEEP_BYTES:
+            for i, p in enumerate(params):
+                if p.numel():
+                    kind = (p.dtype, p.device)
+                    self.kept[i] = (kind, self.kept_sizes.get(kind, 0))
+                    self.kept_sizes[kind] = self.kept_sizes.get(kind, 0) + p.numel()
 
 
 _NP_INTS = {2: np.int16, 4: np.int32, 8: np.int64}

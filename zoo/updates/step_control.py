@@ -317,10 +317,14 @@ class SuccessStep(Transform):
                 # "much worse" judged from here: min(f_best, value), which is value only when it is lower
                 if jumped or value < s["f_best"]:
                     s["f_best"] = value
-                # (_copy inline for a float64 ndarray: this runs at every accepted step)
-                s["x_ref"] = (
-                    params + _ZERO if type(params) is np.ndarray and params.dtype is F64 else _copy(params)
-                )
+                # (_copy inline for a float64 ndarray: this runs at every accepted step). params handed back as the
+                # x_ref array itself (a gradient method's iterate after a zero step): x_ref is a copy made here,
+                # params + 0.0, which has no -0.0 entry, so its copy would be x_ref again, bit for bit; kept
+                x_ref = s["x_ref"]
+                if params is not x_ref:
+                    s["x_ref"] = (
+                        params + _ZERO if type(params) is np.ndarray and params.dtype is F64 else _copy(params)
+                    )
         if s["noise2"] > 0.0:  # (_noise_floor's own first test, without the call on a deterministic run)
             self._noise_floor(s, params, probe_values)
         if g is None or not (self._passes_g or all_finite(g)):
