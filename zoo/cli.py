@@ -155,7 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="a method option, e.g. -o q=4 -o lr=0.1 (repeatable)",
+        help="a method option, e.g. -o q=4 (repeatable; each method's options are in docs/methods/NAME.md; "
+        "for rge, -o lr / -o mu also switch its learned metric off)",
     )
     p.add_argument("--plot", metavar="PNG", help="write a convergence plot")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
