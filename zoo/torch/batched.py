@@ -387,7 +387,10 @@ class ForwardLoss:
                 self.batched = False
                 warnings.warn(f"ForwardLoss: {why}; looping over single forwards", stacklevel=4)
             return why
-        self.model = _Runner(modules, self)
+        inner = {id(d) for m in modules for d in m.modules() if d is not m}
+        # a module inside another one found (a root that owns a parameter itself, as TinyTransformer's
+        # position table): only the outer one is a child, else functional_call would swap it twice
+        self.model = _Runner([m for m in modules if id(m) not in inner], self)
         self._names = {id(p): n for n, p in self.model.named_parameters()}
         self._module_ids = {id(m) for m in modules}
         return None
