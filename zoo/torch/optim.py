@@ -295,13 +295,14 @@ class ZOOptimizer(torch.optim.Optimizer):
             return closure
         key = tuple(map(id, params))
         if key not in self._closures:
-            with torch.no_grad(), trainmode.EstimateScope(params[0].device), mute_backward():
-                rng = [trainmode._get_state(d) for d in trainmode.current().devices]
-                try:
+            scope = trainmode.EstimateScope(params[0].device)  # BatchNorm: no running-stat update
+            rng = [trainmode._get_state(d) for d in scope.devices]
+            try:
+                with torch.no_grad(), scope, mute_backward():
                     found, why = ForwardLoss.from_closure(closure, params)
-                finally:
-                    for d, state in zip(trainmode.current().devices, rng):
-                        trainmode._set_state(d, state)  # the step's forwards draw what they would have drawn
+            finally:
+                for d, state in zip(scope.devices, rng):
+                    trainmode._set_state(d, state)  # the step's forwards draw what they would have drawn
             if found is None and why is None:
                 return closure  # not a scalar tensor: the plain path raises
             trial = found is not None or why.startswith("torch.func")
