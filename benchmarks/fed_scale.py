@@ -3,7 +3,7 @@ the per-round overhead of the Ray engine at 4 and 16 clients, and Flower's (Ray 
 local round time, same problem and seed).
 
     .venv/bin/python benchmarks/fed_scale.py
-    .venv/bin/python benchmarks/fed_scale.py --no-ray --no-flower
+    .venv/bin/python benchmarks/fed_scale.py --no-ray --no-flower --report-rounds 1,10,50
 
 A round = broadcast, 10 local steps on every client, upload, aggregate (FedZO: q=20, 210 queries per client per
 round; FZooS: 60). FZooS's cost per round is flat: its GP works on a bounded window (60 points), so round 50
@@ -26,45 +26,75 @@ from zoo.federated import Simulator, make_algorithm, problems  # noqa: E402
 from zoo.federated.simulator import single_threaded_blas  # noqa: E402
 
 
-def round_times(problem, algo, rounds, **kw) -> list[float]:
-    """Wall time of each round 1..rounds (round index = rounds done before it + 1)."""
+def round_times(problem, algo, rounds, cpu=False, **kw):
+    """Wall time of each round 1..rounds (round index = rounds done before it + 1); with ``cpu=True`` a pair of
+    lists (wall, process CPU time) per round."""
     with Simulator(problem, make_algorithm(algo), seed=0, evaluate=None, **kw) as sim:
-        out = []
+        wall, proc = [], []
         for _ in range(rounds):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             sim.step()
-            out.append(time.perf_counter() - t0)
+            wall.append(time.perf_counter() - t0)
+            proc.append(time.process_time() - c0)
+    return (wall, proc) if cpu else wall
+
+
+def at_round(times: list[float], k: int) -> float:
+    """The time of round ``k`` (1-based): round 1 itself; a later round the median of rounds k-2..k (a busy host's
+    noise), so "round 50" is the median of rounds 48, 49, 50."""
+    if k == 1:
+        return times[0]
+    return float(np.median(times[max(1, k - 3) : k]))
+
+
+def parse_rounds(text: str) -> list[int]:
+    """``"1,50"`` -> ``[1, 50]``: positive, increasing round numbers."""
+    try:
+        out = [int(r) for r in text.split(",")]
+    except ValueError:
+        raise SystemExit(f"--report-rounds: expected comma-separated round numbers, got {text!r}") from None
+    if not out or min(out) < 1 or out != sorted(set(out)):
+        raise SystemExit(f"--report-rounds: expected increasing round numbers >= 1, got {text!r}")
     return out
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--dim", type=int, default=100)
-    ap.add_argument("--rounds", type=int, default=50)
+    ap.add_argument("--rounds", type=int, default=50, help="rounds run per algorithm and client count")
+    ap.add_argument(
+        "--report-rounds", default=None, help="rounds whose times are printed, e.g. 1,10,50 (default: 1,ROUNDS)"
+    )
     ap.add_argument("--clients", default="10,100,1000")
     ap.add_argument("--no-ray", action="store_true")
     ap.add_argument("--no-flower", action="store_true")
     args = ap.parse_args()
+    report = parse_rounds(args.report_rounds or f"1,{args.rounds}")
+    if report[-1] > args.rounds:
+        raise SystemExit(f"--report-rounds: round {report[-1]} is past --rounds {args.rounds}")
     warm = problems.quadratic(dim=args.dim, n_clients=2, seed=0)
     for a in ("fedzo", "fzoos"):  # one-time costs (noise table, numba, scipy) out of round 1
         round_times(warm, a, 2)
-    print(f"local engine, d={args.dim}, 10 local steps; wall time of round 1 and round {args.rounds}")
-    last = f"round {args.rounds}"
     print(
-        f"| clients | FedZO round 1 | FedZO {last} | FZooS round 1 | FZooS {last} | FZooS / FedZO ({last}) |"
+        f"local engine, d={args.dim}, 10 local steps, {args.rounds} rounds each; wall and process CPU time of "
+        f"rounds {', '.join(map(str, report))} (a round after the first: the median of it and the 2 before it)"
     )
-    print("|---|---|---|---|---|---|")
+    print(
+        "| clients | round | FedZO wall | FedZO CPU | FZooS wall | FZooS CPU | FZooS / FedZO wall | "
+        "FZooS / FedZO CPU | FZooS round / its round 1 (wall, CPU) |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     for n in (int(c) for c in args.clients.split(",")):
         p = problems.quadratic(dim=args.dim, n_clients=n, seed=0)
-        t = {a: round_times(p, a, args.rounds) for a in ("fedzo", "fzoos")}
-        # round 1 is the first after the start; "round 50": the median of the last 3 rounds (noise of a busy host)
-        r1 = {a: v[0] for a, v in t.items()}
-        r50 = {a: float(np.median(v[-3:])) for a, v in t.items()}
-        print(
-            f"| {n:,} | {r1['fedzo']:.3f} s | {r50['fedzo']:.3f} s | {r1['fzoos']:.3f} s | {r50['fzoos']:.3f} s | "
-            f"{r50['fzoos'] / r50['fedzo']:.2f} |",
-            flush=True,
-        )
+        t = {a: round_times(p, a, args.rounds, cpu=True) for a in ("fedzo", "fzoos")}
+        z1 = [at_round(v, 1) for v in t["fzoos"]]
+        for k in report:
+            (ow, oc), (zw, zc) = ([at_round(v, k) for v in t[a]] for a in ("fedzo", "fzoos"))
+            print(
+                f"| {n:,} | {k} | {ow:.3f} s | {oc:.3f} s | {zw:.3f} s | {zc:.3f} s | {zw / ow:.2f} | "
+                f"{zc / oc:.2f} | {zw / z1[0]:.2f}, {zc / z1[1]:.2f} |",
+                flush=True,
+            )
     rounds = 6
     if not args.no_ray:
         import ray

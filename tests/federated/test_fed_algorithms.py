@@ -58,6 +58,31 @@ def test_hyper_parameters_come_from_the_window():
     assert noise[1] > noise[0]  # the marginal likelihood finds the noise where there is noise
 
 
+@pytest.mark.parametrize("masks", ["shared", "mixed"])
+def test_median_distance_per_client_over_its_filled_rows(masks):
+    """Clients grouped by their filled rows give each client the median of its own pairwise distances (each
+    pair once), 1 with fewer than 2 points or all points equal: the same as one client at a time."""
+    rng = np.random.default_rng(4)
+    C, W = 7, 12
+    Z = rng.standard_normal((C, W, 3))
+    Z[2] = 0.5  # all points equal: median 0 -> 1
+    mask = np.zeros((C, W), dtype=bool)
+    if masks == "shared":
+        mask[:, 5:] = True  # a window filling up, the same rows on every client
+    else:
+        mask[:] = rng.random((C, W)) < 0.6
+        mask[0, :] = False  # empty
+        mask[1, :] = False
+        mask[1, 3] = True  # one point
+        mask[3] = mask[4]  # two clients share a pattern
+    med = median_distance(sq_dists(Z, Z), mask)
+    for c in range(C):
+        P = Z[c][mask[c]]
+        dists = [np.linalg.norm(P[i] - P[j]) for i in range(len(P)) for j in range(i + 1, len(P))]
+        want = float(np.median(dists)) if dists and np.median(dists) > 0 else 1.0
+        assert med[c] == pytest.approx(want, rel=1e-12), c
+
+
 def test_rff_gradient_is_the_derivative_of_the_rff_function():
     d, M = 5, 50
     W, b = rff_basis(3, M, d, lengthscale=1.5)

@@ -51,17 +51,33 @@ def standardize(y: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 
 def median_distance(D2: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Median pairwise distance between the filled rows of each window (C,); 1 where fewer than 2 points."""
+    """Median pairwise distance between the filled rows of each window (C,); 1 where fewer than 2 points.
+
+    Clients whose windows are filled in the same rows (every client in a round where none failed, e.g. while the
+    windows fill in round 0) are taken together: one ``median`` over the upper triangle of their filled rows, no
+    loop over clients."""
     C, W, _ = D2.shape
-    if W > 1 and mask.all():  # full windows (every round after the first): no padding to skip
+    out = np.ones(C)
+    if W < 2:
+        return out
+    if mask.all():  # full windows (every round after the first): one pattern, no padding to skip
         iu, ju = np.triu_indices(W, 1)
         med = np.median(np.sqrt(D2[:, iu, ju]), axis=1)
-        return np.where(med > 0, med, 1.0)
-    pair = mask[:, :, None] & mask[:, None, :] & ~np.eye(W, dtype=bool)[None]
-    vals = np.where(pair, np.sqrt(D2), np.nan).reshape(C, -1)
-    with np.errstate(all="ignore"):
-        med = np.nanmedian(vals, axis=1) if np.any(pair) else np.full(C, np.nan)
-    return np.where(np.isfinite(med) & (med > 0), med, 1.0)
+        return np.where(np.isfinite(med) & (med > 0), med, 1.0)
+    if (mask == mask[:1]).all():  # every client filled in the same rows (round 0 without faults)
+        patterns, inverse = mask[:1], np.zeros(C, dtype=np.intp)
+    else:
+        patterns, inverse = np.unique(mask, axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
+    for k, pattern in enumerate(patterns):
+        rows = np.flatnonzero(pattern)
+        if len(rows) < 2:
+            continue
+        idx = np.flatnonzero(inverse == k)
+        iu, ju = np.triu_indices(len(rows), 1)
+        med = np.median(np.sqrt(D2[idx[:, None], rows[iu][None, :], rows[ju][None, :]]), axis=1)
+        out[idx] = np.where(np.isfinite(med) & (med > 0), med, 1.0)
+    return out
 
 
 def kernel_matrix(D2: np.ndarray, mask: np.ndarray, ls: np.ndarray, noise: np.ndarray) -> np.ndarray:
