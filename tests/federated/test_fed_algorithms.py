@@ -221,6 +221,8 @@ def test_scaffold_option_1_pays_for_its_fresh_estimate():
         ("fzoos", {"smooth": -1.0}, ValueError, "smooth"),
         ("fzoos", {"smooth": float("nan")}, ValueError, "smooth"),
         ("fzoos", {"smooth_half": 0.0}, ValueError, "smooth_half"),
+        ("fzoos", {"step_max": 0.5}, ValueError, "step_max"),
+        ("fzoos", {"step_max": float("inf")}, ValueError, "step_max"),
     ],
 )
 def test_bad_options(name, options, error, match):
@@ -300,3 +302,29 @@ def test_fzoos_probes_use_the_scheduled_radius(monkeypatch):
     algo = FZooS(local_steps=2, smooth=1.0, smooth_half=1.0, delta=0.1)
     Simulator(problems.quadratic(dim=5, n_clients=2, seed=0), algo, seed=0).run(5)
     assert radii == [1.0, 1.0, 0.5, 0.5, 0.25, 0.25, 0.125, 0.125, 0.1, 0.1]
+
+
+def _coarse_ackley():
+    """Ackley with x in units 100 times smaller: ``f'(x) = f(x / 100)``, ``x0' = 100 x0``."""
+    p = problems.ackley(dim=10, n_clients=4, heterogeneity=0.5, seed=0)
+    group = p.batched
+
+    def scaled(ids, X):
+        return group(ids, X / 100.0)
+
+    return problems.FederatedProblem(
+        [problems._OneClient(scaled, i) for i in range(4)], None, x0=100.0 * p.x0, batched=scaled
+    )
+
+
+def test_fzoos_step_max_lets_the_server_step_grow_past_one():
+    """The server's step factor is capped at 1 by default (Adam's lr is the longest step); with step_max it
+    grows on improving rounds, so a problem in coarse units gets longer steps and lower F in the same rounds."""
+    p = _coarse_ackley()
+    runs = {}
+    for cap in (1.0, 1e3):
+        sim = Simulator(p, FZooS(step_max=cap), seed=0)
+        runs[cap] = (sim.run(12), float(sim.server["step"][0]))
+    assert runs[1.0][1] <= 1.0
+    assert runs[1e3][1] > 4.0
+    assert runs[1e3][0].F[-1] < runs[1.0][0].F[-1] - 0.1 * (runs[1.0][0].F[0] - runs[1.0][0].F[-1])
