@@ -49,8 +49,7 @@ def estimate(values: Any, h: Any, difference: str, finite: bool = False) -> tupl
 
 def _smallest(h: Any) -> float:
     if type(h) is np.ndarray:
-        if h.dtype is F64 and h.size:  # the C-level argmin (the first NaN if any, as min gives NaN)
-            flat = h.reshape(-1)
-            return float(flat[flat.argmin()])
+        if h.dtype is F64 and h.size:  # the C-level argmin (the first NaN if any, as min gives NaN), read by
+            return h.item(h.argmin())  # its flat index (item: a Python float, no view of h, no 0-d scalar)
         return float(np.minimum.reduce(h, axis=None))  # (ndarray.min's Python wrapper costs 1.5 us)
     return float(h.min() if hasattr(h, "min") else h)

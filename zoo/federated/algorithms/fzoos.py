@@ -105,10 +105,12 @@ from zoo.federated.algorithms.base import (
     weighted_mean,
 )
 from zoo.federated.algorithms.surrogate import (
+    filled_prefix,
     fit_hypers,
     gp_gradient,
     kernel_matrix,
     median_distance,
+    pad_identity,
     rff_basis,
     rff_fit,
     rff_gradient,
@@ -308,12 +310,17 @@ class FZooS(FederatedAlgorithm):
             fresh = sq_dists(Xq, Z)  # (C, k, W)
             D2[:, rows, :] = fresh
             D2[:, :, rows] = fresh.transpose(0, 2, 1)
+            # while the windows fill (round 0), rows n.. are padding in every client: the hyper-parameter fit, the
+            # median heuristic and the kernel's exponentials work on the first n rows (the grid choice, the median
+            # and K are the same numbers; the solves keep the whole window, whose sums would round differently)
+            n = filled_prefix(mask)
+            Dn, Mn = D2[:, :n, :n], mask[:, :n]
             if mult is None:  # the GP's hyper-parameters: every other round, from each client's own window
                 yn, _, _ = standardize(Y, mask)
-                mult, noise = fit_hypers(D2, yn, mask)
+                mult, noise = fit_hypers(Dn, yn[:, :n], Mn)
             if K is None or not mask.all():  # the median heuristic on the current window
-                ls = mult * median_distance(D2, mask)
-                K = kernel_matrix(D2, mask, ls, noise)
+                ls = mult * median_distance(Dn, Mn)
+                K = pad_identity(kernel_matrix(Dn, Mn, ls, noise), p.window)
             else:  # full window, lengthscale fixed for the round: only the new rows and columns change
                 Kr = np.exp(fresh * (-0.5 / ls[:, None, None] ** 2))
                 K[:, rows, :] = Kr
