@@ -9,9 +9,12 @@ import pytest
 
 from zoo.federated import FZooS, Scaffold, Simulator, make_algorithm, problems
 from zoo.federated.algorithms.surrogate import (
+    filled_prefix,
     fit_hypers,
     gp_mean_gradient,
+    kernel_matrix,
     median_distance,
+    pad_identity,
     rff_basis,
     rff_fit,
     rff_gradient,
@@ -81,6 +84,56 @@ def test_median_distance_per_client_over_its_filled_rows(masks):
         dists = [np.linalg.norm(P[i] - P[j]) for i in range(len(P)) for j in range(i + 1, len(P))]
         want = float(np.median(dists)) if dists and np.median(dists) > 0 else 1.0
         assert med[c] == pytest.approx(want, rel=1e-12), c
+
+
+def test_filled_prefix_is_the_rows_past_which_every_client_is_padding():
+    mask = np.zeros((3, 8), dtype=bool)
+    assert filled_prefix(mask) == 0
+    mask[0, 2] = True
+    mask[2, 4] = True
+    assert filled_prefix(mask) == 5
+    mask[1, 7] = True
+    assert filled_prefix(mask) == 8
+
+
+def test_gp_on_the_filled_prefix_gives_the_whole_windows_numbers():
+    """While windows fill, the hyper-parameter grid choice, the median heuristic and K computed on the first n
+    rows are exactly those of the whole window (its rows n.. are padding in every client)."""
+    rng = np.random.default_rng(7)
+    C, W, n = 6, 20, 13
+    Z = rng.standard_normal((C, W, 4))
+    mask = np.zeros((C, W), dtype=bool)
+    mask[:, :n] = rng.random((C, n)) < 0.8  # holes inside the prefix (failed queries) stay per client
+    mask[:, n - 1] = True
+    Y = np.where(mask, rng.standard_normal((C, W)), 0.0)
+    D2 = sq_dists(Z, Z)
+    assert filled_prefix(mask) == n
+    yn, _, _ = standardize(Y, mask)
+    whole, prefix = fit_hypers(D2, yn, mask), fit_hypers(D2[:, :n, :n], yn[:, :n], mask[:, :n])
+    np.testing.assert_array_equal(prefix[0], whole[0])
+    np.testing.assert_array_equal(prefix[1], whole[1])
+    ls = whole[0] * median_distance(D2, mask)
+    np.testing.assert_array_equal(whole[0] * median_distance(D2[:, :n, :n], mask[:, :n]), ls)
+    K = kernel_matrix(D2, mask, ls, whole[1])
+    np.testing.assert_array_equal(pad_identity(kernel_matrix(D2[:, :n, :n], mask[:, :n], ls, whole[1]), W), K)
+
+
+def test_fzoos_round_zero_on_the_filled_prefix_is_bit_for_bit_the_whole_window(monkeypatch):
+    """The prefix shortcut of FZooS's filling windows changes no number: the same run with it turned off (the
+    GP always on the whole window) gives the same points and losses."""
+    import zoo.federated.algorithms.fzoos as fzoos_module
+
+    def run():
+        p = problems.ackley(dim=8, n_clients=4, seed=1)
+        with Simulator(p, make_algorithm("fzoos"), seed=3) as sim:
+            h = sim.run(3)
+            return np.asarray(sim.server["x"]).copy(), list(h.F)
+
+    x_prefix, F_prefix = run()
+    monkeypatch.setattr(fzoos_module, "filled_prefix", lambda mask: mask.shape[1])
+    x_whole, F_whole = run()
+    np.testing.assert_array_equal(x_prefix, x_whole)
+    assert F_prefix == F_whole
 
 
 def test_rff_gradient_is_the_derivative_of_the_rff_function():
@@ -221,6 +274,8 @@ def test_scaffold_option_1_pays_for_its_fresh_estimate():
         ("fzoos", {"smooth": -1.0}, ValueError, "smooth"),
         ("fzoos", {"smooth": float("nan")}, ValueError, "smooth"),
         ("fzoos", {"smooth_half": 0.0}, ValueError, "smooth_half"),
+        ("fzoos", {"step_max": 0.5}, ValueError, "step_max"),
+        ("fzoos", {"step_max": float("inf")}, ValueError, "step_max"),
     ],
 )
 def test_bad_options(name, options, error, match):
@@ -300,3 +355,29 @@ def test_fzoos_probes_use_the_scheduled_radius(monkeypatch):
     algo = FZooS(local_steps=2, smooth=1.0, smooth_half=1.0, delta=0.1)
     Simulator(problems.quadratic(dim=5, n_clients=2, seed=0), algo, seed=0).run(5)
     assert radii == [1.0, 1.0, 0.5, 0.5, 0.25, 0.25, 0.125, 0.125, 0.1, 0.1]
+
+
+def _coarse_ackley():
+    """Ackley with x in units 100 times smaller: ``f'(x) = f(x / 100)``, ``x0' = 100 x0``."""
+    p = problems.ackley(dim=10, n_clients=4, heterogeneity=0.5, seed=0)
+    group = p.batched
+
+    def scaled(ids, X):
+        return group(ids, X / 100.0)
+
+    return problems.FederatedProblem(
+        [problems._OneClient(scaled, i) for i in range(4)], None, x0=100.0 * p.x0, batched=scaled
+    )
+
+
+def test_fzoos_step_max_lets_the_server_step_grow_past_one():
+    """The server's step factor is capped at 1 by default (Adam's lr is the longest step); with step_max it
+    grows on improving rounds, so a problem in coarse units gets longer steps and lower F in the same rounds."""
+    p = _coarse_ackley()
+    runs = {}
+    for cap in (1.0, 1e3):
+        sim = Simulator(p, FZooS(step_max=cap), seed=0)
+        runs[cap] = (sim.run(12), float(sim.server["step"][0]))
+    assert runs[1.0][1] <= 1.0
+    assert runs[1e3][1] > 4.0
+    assert runs[1e3][0].F[-1] < runs[1.0][0].F[-1] - 0.1 * (runs[1.0][0].F[0] - runs[1.0][0].F[-1])

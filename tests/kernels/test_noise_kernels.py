@@ -59,3 +59,24 @@ def test_table_is_deterministic_and_read_only():
 def test_too_large_dimension_for_the_table_is_a_clear_error():
     with pytest.raises(ValueError, match="noise='rng'"):
         noise.draw_offsets(np.random.default_rng(0), 1, noise.TABLE_SIZE)
+
+
+@pytest.mark.parametrize("q", [0, 1, 8, 64, 1000])
+def test_draw_offsets_is_rng_integers_bit_for_bit(q):
+    # draw_offsets passes q as a _Count (np.prod answered without numpy's reduction): the same draw as size=q
+    a, b = np.random.default_rng(q), np.random.default_rng(q)
+    for d in (10, 10, 3, 1000):
+        got = noise.draw_offsets(a, q, d)
+        want = b.integers(0, noise.TABLE_SIZE - d, size=q, dtype=np.int64)
+        assert got.dtype == want.dtype and got.shape == want.shape == (q,)
+        assert np.array_equal(got, want)
+    assert a.bit_generator.state == b.bit_generator.state  # the generators stay in step
+    assert a.random() == b.random()
+
+
+def test_count_answers_prod_itself_and_is_a_plain_int_elsewhere():
+    c = noise._Count(7)
+    p = np.prod(c)
+    assert p == 7 and type(p) is int  # answered by __array_function__, not by multiply.reduce
+    assert type(np.prod(c, keepdims=True)) is type(np.prod(7, keepdims=True))  # other forms: numpy on the int
+    assert np.sum(c) == 7 and np.empty(c).shape == (7,) and c + 1 == 8

@@ -82,20 +82,18 @@ class CGE(GradientMethod):
         d = x.shape[0]
         mu = self._mu(self.state)
         if self.params.coordinates is None:
-            mu_ = np.array(
-                mu
-            )  # (a 0-d operand: the same number, without numpy's conversion at each operation)
-            # all coordinates: one copy of x per row, mu added on the diagonals
-            central = self.params.difference == "central"
-            # (the ndarray method: np.repeat's Python-level dispatch costs as much as the copy at d=10)
-            X = x[None, :].repeat(2 * d if central else d + 1, axis=0)
-            # (a strided view of each d x d block's diagonal: O(d) work, not a second (n, d) pass)
-            if central:
-                X[:d].reshape(-1)[:: d + 1] += mu_
-                X[d:].reshape(-1)[:: d + 1] -= mu_
-            else:  # X[1 + i, i] is entry d + i (d + 1) of the flat batch
-                X.reshape(-1)[d :: d + 1] += mu_
-            return X, {"mu": mu}
+            # all coordinates: rows [x, x + mu e_i] (forward) / [x + mu e_i, x - mu e_i] (central) as one
+            # broadcast sum x + E, E holding +-mu on its diagonals and -0.0 everywhere else: x + (-0.0) is x
+            # bit for bit for every x (-0.0 and NaN included, where x + 0.0 would turn -0.0 into 0.0), and
+            # x + (-mu) is x - mu, so each row is the copy of x with mu added or subtracted at its coordinate
+            steps = self._steps
+            if steps is None or steps[0].shape[1] != d:
+                steps = self._steps = self._step_matrix(d)
+            E, plus, minus = steps
+            plus.fill(mu)
+            if minus is not None:
+                minus.fill(-mu)
+            return x + E, {"mu": mu}
         S = probes.coordinates(rng, d, self.params.coordinates)
         k = len(S)
         rows = np.arange(k)
@@ -107,6 +105,20 @@ class CGE(GradientMethod):
             X = np.repeat(x[None, :], k + 1, axis=0)
             X[1 + rows, S] += mu
         return X, {"S": S, "mu": mu}
+
+    #: the probe's step matrix and views of its diagonals (:meth:`_step_matrix`), built once per run
+    _steps: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
+
+    def _step_matrix(self, d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """``(E, plus, minus)``: the ``(n, d)`` matrix of -0.0 that the probe adds to ``x`` and strided views of
+        its diagonals ``E[1 + i, i]`` (forward; ``minus`` None) or ``E[i, i]`` and ``E[d + i, i]`` (central),
+        which each ask fills with ``mu`` and ``-mu``."""
+        central = self.params.difference == "central"
+        E = np.full((2 * d if central else d + 1, d), -0.0)
+        flat = E.reshape(-1)
+        if central:  # entry i (d + 1) of each d x d block
+            return E, flat[: d * d : d + 1], flat[d * d :: d + 1]
+        return E, flat[d :: d + 1], None  # E[1 + i, i] is entry d + i (d + 1) of the flat matrix
 
     @draws_nothing
     def _estimate(self, state, X, values):

@@ -17,7 +17,7 @@ Local step ``k`` of round ``t``, for all clients of the stack at once:
 Server step control (no extra query): a client's first query of a round is ``f_i(x_t)`` at the broadcast point;
 it uploads that value, so the server knows ``F(x_t)`` over the clients that answered. It keeps the best point; a
 round that started from a worse point is undone (the next one restarts from the best) and ``S`` shrinks by
-``server_shrink``, else ``S`` grows back by ``server_shrink^(-1/2)`` (up to 1). When ``S < switch`` (small Adam
+``server_shrink``, else ``S`` grows back by ``server_shrink^(-1/2)`` (up to ``step_max``, 1 by default). When ``S < switch`` (small Adam
 steps keep failing: the average of per-client-normalized steps is not a descent direction of ``F``, the fixed
 point of local adaptive methods, Wang et al. 2021), local steps switch for good to one preconditioner shared by
 every client and fixed within the round: ``sgd`` on ``clip(g / sqrt(v), -clip, clip)``, ``v`` the clients'
@@ -64,6 +64,21 @@ Where zoo differs from the paper, and why (each measured in ``benchmarks/RESULTS
   worse basin than FedZO in its first 5-9 fast rounds on 9 of 140 tuning runs (Levy, Rastrigin); with it on none
   (``benchmarks/RESULTS.md``, issue 12, section 1d). ``smooth=0`` is the paper's fixed ``delta``. Like ``lr``,
   the radius is in the problem's units (per coordinate: ``u_j ~ N(0, I)``).
+- **Units.** ``lr``, ``delta`` and ``smooth`` are lengths in ``x`` (as FedZO's ``lr`` and ``mu`` are); nothing
+  else depends on the units of ``x`` or ``f`` (the GP's values are standardized and its lengthscale follows the
+  window, the RFF lengthscale the distance moved in round 0, Adam's step is invariant to the gradient's scale,
+  the step control compares values). Measured on the suite's problems with ``x`` 100 times finer or coarser and
+  ``f`` times 1e-3 / 1e3 (``benchmarks/fed_units.py``; ``benchmarks/RESULTS.md``, issue 12, session 9): FZooS
+  never diverged and reached FedZO's final F on every run; ``f``'s scale changed nothing; with ``x`` in units
+  100 times smaller (``x = 100 u``) FZooS's progress in the same queries fell (``F / F(x0)`` 0.16-0.95 against
+  0.002-0.39); with the three lengths times 100 every algorithm gave its unit-scale figures again. A problem
+  whose length unit is ``L`` (e.g. a box of width ``L``) wants ``lr=0.1 L``, ``delta=0.01 L``, ``smooth=2 L``
+  (FedZO / SCAFFOLD: ``lr=0.05 L``, ``mu=0.01 L``). The defaults are not scaled from ``x0`` or the bounds: ``x0``
+  carries no length on problems that start at 0 (the quadratic), and the suite's problems have no box to measure.
+  ``step_max > 1`` lets the server's step factor grow past 1 on rounds that improved ``F``, so the steps find a
+  larger unit by themselves (at ``x = 100 u`` it restored the unit-scale figures on Ackley, Rosenbrock and the
+  quadratic), at a price on the unit-scale quadratic (FedZO's final F missed on 5 of 5 seeds): not the
+  default.
 - **Optional, off by default: ``trust="measured"``**, each client scales its correction by its measured
   agreement: every client uploads its GP gradient at the broadcast point ``x_t`` (``d`` floats more up), the
   server broadcasts their weighted mean ``G_t`` (a fresh estimate of ``grad F(x_t)``, ``d`` floats more down),
@@ -90,10 +105,12 @@ from zoo.federated.algorithms.base import (
     weighted_mean,
 )
 from zoo.federated.algorithms.surrogate import (
+    filled_prefix,
     fit_hypers,
     gp_gradient,
     kernel_matrix,
     median_distance,
+    pad_identity,
     rff_basis,
     rff_fit,
     rff_gradient,
@@ -121,6 +138,7 @@ class FZooSParams(AlgoParams):
     trust: str = "off"
     smooth: float = 2.0
     smooth_half: float = 5.0
+    step_max: float = 1.0
 
     def check(self) -> None:
         super().check()
@@ -155,6 +173,11 @@ class FZooSParams(AlgoParams):
         if not (np.isfinite(self.smooth_half) and self.smooth_half > 0):
             raise ValueError(
                 f"smooth_half (rounds to halve the probe radius) must be > 0, got {self.smooth_half!r}"
+            )
+        if not (np.isfinite(self.step_max) and self.step_max >= 1):
+            raise ValueError(
+                f"step_max (the cap of the server's step factor; 1: Adam's lr bounds the step) must be a number "
+                f">= 1, got {self.step_max!r}"
             )
         if self.trust not in ("off", "measured"):
             raise ValueError(f"trust must be 'off' or 'measured', got {self.trust!r}")
@@ -287,12 +310,17 @@ class FZooS(FederatedAlgorithm):
             fresh = sq_dists(Xq, Z)  # (C, k, W)
             D2[:, rows, :] = fresh
             D2[:, :, rows] = fresh.transpose(0, 2, 1)
+            # while the windows fill (round 0), rows n.. are padding in every client: the hyper-parameter fit, the
+            # median heuristic and the kernel's exponentials work on the first n rows (the grid choice, the median
+            # and K are the same numbers; the solves keep the whole window, whose sums would round differently)
+            n = filled_prefix(mask)
+            Dn, Mn = D2[:, :n, :n], mask[:, :n]
             if mult is None:  # the GP's hyper-parameters: every other round, from each client's own window
                 yn, _, _ = standardize(Y, mask)
-                mult, noise = fit_hypers(D2, yn, mask)
+                mult, noise = fit_hypers(Dn, yn[:, :n], Mn)
             if K is None or not mask.all():  # the median heuristic on the current window
-                ls = mult * median_distance(D2, mask)
-                K = kernel_matrix(D2, mask, ls, noise)
+                ls = mult * median_distance(Dn, Mn)
+                K = pad_identity(kernel_matrix(Dn, Mn, ls, noise), p.window)
             else:  # full window, lengthscale fixed for the round: only the new rows and columns change
                 Kr = np.exp(fresh * (-0.5 / ls[:, None, None] ** 2))
                 K[:, rows, :] = Kr
@@ -418,7 +446,7 @@ class FZooS(FederatedAlgorithm):
             F_b = float(w[seen] @ f0[seen] / w[seen].sum())
             if F_b <= float(server["best_F"][0]):
                 out["best_x"], out["best_F"] = server["x"].copy(), np.array([F_b])
-                out["step"] = np.minimum(1.0, server["step"] / p.server_shrink**0.5)
+                out["step"] = np.minimum(p.step_max, server["step"] / p.server_shrink**0.5)
             else:
                 out["x"] = server["best_x"].copy()
                 out["step"] = server["step"] * p.server_shrink

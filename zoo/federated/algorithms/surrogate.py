@@ -80,6 +80,25 @@ def median_distance(D2: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return out
 
 
+def filled_prefix(mask: np.ndarray) -> int:
+    """The number ``n`` of leading window rows that hold a point in some client: rows ``n..`` are padding in every
+    client (while the windows fill in round 0), so the GP can work on the first ``n`` rows alone."""
+    used = np.flatnonzero(mask.any(axis=0))
+    return int(used[-1]) + 1 if len(used) else 0
+
+
+def pad_identity(K: np.ndarray, W: int) -> np.ndarray:
+    """``K`` (C, n, n) embedded in (C, W, W) with the identity on the padding rows: the :func:`kernel_matrix` of the
+    whole window whose rows ``n..`` are padding."""
+    C, n, _ = K.shape
+    if n == W:
+        return K
+    out = np.zeros((C, W, W))
+    out[:, :n, :n] = K
+    out[:, np.arange(n, W), np.arange(n, W)] = 1.0
+    return out
+
+
 def kernel_matrix(D2: np.ndarray, mask: np.ndarray, ls: np.ndarray, noise: np.ndarray) -> np.ndarray:
     """``K + s2 I`` on the filled rows; padding rows and columns are the identity (uncorrelated with everything)."""
     K = D2 * (-0.5 / ls[:, None, None] ** 2)
