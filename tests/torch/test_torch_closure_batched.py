@@ -209,3 +209,27 @@ def test_exception_in_the_batched_lambda_restores_bit_for_bit():
         for n, v in s.items():
             assert torch.equal(v, after["state"][k][n]) if torch.is_tensor(v) else v == after["state"][k][n]
     assert opt.directions_for(closure) > 8  # not a batching failure: the closure stays batched
+
+
+@pytest.mark.parametrize("estimator", ["spsa", "rge", "cge"])
+def test_nan_in_the_batched_call_skips_the_step(estimator):
+    m = _mlp()
+    opt = zt.ZOAdam(m.parameters(), estimator=estimator, sparsity=0.5 if estimator == "cge" else 0.0)
+    opt.step(lambda: F.cross_entropy(m(X), Y))
+    before = [p.clone() for p in m.parameters()]
+    calls = [0]
+
+    def closure():
+        calls[0] += 1
+        loss = F.cross_entropy(m(X), Y)
+        return loss * float("nan") if calls[0] == 2 else loss  # the batched call's sets
+
+    assert not torch.isfinite(opt.step(closure))
+    assert opt.skipped_steps == [1] and all(torch.equal(p, q) for p, q in zip(m.parameters(), before))
+
+
+def test_batch_closures_false_keeps_the_loop():
+    m = _mlp()
+    opt = zt.ZOAdam(m.parameters(), batch_closures=False)
+    opt.step(lambda: F.cross_entropy(m(X), Y))
+    assert opt.queries == 16 and opt.directions_for(lambda: F.cross_entropy(m(X), Y)) == 8

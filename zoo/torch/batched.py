@@ -369,7 +369,9 @@ class ForwardLoss:
         out = torch.empty(2, dtype=torch.float64, device=params[0].device)
         try:
             self._directions_batched(params, deltas, names, out)
-        except Exception as err:  # the plain call ran: what fails here is the batching
+        except Exception as err:
+            if not _is_batching_error(err):
+                raise  # the closure's own error (it raises in the step too), not one of batching
             return None, f"torch.func cannot batch it: {_first_line(err)}"
         return self, None
 
@@ -429,8 +431,10 @@ def _discovery_hooks(owned: set[int], called: dict[int, nn.Module], sizes: list[
 
 
 def _is_batching_error(err: BaseException) -> bool:
+    """An error of torch.func's batching: vmap / functorch named, or a batched tensor's missing storage
+    (numpy, ``data_ptr`` inside the closure)."""
     text = str(err)
-    return "vmap" in text or "functorch" in text or "batch" in text.lower()
+    return "vmap" in text or "functorch" in text or "batch" in text.lower() or "have storage" in text
 
 
 def _first_line(err: BaseException) -> str:

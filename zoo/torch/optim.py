@@ -110,6 +110,7 @@ class ZOOptimizer(torch.optim.Optimizer):
         seed: int = 0,
         weight_decay: float = 0.0,
         plateau: bool | Plateau = True,
+        batch_closures: bool = True,
         **options: Any,
     ) -> None:
         if estimator not in ESTIMATORS:
@@ -129,6 +130,8 @@ class ZOOptimizer(torch.optim.Optimizer):
         if int(mask_every) != mask_every or mask_every < 1:
             raise ValueError(f"mask_every must be an int >= 1, got {mask_every}")
         lr = default_lr(estimator, update) if lr is None else lr
+        if not isinstance(batch_closures, bool):
+            raise TypeError(f"batch_closures must be True or False, got {batch_closures!r}")
         if not isinstance(plateau, (bool, Plateau)):
             raise TypeError(f"plateau must be True, False or a zoo.updates.Plateau, got {plateau!r}")
         # the rate follows the measured loss: halved when it stalls (zoo.updates.plateau), no parameter copy
@@ -171,6 +174,7 @@ class ZOOptimizer(torch.optim.Optimizer):
         self._masks: tuple[int, list[torch.Tensor | None]] | None = None
         # plain closures: the batched ForwardLoss found for a parameter set (None: it falls back), see _batchable
         self._closures: dict[tuple[int, ...], ForwardLoss | None] = {}
+        self.batch_closures = bool(batch_closures)  # False: a plain closure always runs one forward per set
 
     # ---- construction checks ----------------------------------------------------------------------------
     def add_param_group(self, param_group: dict[str, Any]) -> None:
@@ -288,7 +292,7 @@ class ZOOptimizer(torch.optim.Optimizer):
         in ``queries``; :meth:`ForwardLoss.from_closure`) and cached on the optimizer: a new closure object
         each step reuses it, and each step's unperturbed forward checks that it calls the same modules. A
         closure that cannot be batched warns once and keeps the plain default of ``n_directions``."""
-        if isinstance(closure, ForwardLoss) or not callable(closure):
+        if isinstance(closure, ForwardLoss) or not callable(closure) or not self.batch_closures:
             return closure
         params = self._params()
         if not params or (self.estimator == "spsa" and self.n_directions == 1):
