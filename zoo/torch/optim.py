@@ -22,6 +22,10 @@ transform of :mod:`zoo.updates`, applied in place on the tensors by :func:`zoo.u
 a linear transform, adds each regenerated direction straight into the parameters). ``lr`` and the rule's options
 are per parameter group, so torch's lr schedulers work.
 
+A plain closure (``lambda: loss_fn(model(x), y)``) takes the same batched paths: :meth:`ZOOptimizer._batchable`
+finds the modules it calls (:meth:`ForwardLoss.from_closure`) once per parameter set, or warns once and keeps the
+loop of single forwards when vmap cannot run it (``batch_closures=False``: always the loop).
+
 Randomness: every draw derives from ``(seed, step, direction)``, so ``state_dict`` (seed, step counters and the
 update rule's tensors) resumes training bit-identically. A non-finite loss skips the step (recorded in
 ``skipped_steps``; the parameters are left exactly as they were); a non-scalar loss raises ValueError after
