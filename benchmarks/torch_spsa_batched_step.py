@@ -20,14 +20,16 @@ from zoo.torch.optim import ZOAdam
 from zoo.torch.suite import TASKS
 
 torch.set_num_threads(1)
-REPEATS = 7  # steps per closure kind, the first left out (warm-up, and the lambda's discovery)
+REPEATS = 7  # steps per closure kind (--repeats), the first left out (warm-up, and the lambda's discovery)
 KINDS = ("loop", "lambda", "forward")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--tasks", default=",".join(TASKS))
+    ap.add_argument("--repeats", type=int, default=REPEATS)
     args = ap.parse_args()
+    repeats = args.repeats
     warnings.filterwarnings("ignore", message=".*batching rule.*")  # torch.func's CPU-attention note
     for name in args.tasks.split(","):
         task = TASKS[name]
@@ -42,7 +44,7 @@ def main() -> None:
             )
         total = dict.fromkeys(KINDS, 0.0)
         first = {}
-        for rep in range(REPEATS):
+        for rep in range(repeats):
             for kind in KINDS if rep % 2 == 0 else KINDS[::-1]:  # order alternates
                 model, opt = runs[kind]
                 if kind == "forward":
@@ -55,7 +57,7 @@ def main() -> None:
                     total[kind] += time.process_time() - t
                 else:
                     first[kind] = opt.queries
-        n = REPEATS - 1
+        n = repeats - 1
         fw = {k: (runs[k][1].queries - first[k]) / n for k in KINDS}
         q = {
             k: runs[k][1].directions_for(
