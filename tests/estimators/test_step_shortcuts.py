@@ -218,3 +218,22 @@ def test_a_zero_step_takes_x_ref_as_the_iterate_bit_for_bit():
             aliased += 1
             assert opt.state.x.tobytes() == (x + np.zeros_like(x)).tobytes()
     assert aliased > 100  # converged: most steps are zero steps
+
+
+@pytest.mark.parametrize("method,options", [("cge", {}), ("zo-adam", {"q": 4}), ("rge", {"q": 4})])
+def test_an_undone_step_keeps_the_norm_of_the_point_it_returns_to(method, options):
+    """After an undo the iterate is a copy of ``x_ref``, whose norm ``tell`` kept when the control accepted it:
+    the kept norm is ``norm(x)`` of that copy, bit for bit, and the shortcut is taken."""
+    from zoo.core.arrays import norm
+
+    opt = zoo.make(method, x0=np.linspace(-1.0, 1.3, 6), seed=3, **options)
+    undone_hits = 0
+    for _ in range(150):
+        before = opt.state.rule["n_undone"]
+        X = opt.ask()
+        opt.tell(X, np.sum(X**2, axis=1))  # the sphere: at its floor most trials are undone
+        kept = opt._x_norm
+        if opt.state.rule["n_undone"] > before and kept[0] is opt.state.x:
+            undone_hits += 1
+            assert kept[1] == norm(opt.state.x)
+    assert undone_hits > 10

@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from zoo.core.arrays import all_finite
+from zoo.core.arrays import F64, all_finite
 from zoo.core.feedback import Comparisons, comparisons_from_values, normalize_comparisons
 from zoo.core.serialize import copy_tree, plain, state_to_dict, tree_diff
 from zoo.core.stochastic import sample_seeds
@@ -254,7 +254,9 @@ class Method(abc.ABC):
     def ask(self) -> np.ndarray:
         """The next batch of points to evaluate, shape ``(n, d)``, read-only."""
         if self._pending is None:
-            X = np.asarray(self._ask(self.state, self.rng), dtype=np.float64)
+            X = self._ask(self.state, self.rng)
+            if type(X) is not np.ndarray or X.dtype is not F64:  # (asarray would return a float64 array as is)
+                X = np.asarray(X, dtype=np.float64)
             if X.ndim != 2 or X.shape[1] != self.dim:
                 raise RuntimeError(
                     f"{type(self).__name__}._ask returned shape {X.shape}, expected (n, {self.dim})"
@@ -320,9 +322,10 @@ class Method(abc.ABC):
         self.nit += 1
         self.n_nonfinite += n_bad
         if fvals is not None:
-            i = int(fvals.argmin())
-            if fvals[i] < self._best_f:
-                self._best_f = float(fvals[i])
+            i = fvals.argmin()
+            v = fvals.item(i)  # (the Python float that float(fvals[i]) gives, without the numpy scalar)
+            if v < self._best_f:
+                self._best_f = v
                 self._best_x = X[i].copy()
                 self._best_nit = self.nit
         elif isinstance(feedback, Comparisons):

@@ -104,6 +104,9 @@ class GradientMethod(Method):
     #: ``(x, ||x||)`` of the last iterate ``tell`` made (a cache for the probe radius, keyed by the array itself;
     #: a plain attribute, not read through ``__dict__``: the lookup runs at every ask)
     _x_norm: tuple[Any, float] = (None, 0.0)
+    #: ``(x_ref, ||x_ref||)`` of the control's last accepted centre, when ``_tell`` knew the norm (an undone step
+    #: goes back to a copy of it, with the same norm)
+    _ref_norm: tuple[Any, float] = (None, 0.0)
     #: what ``_tell_draws`` found (None: not yet; fixed by the class and the params)
     _draws: bool | None = None
     _plain_mu: float | None = None  # the plain rule's radius (fixed for the run), once found
@@ -203,7 +206,7 @@ class GradientMethod(Method):
         if any value of the batch is)."""
         row = self._centre_row(state)
         if row is not None:
-            return float(values[row]), True
+            return values.item(row), True  # (float(values[row]) without the numpy scalar)
         if self.finite_values(values) or all_finite(values):
             # np.mean(values), bit for bit (its pairwise sum over the one axis, then / n), without its wrapper
             return float(np.add.reduce(values)) / values.size, False
@@ -303,19 +306,26 @@ class GradientMethod(Method):
         )
         if rule_state["n_success"] > rule["n_success"]:  # the tell of the last success (for _stall)
             rule_state["last_success"] = self.nit + 1
+        x_ref = rule_state["x_ref"]
+        known = self._x_norm
+        if x_ref is not rule["x_ref"] and known[0] is x:
+            # a new x_ref is the control's copy of x (params + 0.0, the same squares): its norm is x's, kept for
+            # the step that is undone back to it
+            self._ref_norm = (x_ref, known[1])
         if rule_state["n_undone"] > rule["n_undone"]:
-            x_new = rule_state["x_ref"].copy()  # exactly the last accepted point (x + (x_ref - x) may round)
+            x_new = x_ref.copy()  # exactly the last accepted point (x + (x_ref - x) may round)
+            ref = self._ref_norm
+            if ref[0] is x_ref:  # its copy has its norm: the next probe radius needs it
+                self._x_norm = (x_new, ref[1])
         else:
             # no step taken (the control counts every step it takes, and an undo was ruled out above): the step is
             # zeros, and x + zeros is x with -0.0 entries as 0.0; when the control has just accepted x, its x_ref
             # is that very array (its copy params + 0.0), so x_new is x_ref itself, bit for bit, without the sum
             # (and the next judgement, handed x_ref back, keeps it instead of copying it again)
             zero_step = rule_state["n_steps"] == rule["n_steps"]
-            x_ref = rule_state["x_ref"]
             x_new = x_ref if zero_step and x_ref is not rule["x_ref"] and self._alias_ref else x + step
             # ||x_new|| finite means every entry is; it is kept for the next probe radius, which needs it (a cache
             # keyed by the array itself: a state's arrays are never written in place, so it cannot go stale)
-            known = self._x_norm
             if zero_step and known[0] is x:  # x_new has the squares of x: the same norm
                 x_norm = known[1]
             else:

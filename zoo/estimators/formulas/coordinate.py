@@ -34,7 +34,9 @@ def estimate(values: Any, h: Any, difference: str, finite: bool = False) -> tupl
         plus, minus = values[:, 1:], values[:, :1]
     positive = _smallest(h) > 0  # (a sufficient test: one reduction)
     if positive and (finite or all_finite(values)):  # the common case: nothing to drop
-        return (plus - minus) / h, xp.isfinite(values[:, 0])
+        # every value is finite, f(x) of each row too: ok is all True (numpy: one shared read-only array per B)
+        ok = _all_true(values.shape[0]) if xp is np else xp.isfinite(values[:, 0])
+        return (plus - minus) / h, ok
     if is_numpy(xp):
         with np.errstate(invalid="ignore", divide="ignore"):  # inf - inf, 0 / 0: dropped below
             g = (plus - minus) / h
@@ -45,6 +47,19 @@ def estimate(values: Any, h: Any, difference: str, finite: bool = False) -> tupl
     if difference != "central":
         ok = ok & xp.isfinite(values[:, 0])
     return xp.where(valid, g, 0.0), ok
+
+
+_ALL_TRUE: dict[int, np.ndarray] = {}
+
+
+def _all_true(n: int) -> np.ndarray:
+    """A read-only boolean array of ``n`` True entries, one per ``n`` (built once)."""
+    ok = _ALL_TRUE.get(n)
+    if ok is None:
+        ok = np.ones(n, dtype=bool)
+        ok.setflags(write=False)
+        _ALL_TRUE[n] = ok
+    return ok
 
 
 def _smallest(h: Any) -> float:
