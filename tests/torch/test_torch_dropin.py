@@ -263,7 +263,7 @@ def test_spsa_with_dropout_sees_one_mask_per_estimate():
     model.train()
     masks = []
     model[1].register_forward_hook(lambda m, i, o: masks.append((o != 0).clone()))
-    opt = zt.ZOSGD(model.parameters(), lr=0.01, estimator="spsa", n_directions=3)
+    opt = zt.ZOSGD(model.parameters(), lr=0.01, estimator="spsa", n_directions=3, batch_closures=False)
     opt.step(lambda: F.cross_entropy(model(x), y))
     assert len(masks) == 6 and all(torch.equal(m, masks[0]) for m in masks)
     opt.step(lambda: F.cross_entropy(model(x), y))
@@ -283,7 +283,8 @@ def test_train_mode_hooks_leave_after_a_first_forward_without_train_mode_layers(
         return F.cross_entropy(model(x), y)
 
     start = copy.deepcopy(model.state_dict())
-    opt = zt.ZOSGD(model.parameters(), lr=0.01, estimator="spsa", n_directions=2, seed=3)
+    loop = dict(estimator="spsa", n_directions=2, seed=3, batch_closures=False)  # the in-place loop's forwards
+    opt = zt.ZOSGD(model.parameters(), lr=0.01, **loop)
     opt.step(closure)
     assert len(hooked) == 4 and hooked[0]
     assert hooked[1:] == ([True] * 3 if layers else [False] * 3)
@@ -292,7 +293,7 @@ def test_train_mode_hooks_leave_after_a_first_forward_without_train_mode_layers(
     twin = _mlp(layers=copy.deepcopy(layers))
     twin.load_state_dict(start)
     twin.train()
-    keep = zt.ZOSGD(twin.parameters(), lr=0.01, estimator="spsa", n_directions=2, seed=3)
+    keep = zt.ZOSGD(twin.parameters(), lr=0.01, **loop)
     from zoo.torch import trainmode
 
     monkeypatch.setattr(trainmode.EstimateScope, "_hooks_needed", lambda self: True)

@@ -104,7 +104,10 @@ def test_rge_batched_equals_closure_loop():
     steps = []
     for closure_kind in ("forward", "plain"):
         m = _mlp(dtype=torch.float64)
-        opt = zt.ZOSGD(m.parameters(), lr=0.1, estimator="rge", n_directions=5, seed=11)
+        # the plain closure on the loop of single forwards (batch_closures=False), against the batched call
+        opt = zt.ZOSGD(
+            m.parameters(), lr=0.1, estimator="rge", n_directions=5, seed=11, batch_closures=closure_kind == "forward"
+        )
         xx = x.double()
         c = zt.ForwardLoss(m, F.cross_entropy, xx, y) if closure_kind == "forward" else _closure(m, xx, y)
         opt.step(c)
@@ -119,7 +122,7 @@ def test_spsa_estimate_is_unbiased_direction():
     ref = torch.cat(
         [g.reshape(-1) for g in torch.autograd.grad(F.cross_entropy(model(x), y), list(model.parameters()))]
     )
-    opt = zt.ZOSGD(model.parameters(), lr=1.0, estimator="spsa", n_directions=400, seed=0)
+    opt = zt.ZOSGD(model.parameters(), lr=1.0, estimator="spsa", n_directions=400, seed=0, batch_closures=False)
     snap = _snapshot(model)
     opt.step(_closure(model, x, y))
     est = torch.cat([(s - p.detach()).reshape(-1) for p, s in zip(model.parameters(), snap)])
@@ -213,7 +216,13 @@ def test_nonfinite_loss_skips_step_and_restores_exactly(estimator, bad):
             return loss * math.nan
         return loss * math.inf if bad == "inf" else loss
 
-    opt = zt.ZOAdam(m.parameters(), lr=0.1, estimator=estimator, sparsity=0.5 if estimator == "cge" else 0.0)
+    opt = zt.ZOAdam(
+        m.parameters(),
+        lr=0.1,
+        estimator=estimator,
+        sparsity=0.5 if estimator == "cge" else 0.0,
+        batch_closures=False,  # "the second forward" of the loop (batched: test_torch_closure_batched.py)
+    )
     snap = _snapshot(m)
     loss = opt.step(closure)
     assert not math.isfinite(float(loss))
@@ -391,7 +400,8 @@ def test_plateau_growth_raises_the_directions_then_the_rate_and_resumes_bit_exac
     x, y = _batch()
     rule = Plateau(window=1, patience=0, max_growth=4)
     m = _mlp()
-    opt = zt.ZOAdam(m.parameters(), estimator="spsa", n_directions=2, plateau=rule, seed=5)
+    kw = dict(estimator="spsa", plateau=rule, seed=5, batch_closures=False)  # the in-place loop's 2 q forwards
+    opt = zt.ZOAdam(m.parameters(), n_directions=2, **kw)
     flat = lambda: (m(x) * 0.0).sum() + 1.0  # noqa: E731  (a loss that does not move)
     seen = []
     for _ in range(4):
@@ -404,10 +414,10 @@ def test_plateau_growth_raises_the_directions_then_the_rate_and_resumes_bit_exac
     for grown in (True, False):
         model = _mlp()
         if grown:
-            o = zt.ZOAdam(model.parameters(), estimator="spsa", n_directions=2, plateau=rule, seed=5)
+            o = zt.ZOAdam(model.parameters(), n_directions=2, **kw)
             o.zo["plateau"][5] = 4.0
         else:
-            o = zt.ZOAdam(model.parameters(), estimator="spsa", n_directions=8, plateau=False, seed=5)
+            o = zt.ZOAdam(model.parameters(), n_directions=8, **{**kw, "plateau": False})
         assert o.directions == 8
         o.step(_closure(model, x, y))
         if grown:
@@ -422,7 +432,7 @@ def test_plateau_growth_raises_the_directions_then_the_rate_and_resumes_bit_exac
     with torch.no_grad():
         for p, s in zip(m2.parameters(), snap):
             p.copy_(s)
-    opt2 = zt.ZOAdam(m2.parameters(), estimator="spsa", n_directions=2, plateau=rule, seed=5)
+    opt2 = zt.ZOAdam(m2.parameters(), n_directions=2, **kw)
     buf.seek(0)
     opt2.load_state_dict(torch.load(buf, weights_only=False))
     assert opt2.directions == 8 and opt2.lr_factor == 0.5
@@ -515,7 +525,7 @@ def test_batched_spsa_is_the_two_point_formula_on_its_direction_block():
 
 
 def test_zoadam_default_directions_with_a_batched_closure():
-    """n_directions left to ZOAdam's default: 8 with a plain closure, the batched default (as many as the
+    """n_directions left to ZOAdam's default: 8 with a closure on the loop, the batched default (as many as the
     closure's memory_limit holds, up to 128) with a batched ForwardLoss; a given n_directions, ZOSGD's one
     direction and a model too large for memory_limit keep the plain count (spsa then perturbs in place)."""
     from zoo.torch.groups import BATCHED_DIRECTIONS, batched_directions
@@ -524,7 +534,8 @@ def test_zoadam_default_directions_with_a_batched_closure():
     m = _mlp()
     nbytes = sum(p.numel() * p.element_size() for p in m.parameters())
     adam = zt.ZOAdam(m.parameters(), estimator="spsa", seed=0)
-    assert adam.directions_for(_closure(m, x, y)) == 8
+    assert zt.ZOAdam(m.parameters(), batch_closures=False).directions_for(_closure(m, x, y)) == 8
+    assert zt.ZOAdam(m.parameters()).directions_for(_closure(m, x, y)) == BATCHED_DIRECTIONS  # batched lambda
     assert adam.directions_for(zt.ForwardLoss(m, F.cross_entropy, x, y)) == BATCHED_DIRECTIONS
     assert adam.directions_for(zt.ForwardLoss(m, F.cross_entropy, x, y, batched=False)) == 8
     small = zt.ForwardLoss(m, F.cross_entropy, x, y, memory_limit=30 * nbytes)
@@ -542,7 +553,12 @@ def test_zoadam_default_directions_with_a_batched_closure():
     assert sgd.directions_for(zt.ForwardLoss(m, F.cross_entropy, x, y)) == 1
     grown = zt.ZOAdam(m.parameters(), estimator="spsa", plateau=Plateau(max_growth=2))
     grown.zo["plateau"][5] = 2.0
-    assert grown.directions_for(small) == 20 and grown.directions_for(_closure(m, x, y)) == 16
+    assert grown.directions_for(small) == 20 and grown.directions_for(_closure(m, x, y)) == 2 * BATCHED_DIRECTIONS
+    loop = zt.ZOAdam(m.parameters(), estimator="spsa", plateau=Plateau(max_growth=2), batch_closures=False)
+    loop.zo["plateau"][5] = 2.0
+    assert loop.directions_for(_closure(m, x, y)) == 16
+    with pytest.raises(TypeError, match="batch_closures"):
+        zt.ZOAdam(m.parameters(), batch_closures="no")
 
 
 def test_suite_fit_refuses_an_unknown_closure_kind():

@@ -16,6 +16,11 @@ Train-mode Dropout and BatchNorm (:mod:`zoo.torch.trainmode`): every batched cal
 ``vmap(randomness="same")`` after the generators are reset, so each of the K sets sees the dropout masks of the
 unperturbed forward, and BatchNorm uses the minibatch statistics without touching its running statistics. A
 model that ``torch.func`` cannot batch falls back to the loop of single forwards, with a one-line warning.
+
+A plain closure (``lambda: loss_fn(model(x), y)``): :func:`from_closure` finds the modules that own the
+optimizer's parameters (one forward under a global forward pre-hook) and returns a ForwardLoss whose loss is the
+closure itself, evaluated at stacked parameters by ``functional_call`` on a runner module that holds those
+modules as children and whose ``forward()`` calls the closure (the same vmap calls, chunking and fallback).
 """
 
 from __future__ import annotations
@@ -76,16 +81,43 @@ class ForwardLoss:
         if chunk_size is not None and chunk_size < 1:
             raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
         self.memory_limit, self.chunk_size = int(memory_limit), chunk_size
+        self.fn: Callable[[], torch.Tensor] | None = None  # from_closure: the user's closure is the loss
         self._names = {id(p): n for n, p in model.named_parameters()}
         self._cache: list[torch.Tensor] | None = None  # input of each stage at the unperturbed parameters
         self._act_bytes: list[int] | None = None  # activation bytes of the forward from stage l to the end
 
     # ---- plain evaluation -------------------------------------------------------------------------------
     def __call__(self) -> torch.Tensor:
+        if self.fn is not None:
+            return self.fn()
         return self.loss_fn(self.model(self.inputs), self.targets)
 
+    def loss_at(self, params: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The loss with the named parameters replaced by ``params`` (``functional_call``): ``loss_fn(model(x),
+        y)``, or, from a closure, the closure run inside the runner module that holds its modules."""
+        if self.fn is not None:
+            return functional_call(self.model, params, ())
+        return self.loss_fn(functional_call(self.model, params, (self.inputs,)), self.targets)
+
     def base_loss(self) -> torch.Tensor:
-        """The loss at the current parameters; caches each stage's input (feature reuse) and activation sizes."""
+        """The loss at the current parameters; caches each stage's input (feature reuse) and activation sizes.
+
+        From a closure, the forward also checks that the modules it calls are the runner's (the closure may be
+        a new object each step): other modules that cover the parameters rebuild the runner, modules that do
+        not cover them switch to the loop of single forwards, with a warning."""
+        if self.fn is not None:
+            sizes: list[int] = []
+            called: dict[int, nn.Module] = {}
+            hooks = _discovery_hooks(self._owned, called, sizes)
+            try:
+                loss = self.fn()
+            finally:
+                for h in hooks:
+                    h.remove()
+            self._act_bytes = [sum(sizes)]
+            if set(called) != self._module_ids:
+                self._rebuild(list(called.values()))
+            return loss
         if self.stages is None:
             sizes: list[int] = []
             hooks = [
@@ -127,6 +159,8 @@ class ForwardLoss:
         return self.model, self.name_of(param), 0
 
     def _finish(self, module: nn.Module, l: int, params: dict, h: torch.Tensor) -> torch.Tensor:
+        if self.fn is not None:
+            return self.loss_at(params) if params else self.fn()
         out = functional_call(module, params, (h,)) if params else module(h)
         if self.feature_reuse:
             for stage in self.stages.modules[l + 1 :]:
@@ -154,7 +188,7 @@ class ForwardLoss:
         if self.batched:
             try:
                 return self._coordinate_batched(param, index, delta, module, name, l, h, w, out)
-            except RuntimeError as err:
+            except (RuntimeError, TypeError, ValueError) as err:
                 self._fall_back(err)
         flat = param.data.view(-1)
         for j, i in enumerate(index.tolist()):
@@ -167,15 +201,13 @@ class ForwardLoss:
                 flat[i] = old
         return out
 
-    def _fall_back(self, err: RuntimeError) -> None:
+    def _fall_back(self, err: Exception) -> None:
         """torch.func could not batch this model: warn once, loop over single forwards from now on."""
-        if "vmap" not in str(err) and "functorch" not in str(err) and "batch" not in str(err).lower():
+        if not _is_batching_error(err):
             raise err
         self.batched = False
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        warnings.warn(
-            f"ForwardLoss: torch.func cannot batch this model ({first[:160]}); looping", stacklevel=4
-        )
+        what = "the closure" if self.fn is not None else "this model"
+        warnings.warn(f"ForwardLoss: torch.func cannot batch {what} ({_first_line(err)}); looping", stacklevel=4)
 
     @staticmethod
     def _vmap(fn: Callable) -> Callable:
@@ -265,7 +297,7 @@ class ForwardLoss:
         if self.batched:
             try:
                 return self._directions_batched(params, deltas, names, out)
-            except RuntimeError as err:
+            except (RuntimeError, TypeError, ValueError) as err:
                 self._fall_back(err)
         for k in range(K):
             saved = [p.data.clone() for p in params]
@@ -283,9 +315,7 @@ class ForwardLoss:
         K = deltas[0].shape[0]
 
         def one(*ws: torch.Tensor) -> torch.Tensor:
-            return self.loss_fn(
-                functional_call(self.model, dict(zip(names, ws)), (self.inputs,)), self.targets
-            )
+            return self.loss_at(dict(zip(names, ws)))
 
         per_set = sum(p.numel() * p.element_size() for p in params)
         step = self._chunk(per_set, 0)
@@ -297,6 +327,119 @@ class ForwardLoss:
             else:
                 out[start : start + ws[0].shape[0]] = self._vmap(one)(*ws)
         return out
+
+
+    # ---- a plain closure ----------------------------------------------------------------------------------
+    @classmethod
+    def from_closure(
+        cls,
+        closure: Callable[[], torch.Tensor],
+        params: Sequence[torch.Tensor],
+        *,
+        memory_limit: int = 256 << 20,
+    ) -> tuple[ForwardLoss | None, str | None]:
+        """A ForwardLoss whose loss is ``closure()``, batched over the modules that own ``params``.
+
+        Runs the closure once under a global forward pre-hook that records the modules called whose own
+        parameters include one of ``params``, then one batched call of two unperturbed sets (the trial): a
+        closure that vmap cannot run (``.item()``, data-dependent control flow, numpy) fails there. Call it
+        inside an :class:`~zoo.torch.trainmode.EstimateScope` so that neither forward moves BatchNorm's
+        running statistics. Returns ``(loss, None)``, or ``(None, why)`` when it cannot be batched (``why`` is
+        None when the closure does not return a scalar tensor: the optimizer's plain path reports that).
+        """
+        owned = {id(p) for p in params}
+        called: dict[int, nn.Module] = {}
+        sizes: list[int] = []
+        hooks = _discovery_hooks(owned, called, sizes)
+        try:
+            trainmode.before_forward()
+            loss = closure()
+        finally:
+            for h in hooks:
+                h.remove()
+        if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+            return None, None
+        self = cls(_Runner([]), None, None, None, memory_limit=memory_limit)  # type: ignore[arg-type]
+        self.fn, self._owned, self._act_bytes = closure, owned, [sum(sizes)]
+        why = self._rebuild(list(called.values()), warn=False)
+        if why is not None:
+            return None, why
+        names = [self.name_of(p) for p in params]
+        deltas = [torch.zeros((2, *p.shape), dtype=p.dtype, device=p.device) for p in params]
+        out = torch.empty(2, dtype=torch.float64, device=params[0].device)
+        try:
+            self._directions_batched(params, deltas, names, out)
+        except Exception as err:
+            if not _is_batching_error(err):
+                raise  # the closure's own error (it raises in the step too), not one of batching
+            return None, f"torch.func cannot batch it: {_first_line(err)}"
+        return self, None
+
+    def _rebuild(self, modules: list[nn.Module], warn: bool = True) -> str | None:
+        """The runner over ``modules`` when their own parameters cover every parameter the optimizer perturbs;
+        otherwise the reason (and, with ``warn``, the loop of single forwards from now on, with a warning)."""
+        reached = {id(p) for m in modules for p in m.parameters(recurse=False)}
+        missing = len(self._owned - reached)
+        if missing:
+            why = (
+                f"{missing} of the optimizer's {len(self._owned)} parameter tensors are not parameters of a module "
+                "the closure calls"
+            )
+            if warn:
+                self.batched = False
+                warnings.warn(f"ForwardLoss: {why}; looping over single forwards", stacklevel=4)
+            return why
+        inner = {id(d) for m in modules for d in m.modules() if d is not m}
+        # a module inside another one found (a root that owns a parameter itself, as TinyTransformer's
+        # position table): only the outer one is a child, else functional_call would swap it twice
+        self.model = _Runner([m for m in modules if id(m) not in inner], self)
+        self._names = {id(p): n for n, p in self.model.named_parameters()}
+        self._module_ids = {id(m) for m in modules}
+        return None
+
+
+class _Runner(nn.Module):
+    """The modules a closure calls, as children, so that ``functional_call(runner, params, ())`` swaps their
+    parameters; ``forward()`` calls the closure."""
+
+    def __init__(self, modules: Sequence[nn.Module], owner: ForwardLoss | None = None) -> None:
+        super().__init__()
+        for i, m in enumerate(modules):
+            self.add_module(str(i), m)
+        self._owner = [owner]  # a list: not registered as an attribute torch would walk
+
+    def forward(self) -> torch.Tensor:
+        return self._owner[0].fn()
+
+
+def _discovery_hooks(owned: set[int], called: dict[int, nn.Module], sizes: list[int]) -> list:
+    """Global hooks for one forward: the modules called whose own parameters include one in ``owned`` (into
+    ``called``), and the output bytes of every module without children (into ``sizes``, for the chunks)."""
+
+    def pre(module: nn.Module, _args: tuple) -> None:
+        if id(module) not in called and any(id(p) in owned for p in module.parameters(recurse=False)):
+            called[id(module)] = module
+
+    def post(module: nn.Module, _args: tuple, out: object) -> None:
+        if next(module.children(), None) is None:
+            sizes.append(_nbytes(out))
+
+    return [
+        nn.modules.module.register_module_forward_pre_hook(pre),
+        nn.modules.module.register_module_forward_hook(post),
+    ]
+
+
+def _is_batching_error(err: BaseException) -> bool:
+    """An error of torch.func's batching: vmap / functorch named, or a batched tensor's missing storage
+    (numpy, ``data_ptr`` inside the closure)."""
+    text = str(err)
+    return "vmap" in text or "functorch" in text or "batch" in text.lower() or "have storage" in text
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return (text.splitlines()[0] if text else type(err).__name__)[:160]
 
 
 def _opening_layer(module: nn.Module, name: str) -> tuple[nn.Module, str, list[nn.Module]] | None:

@@ -22,6 +22,10 @@ transform of :mod:`zoo.updates`, applied in place on the tensors by :func:`zoo.u
 a linear transform, adds each regenerated direction straight into the parameters). ``lr`` and the rule's options
 are per parameter group, so torch's lr schedulers work.
 
+A plain closure (``lambda: loss_fn(model(x), y)``) takes the same batched paths: :meth:`ZOOptimizer._batchable`
+finds the modules it calls (:meth:`ForwardLoss.from_closure`) once per parameter set, or warns once and keeps the
+loop of single forwards when vmap cannot run it (``batch_closures=False``: always the loop).
+
 Randomness: every draw derives from ``(seed, step, direction)``, so ``state_dict`` (seed, step counters and the
 update rule's tensors) resumes training bit-identically. A non-finite loss skips the step (recorded in
 ``skipped_steps``; the parameters are left exactly as they were); a non-scalar loss raises ValueError after
@@ -110,6 +114,7 @@ class ZOOptimizer(torch.optim.Optimizer):
         seed: int = 0,
         weight_decay: float = 0.0,
         plateau: bool | Plateau = True,
+        batch_closures: bool = True,
         **options: Any,
     ) -> None:
         if estimator not in ESTIMATORS:
@@ -129,6 +134,8 @@ class ZOOptimizer(torch.optim.Optimizer):
         if int(mask_every) != mask_every or mask_every < 1:
             raise ValueError(f"mask_every must be an int >= 1, got {mask_every}")
         lr = default_lr(estimator, update) if lr is None else lr
+        if not isinstance(batch_closures, bool):
+            raise TypeError(f"batch_closures must be True or False, got {batch_closures!r}")
         if not isinstance(plateau, (bool, Plateau)):
             raise TypeError(f"plateau must be True, False or a zoo.updates.Plateau, got {plateau!r}")
         # the rate follows the measured loss: halved when it stalls (zoo.updates.plateau), no parameter copy
@@ -155,6 +162,7 @@ class ZOOptimizer(torch.optim.Optimizer):
                 )
         defaults = dict(lr=lr, weight_decay=weight_decay, **options)
         check_group(defaults, update, where="option")
+        self._rules: dict[int, tuple] = {}  # _cached_rule: per group, the rule built for its option values
         super().__init__(params, defaults)
         for group in self.param_groups:
             self._rule(group)  # validates lr and the rule's options now, not at the first step
@@ -168,6 +176,9 @@ class ZOOptimizer(torch.optim.Optimizer):
         }
         self.set_sparsity(sparsity)
         self._masks: tuple[int, list[torch.Tensor | None]] | None = None
+        # plain closures: the batched ForwardLoss found for a parameter set (None: it falls back), see _batchable
+        self._closures: dict[tuple[int, ...], ForwardLoss | None] = {}
+        self.batch_closures = bool(batch_closures)  # False: a plain closure always runs one forward per set
 
     # ---- construction checks ----------------------------------------------------------------------------
     def add_param_group(self, param_group: dict[str, Any]) -> None:
@@ -229,7 +240,7 @@ class ZOOptimizer(torch.optim.Optimizer):
         """``[rule, rule with weight decay or None]`` of ``group``, rebuilt when an option's value changed."""
         factor = self.lr_factor
         key = _options_key(group, (self.update_name, factor))
-        cache = self.__dict__.setdefault("_rules", {})
+        cache = self._rules
         entry = cache.get(id(group))
         if key is not None and entry is not None and entry[0] is group and entry[1] == key:
             return entry[2]
@@ -262,6 +273,7 @@ class ZOOptimizer(torch.optim.Optimizer):
         the batched default (:func:`zoo.torch.groups.batched_directions`: as many as the closure's
         ``memory_limit`` holds as stacked parameter sets, up to 128) times the plateau rule's growth."""
         q = self.directions
+        closure = self._batchable(closure)
         # only where the plain default is there for the estimate's variance (ZOAdam's q = 8): ZOSGD's spsa
         # keeps MeZO's one direction, whose point is inference's memory
         if (
@@ -275,6 +287,46 @@ class ZOOptimizer(torch.optim.Optimizer):
         return batched_directions(self.n_directions, nbytes, closure.memory_limit, sets) * (
             q // self.n_directions
         )
+
+    def _batchable(self, closure: Any) -> Any:
+        """A plain callable closure as a batched :class:`~zoo.torch.ForwardLoss` (its loss is the closure, the
+        perturbed sets run in vmap calls over the modules it calls), when that helps (not spsa with one
+        direction: MeZO's in-place memory) and it can be batched; otherwise ``closure`` itself (the loop of
+        single forwards). Found once per parameter set (one forward and one batched call of two sets, counted
+        in ``queries``; :meth:`ForwardLoss.from_closure`) and cached on the optimizer: a new closure object
+        each step reuses it, and each step's unperturbed forward checks that it calls the same modules. A
+        closure that cannot be batched warns once and keeps the plain default of ``n_directions``."""
+        if isinstance(closure, ForwardLoss) or not callable(closure) or not self.batch_closures:
+            return closure
+        params = self._params()
+        if not params or (self.estimator == "spsa" and self.n_directions == 1):
+            return closure
+        key = tuple(map(id, params))
+        if key not in self._closures:
+            scope = trainmode.EstimateScope(params[0].device)  # BatchNorm: no running-stat update
+            rng = [trainmode._get_state(d) for d in scope.devices]
+            try:
+                with torch.no_grad(), scope, mute_backward():
+                    found, why = ForwardLoss.from_closure(closure, params)
+            finally:
+                for d, state in zip(scope.devices, rng):
+                    trainmode._set_state(d, state)  # the step's forwards draw what they would have drawn
+            if found is None and why is None:
+                return closure  # not a scalar tensor: the plain path raises
+            trial = found is not None or why.startswith("torch.func")
+            self.zo["queries"] += 3 if trial else 1  # the discovery forward (and the trial's two sets)
+            if found is None:
+                warnings.warn(
+                    f"zoo.torch: the closure is not batched ({why}); one forward per perturbed set, "
+                    f"n_directions default {self.n_directions}",
+                    stacklevel=3,
+                )
+            self._closures[key] = found
+        found = self._closures[key]
+        if found is None or not found.batched:
+            return closure
+        found.fn = closure
+        return found
 
     def _stacks(self, closure: Any, params: Sequence[torch.Tensor], sets: int) -> bool:
         """spsa: stack the step's ``sets`` parameter copies and evaluate them in batched calls (a batched
@@ -347,7 +399,7 @@ class ZOOptimizer(torch.optim.Optimizer):
             self._rule(group)  # every group is checked before any parameter moves
         saved = _snapshot(self.zo)
         try:
-            return self._step(closure)
+            return self._step(self._batchable(closure))
         except BaseException:
             self.zo = saved
             raise

@@ -298,8 +298,9 @@ def fit(
     ``closure="forward"`` (default): zoo gets a :class:`~zoo.torch.ForwardLoss` of the minibatch, so that its
     perturbed forwards are batched (cge with feature reuse on ``nn.Sequential``; spsa / rge then take the
     batched default of ``n_directions``, :func:`zoo.torch.groups.batched_directions`). ``closure="plain"``:
-    spsa / rge get the one-line closure ``lambda: loss_fn(model(x), y)`` (one forward per call, the plain
-    default q); cge always gets the ForwardLoss.
+    spsa / rge get the one-line closure ``lambda: loss_fn(model(x), y)``, which the optimizer batches the same
+    way (:meth:`ForwardLoss.from_closure`; the same steps bit for bit, 3 forwards more at the first step);
+    cge always gets the ForwardLoss (feature reuse).
     """
     if closure not in ("forward", "plain"):
         raise ValueError(f"closure must be 'forward' or 'plain', got {closure!r}")
