@@ -19,6 +19,7 @@ from zoo.federated.algorithms.surrogate import (
     rff_fit,
     rff_gradient,
     sq_dists,
+    sq_norms,
     standardize,
 )
 
@@ -116,6 +117,17 @@ def test_gp_on_the_filled_prefix_gives_the_whole_windows_numbers():
     np.testing.assert_array_equal(whole[0] * median_distance(D2[:, :n, :n], mask[:, :n]), ls)
     K = kernel_matrix(D2, mask, ls, whole[1])
     np.testing.assert_array_equal(pad_identity(kernel_matrix(D2[:, :n, :n], mask[:, :n], ls, whole[1]), W), K)
+
+
+def test_sq_dists_with_kept_norms_equals_computed_norms():
+    """FZooS keeps its window rows' squared norms between steps; rows' norms computed alone are the same bits."""
+    rng = np.random.default_rng(2)
+    Z, Xq = rng.standard_normal((5, 30, 17)), rng.standard_normal((5, 4, 17))
+    zz = sq_norms(Z)
+    zz[:, 3:7] = sq_norms(Xq)
+    Z[:, 3:7] = Xq
+    np.testing.assert_array_equal(zz, sq_norms(Z))
+    np.testing.assert_array_equal(sq_dists(Xq, Z, sq_norms(Xq), zz), sq_dists(Xq, Z))
 
 
 def test_fzoos_round_zero_on_the_filled_prefix_is_bit_for_bit_the_whole_window(monkeypatch):

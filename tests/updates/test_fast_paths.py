@@ -110,7 +110,9 @@ def test_evolve_is_dataclasses_replace():
     new = evolve(s, t=4, probe={})
     ref = dataclasses.replace(s, t=4, probe={})
     assert type(new) is GradientState and new.__dict__.keys() == ref.__dict__.keys()
-    assert all(new.__dict__[k] is ref.__dict__[k] or new.__dict__[k] == ref.__dict__[k] for k in ("t", "probe"))
+    assert all(
+        new.__dict__[k] is ref.__dict__[k] or new.__dict__[k] == ref.__dict__[k] for k in ("t", "probe")
+    )
     assert new.x is s.x and new.rule is s.rule and s.t == 3 and s.probe == {"mu": 0.1}  # s itself unchanged
     with pytest.raises(TypeError):  # an unknown field is refused, as replace refuses it
         evolve(s, nope=1)
@@ -130,6 +132,40 @@ def test_evolve_is_dataclasses_replace():
 
     assert evolve(Checked(1), a=2).a == 2 and calls == [1, 2]  # __post_init__ ran: replace was used
     assert evolve(Frozen(1), a=2) == Frozen(2)
+
+    @dataclasses.dataclass
+    class Shadows:  # fields named like the generated function's own names: dataclasses.replace
+        s: int
+        cls: int
+
+    assert evolve(Shadows(1, 2), s=3) == Shadows(3, 2) and evolve(Shadows(1, 2), cls=4) == Shadows(1, 4)
+
+
+def test_replacer_is_the_function_evolve_calls():
+    """``replacer(cls, *names)`` (kept by a gradient method's ``_tell``) builds what ``evolve`` builds, with the
+    changes in any order; None for a class ``evolve`` hands to ``dataclasses.replace``."""
+    import dataclasses
+
+    from zoo.core.method import evolve, replacer
+    from zoo.estimators.base import GradientState
+
+    s = GradientState(
+        x=np.ones(2), t=3, rule={"r": 1.0}, probe={"mu": 0.1}, g=np.zeros(2), n_skipped=1, r_scale=2.0
+    )
+    rep = replacer(GradientState, "x", "t", "probe")
+    assert rep is replacer(GradientState, "x", "t", "probe")  # built once
+    x = np.zeros(2)
+    new = rep(s, probe={}, x=x, t=4)
+    ref = evolve(s, x=x, t=4, probe={})
+    assert new == ref and new.x is x and new.rule is s.rule and new.r_scale == 2.0 and s.t == 3
+    with pytest.raises(TypeError):
+        rep(s, x=x, t=4)  # every named change is required
+
+    @dataclasses.dataclass(frozen=True)
+    class Frozen:
+        a: int
+
+    assert replacer(Frozen, "a") is None
 
 
 def test_operands_are_the_same_numbers_bit_for_bit():

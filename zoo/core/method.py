@@ -93,16 +93,31 @@ def _plain_fields(cls: type) -> tuple[str, ...] | None:
 
 def _replacer(cls: type, keys: tuple[str, ...]) -> Any:
     """For a plain State class (see :func:`_plain_fields`) and the names of the fields to change:
-    ``replace(state, changes)``, the class's own ``__init__`` called with every field positionally, from
-    ``changes`` where named, else from ``state`` (what ``dataclasses.replace`` passes, without its Python loop
-    over the fields and its keyword arguments); None for any other class, or a name that is not a field."""
+    ``replace(state, **changes)``, keyword-only parameters named ``keys``, the class's own ``__init__`` called
+    with every field positionally, from the parameters where named, else from ``state`` (what
+    ``dataclasses.replace`` passes, without its Python loop over the fields); None for any other class, or a
+    name that is not a field."""
     names = _plain_fields(cls)
-    if names is None or not set(keys) <= set(names):
-        return None
-    args = ", ".join(f"c[{n!r}]" if n in keys else f"s.{n}" for n in names)
+    if names is None or not set(keys) <= set(names) or {"s", "cls"} & set(names):
+        return None  # (a field named s or cls would shadow the generated function's own names)
+    args = ", ".join(n if n in keys else f"s.{n}" for n in names)
     ns: dict[str, Any] = {}
-    exec(f"def replace(s, c):\n    return cls({args})\n", {"cls": cls}, ns)  # (as dataclasses writes __init__)
+    # (as dataclasses writes __init__)
+    exec(f"def replace(s, *, {', '.join(keys)}):\n    return cls({args})\n", {"cls": cls}, ns)
     return ns["replace"]
+
+
+def replacer(cls: type, *keys: str) -> Any:
+    """The function :func:`evolve` calls for a state of class ``cls`` and changes named ``keys`` (in that
+    order): ``replacer(cls, "x", "t")(state, x=..., t=...)`` is ``evolve(state, x=..., t=...)``, the same new
+    object, for a caller that changes the same fields at every step and keeps the function (None: ``evolve``
+    goes through ``dataclasses.replace`` for this class)."""
+    key = (cls, *keys)
+    try:
+        return _REPLACERS[key]
+    except KeyError:
+        rep = _REPLACERS[key] = _replacer(cls, keys)
+        return rep
 
 
 def evolve(state: Any, **changes: Any) -> Any:
@@ -119,7 +134,7 @@ def evolve(state: Any, **changes: Any) -> Any:
         rep = _REPLACERS[key] = _replacer(key[0], key[1:])
     if rep is None:
         return dataclasses.replace(state, **changes)
-    return rep(state, changes)
+    return rep(state, **changes)
 
 
 class Method(abc.ABC):
@@ -255,7 +270,8 @@ class Method(abc.ABC):
         """The next batch of points to evaluate, shape ``(n, d)``, read-only."""
         if self._pending is None:
             X = self._ask(self.state, self.rng)
-            if type(X) is not np.ndarray or X.dtype is not F64:  # (asarray would return a float64 array as is)
+            # (np.asarray returns a float64 ndarray as it is: only anything else is converted)
+            if type(X) is not np.ndarray or X.dtype is not F64:
                 X = np.asarray(X, dtype=np.float64)
             if X.ndim != 2 or X.shape[1] != self.dim:
                 raise RuntimeError(

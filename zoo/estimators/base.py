@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from zoo.core.arrays import all_finite, norm
-from zoo.core.method import Method, Params, State, evolve
+from zoo.core.method import Method, Params, State, evolve, replacer
 from zoo.core.validate import check_real
 from zoo.estimators.perturbation import maybe_perturb
 from zoo.updates.base import LearningRate, Transform, make_rule
@@ -75,6 +75,10 @@ class GradientState(State):
     sampled: bool = False
 
 
+#: the fields a gradient method's ``_tell`` changes at every step, in the order it passes them
+_TELL_CHANGES = ("x", "t", "rule", "probe", "g", "n_skipped")
+
+
 def draws_nothing(estimate):
     """Mark a gradient method's ``_estimate`` (or a ``_tell`` override that only adds to the state before
     calling the base's) as drawing no random numbers, so that ``tell`` need not snapshot the generator
@@ -107,6 +111,9 @@ class GradientMethod(Method):
     #: ``(x_ref, ||x_ref||)`` of the control's last accepted centre, when ``_tell`` knew the norm (an undone step
     #: goes back to a copy of it, with the same norm)
     _ref_norm: tuple[Any, float] = (None, 0.0)
+    #: ``(state class, replacer)``: the function ``evolve`` calls for the fields ``_tell`` changes
+    #: (:func:`zoo.core.method.replacer`), kept per class
+    _tell_replacer: tuple[Any, Any] = (None, None)
     #: what ``_tell_draws`` found (None: not yet; fixed by the class and the params)
     _draws: bool | None = None
     _plain_mu: float | None = None  # the plain rule's radius (fixed for the run), once found
@@ -357,7 +364,11 @@ class GradientMethod(Method):
             state = dataclasses.replace(state, **fields)
         if self.bounds is not None:
             x_new = self.project(x_new)
-        return evolve(
+        cached = self._tell_replacer  # evolve's function for this state class and these fields, found once
+        if cached[0] is not type(state):
+            cached = self._tell_replacer = (type(state), replacer(type(state), *_TELL_CHANGES))
+        rep = cached[1] or evolve  # (None: a state class evolve hands to dataclasses.replace)
+        return rep(
             state,
             x=x_new,
             t=state.t + 1,

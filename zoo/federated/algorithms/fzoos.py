@@ -115,6 +115,7 @@ from zoo.federated.algorithms.surrogate import (
     rff_fit,
     rff_gradient,
     sq_dists,
+    sq_norms,
     standardize,
 )
 from zoo.updates.base import make_rule
@@ -281,7 +282,8 @@ class FZooS(FederatedAlgorithm):
         # the window is a ring buffer: each step overwrites the oldest k rows (padding first) in place, and only
         # those rows and columns of the squared distances are recomputed
         head = 0
-        D2 = sq_dists(Z, Z)
+        zz = sq_norms(Z)  # the window rows' squared norms, kept with the ring buffer
+        D2 = sq_dists(Z, Z, zz, zz)
         K = ls = (
             None  # the kernel matrix and lengthscales: rebuilt while the window fills, then updated by rows
         )
@@ -307,7 +309,8 @@ class FZooS(FederatedAlgorithm):
             rows = (head + np.arange(k)) % p.window
             head = (head + k) % p.window
             Z[:, rows], Y[:, rows], mask[:, rows] = Xq, np.where(keep, values, 0.0), keep
-            fresh = sq_dists(Xq, Z)  # (C, k, W)
+            zz[:, rows] = qq = sq_norms(Xq)
+            fresh = sq_dists(Xq, Z, qq, zz)  # (C, k, W)
             D2[:, rows, :] = fresh
             D2[:, :, rows] = fresh.transpose(0, 2, 1)
             # while the windows fill (round 0), rows n.. are padding in every client: the hyper-parameter fit, the
