@@ -6,8 +6,10 @@ local round time, same problem and seed).
     .venv/bin/python benchmarks/fed_scale.py --no-ray --no-flower --report-rounds 1,10,50
 
 A round = broadcast, 10 local steps on every client, upload, aggregate (FedZO: q=20, 210 queries per client per
-round; FZooS: 60). FZooS's cost per round is flat: its GP works on a bounded window (60 points), so round 50
-costs what round 1 costs (before issue 12 it grew with the history: 27 / 44 / 64 s for rounds 0 / 1 / 2).
+round; FZooS: 60). FZooS's cost per round does not grow: its GP works on a bounded window (60 points), so round
+50 costs what round 10 costs, and less than round 1, whose windows are still filling (before issue 12 it grew
+with the history: 27 / 44 / 64 s for rounds 0 / 1 / 2). ``--report-rounds 1,10,50`` prints wall and process CPU
+time of those rounds and the FZooS / FedZO ratio at each.
 """
 
 from __future__ import annotations
@@ -66,10 +68,13 @@ def main() -> int:
         "--report-rounds", default=None, help="rounds whose times are printed, e.g. 1,10,50 (default: 1,ROUNDS)"
     )
     ap.add_argument("--clients", default="10,100,1000")
+    ap.add_argument("--repeats", type=int, default=1, help="runs per client count; times are medians over them")
     ap.add_argument("--no-ray", action="store_true")
     ap.add_argument("--no-flower", action="store_true")
     args = ap.parse_args()
     report = parse_rounds(args.report_rounds or f"1,{args.rounds}")
+    if args.repeats < 1:
+        raise SystemExit(f"--repeats: expected a positive number of runs, got {args.repeats}")
     if report[-1] > args.rounds:
         raise SystemExit(f"--report-rounds: round {report[-1]} is past --rounds {args.rounds}")
     warm = problems.quadratic(dim=args.dim, n_clients=2, seed=0)
@@ -77,7 +82,8 @@ def main() -> int:
         round_times(warm, a, 2)
     print(
         f"local engine, d={args.dim}, 10 local steps, {args.rounds} rounds each; wall and process CPU time of "
-        f"rounds {', '.join(map(str, report))} (a round after the first: the median of it and the 2 before it)"
+        f"rounds {', '.join(map(str, report))} (a round after the first: the median of it and the 2 before it; "
+        f"median over {args.repeats} run(s))"
     )
     print(
         "| clients | round | FedZO wall | FedZO CPU | FZooS wall | FZooS CPU | FZooS / FedZO wall | "
@@ -86,7 +92,10 @@ def main() -> int:
     print("|---|---|---|---|---|---|---|---|---|")
     for n in (int(c) for c in args.clients.split(",")):
         p = problems.quadratic(dim=args.dim, n_clients=n, seed=0)
-        t = {a: round_times(p, a, args.rounds, cpu=True) for a in ("fedzo", "fzoos")}
+        # repeats alternate the algorithms (a busy host's drift hits both) and each round's time is the median
+        # over repeats: round 1 is one sample per run, so without repeats its ratio is one draw of the host's noise
+        runs = [{a: round_times(p, a, args.rounds, cpu=True) for a in ("fedzo", "fzoos")} for _ in range(args.repeats)]
+        t = {a: [list(np.median([r[a][i] for r in runs], axis=0)) for i in (0, 1)] for a in ("fedzo", "fzoos")}
         z1 = [at_round(v, 1) for v in t["fzoos"]]
         for k in report:
             (ow, oc), (zw, zc) = ([at_round(v, k) for v in t[a]] for a in ("fedzo", "fzoos"))

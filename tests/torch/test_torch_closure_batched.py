@@ -98,6 +98,7 @@ def test_new_lambda_every_step_discovers_once():
     finally:
         hook.remove()
     assert len(opt._closures) == 1
+    assert all(found.fn is None for found in opt._closures.values())  # no minibatch kept between steps
     assert opt.queries - first == first - 3  # the second step: no discovery forward, no trial
     assert len(calls) - n_first < n_first  # ... and fewer module calls
 

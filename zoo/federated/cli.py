@@ -135,7 +135,10 @@ def add_cli(subparsers) -> None:
         "rosenbrock 0.3)",
     )
     p.add_argument(
-        "--lr", type=positive_float, default=None, help="local step size (default: each algorithm's)"
+        "--lr",
+        type=positive_float,
+        default=None,
+        help="local step size, a length in x (default: each algorithm's, for x of order 1; docs/federated.md, Units)",
     )
     p.add_argument(
         "--q",

@@ -398,11 +398,16 @@ class ZOOptimizer(torch.optim.Optimizer):
         for group in self.param_groups:
             self._rule(group)  # every group is checked before any parameter moves
         saved = _snapshot(self.zo)
+        batched = None
         try:
-            return self._step(self._batchable(closure))
+            batched = self._batchable(closure)
+            return self._step(batched)
         except BaseException:
             self.zo = saved
             raise
+        finally:
+            if batched is not closure and isinstance(batched, ForwardLoss):
+                batched.fn = None  # the cached ForwardLoss keeps no minibatch alive between steps
 
     def _step(self, closure: Callable[[], torch.Tensor]) -> torch.Tensor:
         t = self.zo["step"]

@@ -33,10 +33,16 @@ LENGTH_GRID = (0.5, 1.0, 2.0)  # multiples of the median pairwise distance
 NOISE_GRID = (1e-6, 1e-3, 1e-1)  # noise variances of the standardized values
 
 
-def sq_dists(A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """``||a_i - b_j||^2`` for stacks ``A`` (C, n, d) and ``B`` (C, m, d) -> (C, n, m)."""
-    a = np.einsum("cnd,cnd->cn", A, A)
-    b = np.einsum("cmd,cmd->cm", B, B)
+def sq_norms(A: np.ndarray) -> np.ndarray:
+    """``||a_i||^2`` for a stack ``A`` (C, n, d) -> (C, n)."""
+    return np.einsum("cnd,cnd->cn", A, A)
+
+
+def sq_dists(A: np.ndarray, B: np.ndarray, a: np.ndarray | None = None, b: np.ndarray | None = None) -> np.ndarray:
+    """``||a_i - b_j||^2`` for stacks ``A`` (C, n, d) and ``B`` (C, m, d) -> (C, n, m); ``a`` / ``b``: the rows'
+    :func:`sq_norms` when the caller keeps them (FZooS's window: only its new rows' norms are new each step)."""
+    a = sq_norms(A) if a is None else a
+    b = sq_norms(B) if b is None else b
     return np.maximum(a[:, :, None] + b[:, None, :] - 2.0 * (A @ B.transpose(0, 2, 1)), 0.0)
 
 
