@@ -290,7 +290,7 @@ class GradientMethod(Method):
         self, state: GradientState, X: np.ndarray, values: np.ndarray, rng: np.random.Generator
     ) -> GradientState:
         reference = None
-        if state.probe.get("reference", False):  # the last row: x_ref at this batch's sample
+        if "reference" in state.probe:  # the last row: x_ref at this batch's sample (set True only)
             reference = float(values[-1])
             X, values = X[:-1], values[:-1]
         g = self._estimate(state, X, values)
