@@ -91,7 +91,8 @@ Where zoo differs from the paper, and why (each measured in ``benchmarks/RESULTS
   correction; ``g = grad mu_i(x) + gamma_t a_i c_i(x)``. Measured in ``benchmarks/RESULTS.md`` (issue 12,
   session 5): it fixes the Levy stall it was built for on one seed and loses others, so it is not the default.
 - Cost per step: the window is a ring buffer (only the new rows of the squared distances are computed), each GP
-  solve is one batched LU solve.
+  solve is one pass of a batched Cholesky kernel (:mod:`zoo.kernels.spd`: factorization, both triangular solves
+  and the log determinant), and the median heuristic takes clients filled in the same rows together.
 """
 
 from __future__ import annotations
