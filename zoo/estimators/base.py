@@ -375,7 +375,7 @@ class GradientMethod(Method):
             rule=rule_state,
             probe={},
             g=state.g if g is None else g,
-            n_skipped=state.n_skipped + int(g is None),
+            n_skipped=state.n_skipped + (g is None),  # (an int: int + bool)
         )
 
     def _plain_step(self, state: GradientState, g: np.ndarray | None) -> GradientState:

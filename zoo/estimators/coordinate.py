@@ -144,7 +144,8 @@ class CGE(GradientMethod):
     def _estimate(self, state, X, values):
         d = X.shape[1]
         central = self.params.difference == "central"
-        S = state.probe.get("S")
+        probe = state.probe
+        S = probe["S"] if "S" in probe else None  # (a sparse probe's coordinates; absent for all of them)
         # the displacement actually queried (x + mu - x is not exactly mu in floating point; clipped by bounds)
         if S is None:
             h = X[:d].diagonal() - X[d:].diagonal() if central else X[1:].diagonal() - X[0]
