@@ -4,8 +4,9 @@ their defaults (issue 12, session 9).
     .venv/bin/python benchmarks/fed_units.py                      # x * 1e-2, 1, 1e2; f * 1e-3, 1e3; seeds 0-2
     .venv/bin/python benchmarks/fed_units.py --problems ackley-h0.5 --scales x1e2 --seeds 0
     .venv/bin/python benchmarks/fed_units.py --scales x1e-2,x1e2 --scaled-options   # lr, mu, delta, smooth x s
+    .venv/bin/python benchmarks/fed_units.py --problems attack       # a box, scaled with x
 
-A problem in other units: ``f'_i(x) = a * f_i(x / s)``, ``x0' = s * x0`` (bounds likewise), so the same
+A problem in other units: ``f'_i(x) = a * f_i(x / s)``, ``x0' = s * x0`` (bounds likewise: the attack's box), so the same
 optimization seen through a ruler ``s`` times finer and a value ``a`` times larger. An algorithm whose defaults
 are unit-free gives the same ``F' / F'(x0)`` at every ``s`` and ``a``. FedZO runs its rounds; SCAFFOLD II and
 FZooS get FedZO's client queries (a budget, as in ``fed_suite.py``). Per problem, scale and seed: ``F / F(x0)`` at
@@ -31,7 +32,7 @@ import numpy as np  # noqa: E402
 from fed_suite import PROBLEMS, _value, reach, run_one, seeds  # noqa: E402
 
 from zoo.federated import make_algorithm, problems  # noqa: E402
-from zoo.federated.problem import FederatedProblem, GroupValue  # noqa: E402
+from zoo.federated.problem import FederatedProblem, GroupValue, WeightedSum  # noqa: E402
 from zoo.federated.simulator import single_threaded_blas  # noqa: E402
 
 ALGOS = ("fedzo", "scaffold2", "fzoos")
@@ -52,13 +53,31 @@ class Rescaled:
         return self.a * self.group(ids, np.asarray(X, dtype=np.float64) / self.s)
 
 
+@dataclasses.dataclass
+class RescaledObjective:
+    """``a * f(X / s)`` for one client objective (problems without a vectorized group, e.g. the attack)."""
+
+    f: Any
+    s: float
+    a: float
+
+    def __call__(self, X: np.ndarray) -> np.ndarray:
+        return self.a * np.asarray(self.f(np.asarray(X, dtype=np.float64) / self.s), dtype=np.float64)
+
+
 def rescale(p: FederatedProblem, s: float, a: float) -> FederatedProblem:
     """``p`` with ``x = s u`` and ``f = a f(u)``: the same problem, other units."""
-    group = Rescaled(p.batched, s, a)
     bounds = None if p.bounds is None else (s * p.bounds[0], s * p.bounds[1])
+    name = f"{p.name}-s{s:g}-a{a:g}"
+    if p.batched is None:
+        objectives = [RescaledObjective(f, s, a) for f in p.objectives]
+        return FederatedProblem(
+            objectives, p.weights, x0=s * p.x0, bounds=bounds, name=name, evaluator=WeightedSum(objectives, p.weights)
+        )
+    group = Rescaled(p.batched, s, a)
     return FederatedProblem(
         [problems._OneClient(group, i) for i in range(p.n_clients)], p.weights, x0=s * p.x0, bounds=bounds,
-        name=f"{p.name}-s{s:g}-a{a:g}", batched=group, evaluator=GroupValue(group, p.weights),
+        name=name, batched=group, evaluator=GroupValue(group, p.weights),
     )
 
 

@@ -1,5 +1,6 @@
-"""CGE's full-coordinate probe batch, ``x + E`` (E: +-mu on its diagonals, -0.0 elsewhere), is the copy of ``x``
-per row with ``mu`` added or subtracted at the row's coordinate, bit for bit, whatever ``x`` holds."""
+"""CGE's full-coordinate probe batch, ``x + E`` (E: +-mu on its diagonals, -0.0 elsewhere) up to d = 32 and copies
+of ``x`` above, is the copy of ``x`` per row with ``mu`` added or subtracted at the row's coordinate, bit for bit,
+whatever ``x`` holds."""
 
 from __future__ import annotations
 
@@ -26,11 +27,12 @@ X0S = [
     np.array([-0.0, 0.0, 1.0, -3.5, 1e300, -1e-310, 5e-324, 2.0]),  # -0.0, subnormals, huge entries
     np.linspace(-1.0, 1.0, 10),
     np.array([7.0]),
+    np.concatenate([[-0.0, 1e300, -1e-310], np.linspace(-1.0, 1.0, 97)]),  # d = 100: the copies of x
 ]
 
 
 @pytest.mark.parametrize("difference", ["forward", "central"])
-@pytest.mark.parametrize("x0", X0S, ids=["signed-zero", "linspace", "d1"])
+@pytest.mark.parametrize("x0", X0S, ids=["signed-zero", "linspace", "d1", "d100"])
 def test_probe_rows_are_copies_of_x_with_mu_at_one_coordinate(difference, x0):
     opt = zoo.make("cge", x0=x0, seed=0, difference=difference)
     f = zoo.functions.sphere

@@ -287,6 +287,8 @@ def test_scaffold_option_1_pays_for_its_fresh_estimate():
         ("fzoos", {"smooth": float("nan")}, ValueError, "smooth"),
         ("fzoos", {"smooth_half": 0.0}, ValueError, "smooth_half"),
         ("fzoos", {"step_max": 0.5}, ValueError, "step_max"),
+        ("fzoos", {"lr_box": -0.1}, ValueError, "lr_box"),
+        ("fzoos", {"lr_box": float("nan")}, ValueError, "lr_box"),
         ("fzoos", {"step_max": float("inf")}, ValueError, "step_max"),
     ],
 )
@@ -393,3 +395,32 @@ def test_fzoos_step_max_lets_the_server_step_grow_past_one():
     assert runs[1.0][1] <= 1.0
     assert runs[1e3][1] > 4.0
     assert runs[1e3][0].F[-1] < runs[1.0][0].F[-1] - 0.1 * (runs[1.0][0].F[0] - runs[1.0][0].F[-1])
+
+
+def test_fzoos_lr_is_capped_by_the_box(monkeypatch):
+    """With bounds, the local step size is min(lr, lr_box x the narrowest positive finite side); without bounds,
+    or with lr_box=0, it is lr (the built-in attack's box, 0.4 wide, leaves lr = 0.1 as it was)."""
+    from zoo.federated.algorithms import fzoos as fzoos_module
+
+    seen = []
+    real = fzoos_module.make_rule
+
+    def spy(name, lr):
+        seen.append((name, lr))
+        return real(name, lr)
+
+    monkeypatch.setattr(fzoos_module, "make_rule", spy)
+    p = problems.quadratic(dim=4, n_clients=2, seed=0)
+    narrow = problems.FederatedProblem(
+        p.objectives, p.weights, x0=np.zeros(4), bounds=([-0.01, -0.5, -np.inf, 0.0], [0.01, 0.5, np.inf, 0.0]),
+        batched=p.batched,
+    )
+    Simulator(narrow, FZooS(local_steps=2), seed=0).run(2)
+    assert seen and all(lr == pytest.approx(0.25 * 0.02) for _, lr in seen)  # the zero-width side is ignored
+    seen.clear()
+    Simulator(narrow, FZooS(local_steps=2, lr_box=0.0), seed=0).run(1)
+    assert [lr for _, lr in seen] == [0.1]
+    seen.clear()
+    Simulator(p, FZooS(local_steps=2), seed=0).run(1)
+    assert [lr for _, lr in seen] == [0.1]
+    assert FZooS()._lr(problems.attack(n_clients=2, epsilon=0.2).bounds) == 0.1

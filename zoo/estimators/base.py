@@ -290,7 +290,7 @@ class GradientMethod(Method):
         self, state: GradientState, X: np.ndarray, values: np.ndarray, rng: np.random.Generator
     ) -> GradientState:
         reference = None
-        if state.probe.get("reference", False):  # the last row: x_ref at this batch's sample
+        if "reference" in state.probe:  # the last row: x_ref at this batch's sample (set True only)
             reference = float(values[-1])
             X, values = X[:-1], values[:-1]
         g = self._estimate(state, X, values)
@@ -375,7 +375,7 @@ class GradientMethod(Method):
             rule=rule_state,
             probe={},
             g=state.g if g is None else g,
-            n_skipped=state.n_skipped + int(g is None),
+            n_skipped=state.n_skipped + (g is None),  # (an int: int + bool)
         )
 
     def _plain_step(self, state: GradientState, g: np.ndarray | None) -> GradientState:

@@ -52,6 +52,12 @@ class CGEParams(GradientParams):
             raise ValueError(f"coordinates must be distinct indices in 0..{dim - 1}")
 
 
+#: the largest d whose full-coordinate probe is the broadcast sum ``x + E`` (above: copies of x, mu added on the
+#: diagonals; the same rows, bit for bit). At d = 10 the sum is 0.84 us against 1.18, at 48 even, at 100 2.8 us
+#: against 1.9, at 1000 260 against 75-130 (process time, this machine)
+_SUM_MAX_DIM = 32
+
+
 @register("cge")
 class CGE(GradientMethod):
     """Coordinatewise gradient estimate + an update rule (default SGD)."""
@@ -81,11 +87,25 @@ class CGE(GradientMethod):
     def _probe(self, x, rng):
         d = x.shape[0]
         mu = self._mu(self.state)
+        if self.params.coordinates is None and d > _SUM_MAX_DIM:
+            # all coordinates, large d: one copy of x per row, mu added on the diagonals (a strided view of each
+            # d x d block's diagonal: O(d) work, not a second (n, d) pass)
+            mu_ = np.array(mu)  # (a 0-d operand: the same number, without numpy's conversion)
+            central = self.params.difference == "central"
+            # (the ndarray method: np.repeat's Python-level dispatch costs as much as the copy at d=10)
+            X = x[None, :].repeat(2 * d if central else d + 1, axis=0)
+            if central:
+                X[:d].reshape(-1)[:: d + 1] += mu_
+                X[d:].reshape(-1)[:: d + 1] -= mu_
+            else:  # X[1 + i, i] is entry d + i (d + 1) of the flat batch
+                X.reshape(-1)[d :: d + 1] += mu_
+            return X, {"mu": mu}
         if self.params.coordinates is None:
-            # all coordinates: rows [x, x + mu e_i] (forward) / [x + mu e_i, x - mu e_i] (central) as one
-            # broadcast sum x + E, E holding +-mu on its diagonals and -0.0 everywhere else: x + (-0.0) is x
-            # bit for bit for every x (-0.0 and NaN included, where x + 0.0 would turn -0.0 into 0.0), and
-            # x + (-mu) is x - mu, so each row is the copy of x with mu added or subtracted at its coordinate
+            # all coordinates, small d: the same rows [x, x + mu e_i] (forward) / [x + mu e_i, x - mu e_i]
+            # (central) as one broadcast sum x + E, E holding +-mu on its diagonals and -0.0 everywhere else:
+            # x + (-0.0) is x bit for bit for every x (-0.0 and NaN included, where x + 0.0 would turn -0.0 into
+            # 0.0), and x + (-mu) is x - mu, so each row is the copy of x with mu added or subtracted at its
+            # coordinate; fewer numpy calls, but E is read in full (an (n, d) pass more: slower from d ~ 40)
             steps = self._steps
             if steps is None or steps[0].shape[1] != d:
                 steps = self._steps = self._step_matrix(d)
@@ -124,7 +144,8 @@ class CGE(GradientMethod):
     def _estimate(self, state, X, values):
         d = X.shape[1]
         central = self.params.difference == "central"
-        S = state.probe.get("S")
+        probe = state.probe
+        S = probe["S"] if "S" in probe else None  # (a sparse probe's coordinates; absent for all of them)
         # the displacement actually queried (x + mu - x is not exactly mu in floating point; clipped by bounds)
         if S is None:
             h = X[:d].diagonal() - X[d:].diagonal() if central else X[1:].diagonal() - X[0]

@@ -35,7 +35,12 @@ def estimate(values: Any, h: Any, difference: str, finite: bool = False) -> tupl
     positive = _smallest(h) > 0  # (a sufficient test: one reduction)
     if positive and (finite or all_finite(values)):  # the common case: nothing to drop
         # every value is finite, f(x) of each row too: ok is all True (numpy: one shared read-only array per B)
-        ok = _all_true(values.shape[0]) if xp is np else xp.isfinite(values[:, 0])
+        if xp is np:
+            ok = _ALL_TRUE.get(values.shape[0])
+            if ok is None:
+                ok = _all_true(values.shape[0])
+        else:
+            ok = xp.isfinite(values[:, 0])
         return (plus - minus) / h, ok
     if is_numpy(xp):
         with np.errstate(invalid="ignore", divide="ignore"):  # inf - inf, 0 / 0: dropped below

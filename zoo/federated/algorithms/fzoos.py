@@ -34,7 +34,10 @@ Where zoo differs from the paper, and why (each measured in ``benchmarks/RESULTS
   the quadratic diverges on a Rosenbrock mixture (|x| ~ 1e31 in round 1); Adam's steps are bounded by its lr
   whatever the scale. lr 0.1 was chosen on the whole suite with tuning seeds 100-104 (0.05: Ackley h=1.5 reached
   FedZO's final loss on 2/5 of them; 0.1: every problem 5/5; 0.2: 5/5 but up to 0.9 of FedZO's queries on the
-  attack).
+  attack). With bounds, the step size is at most ``lr_box`` (0.25, the ratio of lr to the box on the
+  built-in attack, where lr was tuned) times the box's narrowest side: on the
+  attack with a box 100 times narrower (width 0.004) lr 0.1 missed FedZO's final loss on 5 of 5 seeds, with
+  the cap on none (the built-in attack's box, 0.4 wide, leaves lr at 0.1).
 - **GP hyper-parameters from each client's window**: the lengthscale by the median heuristic (a multiple of the
   window's median pairwise distance) and the multiple and the noise by the marginal likelihood over a small grid,
   refitted at the first local step of every other round (kept in the client's state between: the fit is 9
@@ -71,8 +74,9 @@ Where zoo differs from the paper, and why (each measured in ``benchmarks/RESULTS
   ``f`` times 1e-3 / 1e3 (``benchmarks/fed_units.py``; ``benchmarks/RESULTS.md``, issue 12, session 9): FZooS
   never diverged and reached FedZO's final F on every run; ``f``'s scale changed nothing; with ``x`` in units
   100 times smaller (``x = 100 u``) FZooS's progress in the same queries fell (``F / F(x0)`` 0.16-0.95 against
-  0.002-0.39); with the three lengths times 100 every algorithm gave its unit-scale figures again. A problem
-  whose length unit is ``L`` (e.g. a box of width ``L``) wants ``lr=0.1 L``, ``delta=0.01 L``, ``smooth=2 L``
+  0.002-0.39); with the three lengths times 100 every algorithm gave its unit-scale figures again. With bounds, ``lr`` is capped by the box (``lr_box``, above): on the
+  attack in a box 100 times narrower that cap made FZooS reach FedZO's final F on 5 of 5 seeds (0 of 5 without).
+  A problem whose length unit is ``L`` (e.g. a box of width ``L``) wants ``lr=0.1 L``, ``delta=0.01 L``, ``smooth=2 L``
   (FedZO / SCAFFOLD: ``lr=0.05 L``, ``mu=0.01 L``). The defaults are not scaled from ``x0`` or the bounds: ``x0``
   carries no length on problems that start at 0 (the quadratic), and the suite's problems have no box to measure.
   ``step_max > 1`` lets the server's step factor grow past 1 on rounds that improved ``F``, so the steps find a
@@ -87,7 +91,8 @@ Where zoo differs from the paper, and why (each measured in ``benchmarks/RESULTS
   correction; ``g = grad mu_i(x) + gamma_t a_i c_i(x)``. Measured in ``benchmarks/RESULTS.md`` (issue 12,
   session 5): it fixes the Levy stall it was built for on one seed and loses others, so it is not the default.
 - Cost per step: the window is a ring buffer (only the new rows of the squared distances are computed), each GP
-  solve is one batched LU solve.
+  solve is one pass of a batched Cholesky kernel (:mod:`zoo.kernels.spd`: factorization, both triangular solves
+  and the log determinant), and the median heuristic takes clients filled in the same rows together.
 """
 
 from __future__ import annotations
@@ -99,7 +104,6 @@ import numpy as np
 from zoo.federated.algorithms.base import (
     AlgoParams,
     FederatedAlgorithm,
-    new_rule,
     probe_points,
     stacked_steps,
     weighted_mean,
@@ -140,6 +144,7 @@ class FZooSParams(AlgoParams):
     smooth: float = 2.0
     smooth_half: float = 5.0
     step_max: float = 1.0
+    lr_box: float = 0.25
 
     def check(self) -> None:
         super().check()
@@ -179,6 +184,11 @@ class FZooSParams(AlgoParams):
             raise ValueError(
                 f"step_max (the cap of the server's step factor; 1: Adam's lr bounds the step) must be a number "
                 f">= 1, got {self.step_max!r}"
+            )
+        if not (np.isfinite(self.lr_box) and self.lr_box >= 0):
+            raise ValueError(
+                f"lr_box (lr at most lr_box x the narrowest side of the bounds; 0: no cap) must be >= 0, "
+                f"got {self.lr_box!r}"
             )
         if self.trust not in ("off", "measured"):
             raise ValueError(f"trust must be 'off' or 'measured', got {self.trust!r}")
@@ -256,7 +266,8 @@ class FZooS(FederatedAlgorithm):
         x = np.repeat(message["x"][None, :], C, axis=0)
         x_start = x.copy()
         linear = "v" in message  # the shared preconditioner: steps linear in each client's gradient
-        rule = make_rule("sgd", p.lr) if linear else new_rule(p)
+        lr = self._lr(bounds)
+        rule = make_rule("sgd" if linear else p.update, lr)
         rule_state = rule.init(x)
         root_v = np.sqrt(message["v"]) + 1e-300 if linear else None
         step_mult = float(message["step"][0]) if "step" in message else 1.0
@@ -392,6 +403,17 @@ class FZooS(FederatedAlgorithm):
             for c in range(C):
                 uploads[c]["nu"] = new_states[c]["nu"] = nu[c]
         return uploads, new_states
+
+    def _lr(self, bounds):
+        """The local step size: ``lr``, at most ``lr_box`` times the narrowest (positive, finite) side of the
+        bounds when there are bounds (an Adam step of about ``lr`` per coordinate in a box narrower than that
+        bounces between its walls)."""
+        p = self.params
+        if bounds is None or p.lr_box <= 0:
+            return p.lr
+        width = np.asarray(bounds[1], dtype=np.float64) - np.asarray(bounds[0], dtype=np.float64)
+        width = width[np.isfinite(width) & (width > 0)]
+        return p.lr if width.size == 0 else min(p.lr, p.lr_box * float(width.min()))
 
     def _radius(self, rnd):
         """The active queries' radius in round ``rnd``: ``max(delta, smooth * 2^(-rnd / smooth_half))``."""
