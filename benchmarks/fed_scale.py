@@ -41,6 +41,26 @@ def round_times(problem, algo, rounds, cpu=False, **kw):
     return (wall, proc) if cpu else wall
 
 
+def keep_freed_memory() -> bool:
+    """glibc only: keep freed memory in the heap (mmap threshold 256 MiB, no trimming), so that neither algorithm's
+    temporaries page-fault on every use. Under the defaults they do until a large enough free has raised glibc's
+    dynamic mmap threshold, which made a FedZO run 1.4x (1,000 clients) to 4x (100) dearer before an FZooS run in
+    the process than after one (``fed_scale_order.py``). Returns whether the settings took."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if not name:
+        return False
+    try:
+        libc = ctypes.CDLL(name)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+    return bool(mallopt(M_MMAP_THRESHOLD, 256 << 20)) and bool(mallopt(M_TRIM_THRESHOLD, 1 << 30))
+
+
 def at_round(times: list[float], k: int) -> float:
     """The time of round ``k`` (1-based): round 1 itself; a later round the median of rounds k-2..k (a busy host's
     noise), so "round 50" is the median of rounds 48, 49, 50."""
@@ -69,9 +89,14 @@ def main() -> int:
     )
     ap.add_argument("--clients", default="10,100,1000")
     ap.add_argument("--repeats", type=int, default=1, help="runs per client count; times are medians over them")
+    ap.add_argument(
+        "--glibc-malloc-defaults", action="store_true",
+        help="leave glibc's malloc thresholds as they are (FedZO's temporaries then page-fault early in a process)",
+    )
     ap.add_argument("--no-ray", action="store_true")
     ap.add_argument("--no-flower", action="store_true")
     args = ap.parse_args()
+    kept = False if args.glibc_malloc_defaults else keep_freed_memory()
     report = parse_rounds(args.report_rounds or f"1,{args.rounds}")
     if args.repeats < 1:
         raise SystemExit(f"--repeats: expected a positive number of runs, got {args.repeats}")
@@ -83,7 +108,7 @@ def main() -> int:
     print(
         f"local engine, d={args.dim}, 10 local steps, {args.rounds} rounds each; wall and process CPU time of "
         f"rounds {', '.join(map(str, report))} (a round after the first: the median of it and the 2 before it; "
-        f"median over {args.repeats} run(s))"
+        f"median over {args.repeats} run(s); freed memory kept by malloc: {'yes' if kept else 'no'})"
     )
     print(
         "| clients | round | FedZO wall | FedZO CPU | FZooS wall | FZooS CPU | FZooS / FedZO wall | "
