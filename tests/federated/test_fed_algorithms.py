@@ -12,6 +12,7 @@ from zoo.federated.algorithms.surrogate import (
     filled_prefix,
     fit_hypers,
     gp_mean_gradient,
+    kernel_exp,
     kernel_matrix,
     median_distance,
     pad_identity,
@@ -128,6 +129,19 @@ def test_sq_dists_with_kept_norms_equals_computed_norms():
     Z[:, 3:7] = Xq
     np.testing.assert_array_equal(zz, sq_norms(Z))
     np.testing.assert_array_equal(sq_dists(Xq, Z, sq_norms(Xq), zz), sq_dists(Xq, Z))
+
+
+def test_kernel_matrix_from_a_shared_noise_free_kernel_is_the_same_bits():
+    """fit_hypers takes the exponentials once per lengthscale and adds each noise level to a copy."""
+    rng = np.random.default_rng(5)
+    Z = rng.standard_normal((4, 10, 3))
+    mask = rng.random((4, 10)) < 0.7
+    D2, ls = sq_dists(Z, Z), np.array([0.5, 1.0, 2.0, 3.0])
+    E = kernel_exp(D2, mask, ls)
+    for s2 in (1e-6, 1e-1):
+        noise = np.full(4, s2)
+        np.testing.assert_array_equal(kernel_matrix(D2, mask, ls, noise, E), kernel_matrix(D2, mask, ls, noise))
+    np.testing.assert_array_equal(E, kernel_exp(D2, mask, ls))  # the shared kernel is not written into
 
 
 def test_fzoos_round_zero_on_the_filled_prefix_is_bit_for_bit_the_whole_window(monkeypatch):

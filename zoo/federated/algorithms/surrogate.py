@@ -105,14 +105,24 @@ def pad_identity(K: np.ndarray, W: int) -> np.ndarray:
     return out
 
 
-def kernel_matrix(D2: np.ndarray, mask: np.ndarray, ls: np.ndarray, noise: np.ndarray) -> np.ndarray:
-    """``K + s2 I`` on the filled rows; padding rows and columns are the identity (uncorrelated with everything)."""
+def kernel_matrix(
+    D2: np.ndarray, mask: np.ndarray, ls: np.ndarray, noise: np.ndarray, K: np.ndarray | None = None
+) -> np.ndarray:
+    """``K + s2 I`` on the filled rows; padding rows and columns are the identity (uncorrelated with everything).
+    ``K``: the noise-free kernel :func:`kernel_exp` when the caller already has it (several noise levels, one
+    lengthscale: the exponentials are the cost)."""
+    K = kernel_exp(D2, mask, ls) if K is None else K.copy()
+    W = D2.shape[1]
+    K[:, np.arange(W), np.arange(W)] += np.where(mask, noise[:, None], 1.0)
+    return K
+
+
+def kernel_exp(D2: np.ndarray, mask: np.ndarray, ls: np.ndarray) -> np.ndarray:
+    """``k(z_i, z_j) = exp(-||z_i - z_j||^2 / (2 l^2))`` on the filled rows, 0 on the padding."""
     K = D2 * (-0.5 / ls[:, None, None] ** 2)
     np.exp(K, out=K)
     if not mask.all():
         K *= mask[:, :, None] & mask[:, None, :]
-    W = D2.shape[1]
-    K[:, np.arange(W), np.arange(W)] += np.where(mask, noise[:, None], 1.0)
     return K
 
 
@@ -139,8 +149,9 @@ def fit_hypers(D2: np.ndarray, yn: np.ndarray, mask: np.ndarray) -> tuple[np.nda
     best = np.full(C, -np.inf)
     mult, noise = np.ones(C), np.full(C, NOISE_GRID[0])
     for a in LENGTH_GRID:
+        E = kernel_exp(D2, mask, a * med)  # once per lengthscale, shared by the noise levels
         for s2 in NOISE_GRID:
-            alpha, logdet = chol_solve_jitter(kernel_matrix(D2, mask, a * med, np.full(C, s2)), yn)
+            alpha, logdet = chol_solve_jitter(kernel_matrix(D2, mask, a * med, np.full(C, s2), E), yn)
             ll = -0.5 * np.einsum("cw,cw->c", yn, alpha) - 0.5 * logdet
             better = ll > best
             best, mult, noise = (
