@@ -131,7 +131,7 @@ def evolve(state: Any, **changes: Any) -> Any:
     try:
         rep = _REPLACERS[key]
     except KeyError:
-        rep = _REPLACERS[key] = _replacer(key[0], key[1:])
+        rep = replacer(*key)
     if rep is None:
         return dataclasses.replace(state, **changes)
     return rep(state, **changes)

@@ -335,9 +335,6 @@ class SuccessStep(Transform):
             u, sign, inner = self._inner_signed(g, s["inner"], params)
             n = norm(u)
             if not 0.0 < n < math.inf:  # (a float: NaN fails both tests, as math.isfinite)
-                # (zeros_like inline for a float64 ndarray: a converged run takes this path at every step)
-                if type(params) is np.ndarray and params.dtype is F64:
-                    return np.zeros(params.shape), s
                 return zeros_like(params), s
             r = float(s["r"])
             if type(u) is np.ndarray and u.dtype is F64:  # (operands, inline: 0-d arrays, the same numbers)

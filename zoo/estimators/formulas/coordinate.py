@@ -58,12 +58,9 @@ _ALL_TRUE: dict[int, np.ndarray] = {}
 
 
 def _all_true(n: int) -> np.ndarray:
-    """A read-only boolean array of ``n`` True entries, one per ``n`` (built once)."""
-    ok = _ALL_TRUE.get(n)
-    if ok is None:
-        ok = np.ones(n, dtype=bool)
-        ok.setflags(write=False)
-        _ALL_TRUE[n] = ok
+    """A read-only boolean array of ``n`` True entries, kept in ``_ALL_TRUE`` (the caller looks there first)."""
+    ok = _ALL_TRUE[n] = np.ones(n, dtype=bool)
+    ok.setflags(write=False)
     return ok
 
 
