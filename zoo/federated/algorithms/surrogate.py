@@ -105,14 +105,16 @@ def pad_identity(K: np.ndarray, W: int) -> np.ndarray:
     return out
 
 
-def kernel_matrix(
-    D2: np.ndarray, mask: np.ndarray, ls: np.ndarray, noise: np.ndarray, K: np.ndarray | None = None
-) -> np.ndarray:
-    """``K + s2 I`` on the filled rows; padding rows and columns are the identity (uncorrelated with everything).
-    ``K``: the noise-free kernel :func:`kernel_exp` when the caller already has it (several noise levels, one
-    lengthscale: the exponentials are the cost)."""
-    K = kernel_exp(D2, mask, ls) if K is None else K.copy()
-    W = D2.shape[1]
+def kernel_matrix(D2: np.ndarray, mask: np.ndarray, ls: np.ndarray, noise: np.ndarray) -> np.ndarray:
+    """``K + s2 I`` on the filled rows; padding rows and columns are the identity (uncorrelated with everything)."""
+    return add_noise(kernel_exp(D2, mask, ls), mask, noise)
+
+
+def add_noise(K: np.ndarray, mask: np.ndarray, noise: np.ndarray) -> np.ndarray:
+    """``K`` (a :func:`kernel_exp`, written in place and returned) with ``s2`` added on the filled rows' diagonal
+    and 1 on the padding's: the kernel matrix. Several noise levels of one lengthscale: a copy of one
+    ``kernel_exp`` each (the exponentials are the cost)."""
+    W = K.shape[1]
     K[:, np.arange(W), np.arange(W)] += np.where(mask, noise[:, None], 1.0)
     return K
 
@@ -151,7 +153,7 @@ def fit_hypers(D2: np.ndarray, yn: np.ndarray, mask: np.ndarray) -> tuple[np.nda
     for a in LENGTH_GRID:
         E = kernel_exp(D2, mask, a * med)  # once per lengthscale, shared by the noise levels
         for s2 in NOISE_GRID:
-            alpha, logdet = chol_solve_jitter(kernel_matrix(D2, mask, a * med, np.full(C, s2), E), yn)
+            alpha, logdet = chol_solve_jitter(add_noise(E.copy(), mask, np.full(C, s2)), yn)
             ll = -0.5 * np.einsum("cw,cw->c", yn, alpha) - 0.5 * logdet
             better = ll > best
             best, mult, noise = (
