@@ -304,13 +304,9 @@ class ZOOptimizer(torch.optim.Optimizer):
         key = tuple(map(id, params))
         if key not in self._closures:
             scope = trainmode.EstimateScope(params[0].device)  # BatchNorm: no running-stat update
-            rng = [trainmode._get_state(d) for d in scope.devices]
-            try:
-                with torch.no_grad(), scope, mute_backward():
-                    found, why = ForwardLoss.from_closure(closure, params)
-            finally:
-                for d, state in zip(scope.devices, rng):
-                    trainmode._set_state(d, state)  # the step's forwards draw what they would have drawn
+            # the generators restored after the scope's own exit: the step's forwards draw what they would have
+            with trainmode.rng_kept(scope.devices), torch.no_grad(), scope, mute_backward():
+                found, why = ForwardLoss.from_closure(closure, params)
             if found is None and why is None:
                 return closure  # not a scalar tensor: the plain path raises
             trial = found is not None or why.startswith("torch.func")

@@ -30,6 +30,8 @@ but not across a feature-reuse restart: use ``nn.Dropout`` modules there.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import torch
@@ -63,6 +65,17 @@ def _set_state(device: torch.device, state: torch.Tensor) -> None:
         torch.cuda.set_rng_state(state, device)
     else:
         torch.set_rng_state(state)
+
+
+@contextlib.contextmanager
+def rng_kept(devices: list[torch.device]) -> Iterator[None]:
+    """The random generators of ``devices`` as they were on entry when the block ends, whatever it drew."""
+    states = [_get_state(d) for d in devices]
+    try:
+        yield
+    finally:
+        for d, state in zip(devices, states):
+            _set_state(d, state)
 
 
 class EstimateScope:
