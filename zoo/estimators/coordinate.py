@@ -147,17 +147,18 @@ class CGE(GradientMethod):
         probe = state.probe
         S = probe["S"] if "S" in probe else None  # (a sparse probe's coordinates; absent for all of them)
         # the displacement actually queried (x + mu - x is not exactly mu in floating point; clipped by bounds)
-        if S is None:
-            h = X[:d].diagonal() - X[d:].diagonal() if central else X[1:].diagonal() - X[0]
+        if S is None:  # X[i, i] - X[d + i, i] (central), X[1 + i, i] - X[0, i] (forward): diagonals of X itself
+            h = X.diagonal() - X.diagonal(-d) if central else X.diagonal(-1) - X[0]
         else:
             k, rows = len(S), np.arange(len(S))
             h = X[rows, S] - X[k + rows, S] if central else X[1 + rows, S] - X[0, S]
         finite = self.finite_values(values)  # (tell has scanned them: not again)
-        g_S, ok = coordinate.estimate(values[None, :], h[None, :], self.params.difference, finite)
-        if not ok[0]:
+        # one row: the formula without a batch axis (the same numbers, no views of a batch of one)
+        g_S, ok = coordinate.estimate(values, h, self.params.difference, finite)
+        if not ok:
             return None
         if S is None:
-            return g_S[0]
+            return g_S
         g = np.zeros(d)
-        g[S] = g_S[0]
+        g[S] = g_S
         return g
