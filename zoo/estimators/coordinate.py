@@ -147,7 +147,7 @@ class CGE(GradientMethod):
         probe = state.probe
         S = probe["S"] if "S" in probe else None  # (a sparse probe's coordinates; absent for all of them)
         # the displacement actually queried (x + mu - x is not exactly mu in floating point; clipped by bounds)
-        if S is None:  # X[i, i] - X[d + i, i] (central), X[1 + i, i] - X[0, i] (forward): diagonals of X itself
+        if S is None:  # X[i, i] - X[d + i, i] (central), X[1 + i, i] - X[0, i] (forward): X's own diagonals
             h = X.diagonal() - X.diagonal(-d) if central else X.diagonal(-1) - X[0]
         else:
             k, rows = len(S), np.arange(len(S))
