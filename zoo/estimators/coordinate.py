@@ -87,6 +87,16 @@ class CGE(GradientMethod):
     def _probe(self, x, rng):
         d = x.shape[0]
         mu = self._mu(self.state)
+        if self.params.coordinates is None:
+            # every displacement h_i = (x_i + mu) - x_i (forward; (x_i + mu) - (x_i - mu) central) is > 0 when mu
+            # > 2^-53 |x_i| for every i (then x_i + mu rounds above x_i and x_i - mu below it) and no bound
+            # clips the probe; |x_i| <= ||x|| (1 + 1e-14) for the norm tell kept, and 1.2e-16 > 2^-53 (1 + 1e-14).
+            # The radius' floor, 1e-13 ||x|| / sqrt(d), keeps mu far above that: the estimate skips its test
+            known = self._x_norm
+            if known[0] is x and mu > 1.2e-16 * known[1] and self.bounds is None:
+                positive = True
+            else:
+                positive = False
         if self.params.coordinates is None and d > _SUM_MAX_DIM:
             # all coordinates, large d: one copy of x per row, mu added on the diagonals (a strided view of each
             # d x d block's diagonal: O(d) work, not a second (n, d) pass)
@@ -99,6 +109,7 @@ class CGE(GradientMethod):
                 X[d:].reshape(-1)[:: d + 1] -= mu_
             else:  # X[1 + i, i] is entry d + i (d + 1) of the flat batch
                 X.reshape(-1)[d :: d + 1] += mu_
+            self._positive = X if positive else None
             return X, {"mu": mu}
         if self.params.coordinates is None:
             # all coordinates, small d: the same rows [x, x + mu e_i] (forward) / [x + mu e_i, x - mu e_i]
@@ -113,7 +124,9 @@ class CGE(GradientMethod):
             plus.fill(mu)
             if minus is not None:
                 minus.fill(-mu)
-            return x + E, {"mu": mu}
+            X = x + E
+            self._positive = X if positive else None
+            return X, {"mu": mu}
         S = probes.coordinates(rng, d, self.params.coordinates)
         k = len(S)
         rows = np.arange(k)
@@ -128,6 +141,9 @@ class CGE(GradientMethod):
 
     #: the probe's step matrix and views of its diagonals (:meth:`_step_matrix`), built once per run
     _steps: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
+    #: the last batch whose displacements ``_probe`` has shown to be positive (the estimate then does not test
+    #: them; keyed by the array itself: any other batch, e.g. after a resume, is tested)
+    _positive: np.ndarray | None = None
 
     def _step_matrix(self, d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """``(E, plus, minus)``: the ``(n, d)`` matrix of -0.0 that the probe adds to ``x`` and strided views of
@@ -154,7 +170,7 @@ class CGE(GradientMethod):
             h = X[rows, S] - X[k + rows, S] if central else X[1 + rows, S] - X[0, S]
         finite = self.finite_values(values)  # (tell has scanned them: not again)
         # one row: the formula without a batch axis (the same numbers, no views of a batch of one)
-        g_S, ok = coordinate.estimate(values, h, self.params.difference, finite)
+        g_S, ok = coordinate.estimate(values, h, self.params.difference, finite, X is self._positive)
         if not ok:
             return None
         if S is None:

@@ -22,19 +22,21 @@ import numpy as np
 from zoo.core.arrays import F64, all_finite, is_numpy, namespace
 
 
-def estimate(values: Any, h: Any, difference: str, finite: bool = False) -> tuple[Any, Any]:
+def estimate(
+    values: Any, h: Any, difference: str, finite: bool = False, positive: bool = False
+) -> tuple[Any, Any]:
     """``(g_S (B, k), ok (B,))`` from the probe values ``(B, n)`` and the displacements ``h`` (B, k) (or one
     number for all); one row without the batch axis, values ``(n,)`` and ``h`` ``(k,)``, gives ``g_S (k,)`` and
     a 0-d ``ok`` (the same numbers as that row of a batch). ``finite``: the caller has checked that every value
-    is finite (:meth:`zoo.core.method.Method.finite_values`), so they are not scanned again."""
+    is finite (:meth:`zoo.core.method.Method.finite_values`), so they are not scanned again; ``positive``: the
+    caller has shown every ``h > 0`` (:meth:`zoo.estimators.coordinate.CGE._probe`), so it is not tested."""
     xp = np if type(values) is np.ndarray else namespace(values)
     if difference == "central":
         k = values.shape[-1] // 2
         plus, minus = values[..., :k], values[..., k:]
     else:
         plus, minus = values[..., 1:], values[..., :1]
-    positive = _smallest(h) > 0  # (a sufficient test: one reduction)
-    if positive and (finite or all_finite(values)):  # the common case: nothing to drop
+    if (positive or _smallest(h) > 0) and (finite or all_finite(values)):  # (one reduction: h > 0 everywhere)  # the common case: nothing to drop
         # every value is finite, f(x) of each row too: ok is all True (numpy: one shared read-only array per shape)
         if xp is np:
             shape = values.shape[:-1]
