@@ -329,11 +329,13 @@ class FZooS(FederatedAlgorithm):
             # and K are the same numbers; the solves keep the whole window, whose sums would round differently)
             n = filled_prefix(mask)
             Dn, Mn = D2[:, :n, :n], mask[:, :n]
+            rebuild = K is None or not mask.all()
+            med = median_distance(Dn, Mn) if rebuild or mult is None else None
             if mult is None:  # the GP's hyper-parameters: every other round, from each client's own window
                 yn, _, _ = standardize(Y, mask)
-                mult, noise = fit_hypers(Dn, yn[:, :n], Mn)
-            if K is None or not mask.all():  # the median heuristic on the current window
-                ls = mult * median_distance(Dn, Mn)
+                mult, noise = fit_hypers(Dn, yn[:, :n], Mn, med)
+            if rebuild:  # the median heuristic on the current window
+                ls = mult * med
                 K = pad_identity(kernel_matrix(Dn, Mn, ls, noise), p.window)
             else:  # full window, lengthscale fixed for the round: only the new rows and columns change
                 Kr = np.exp(fresh * (-0.5 / ls[:, None, None] ** 2))
@@ -369,8 +371,9 @@ class FZooS(FederatedAlgorithm):
             v_i = sum_g2 / np.maximum(n_g, 1)[:, None]
             for c in range(C):
                 uploads[c]["v"] = v_i[c]
-        order = (head + np.arange(p.window)) % p.window  # oldest first
-        Z, Y, mask = Z[:, order], Y[:, order], mask[:, order]
+        if head:  # oldest first (with full windows a round's queries fill the window: head is back at 0)
+            order = (head + np.arange(p.window)) % p.window
+            Z, Y, mask = Z[:, order], Y[:, order], mask[:, order]
         new_states = [
             {
                 "X": Z[c][mask[c]],
