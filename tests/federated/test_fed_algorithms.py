@@ -133,16 +133,20 @@ def test_sq_dists_with_kept_norms_equals_computed_norms():
 
 
 def test_kernel_matrix_from_a_shared_noise_free_kernel_is_the_same_bits():
-    """fit_hypers takes the exponentials once per lengthscale and adds each noise level to a copy."""
+    """fit_hypers takes the exponentials once per lengthscale and rewrites only the diagonal for each noise level
+    (from the kept noise-free diagonal): each is the kernel matrix of that noise, bit for bit."""
     rng = np.random.default_rng(5)
     Z = rng.standard_normal((4, 10, 3))
     mask = rng.random((4, 10)) < 0.7
     D2, ls = sq_dists(Z, Z), np.array([0.5, 1.0, 2.0, 3.0])
     E = kernel_exp(D2, mask, ls)
-    for s2 in (1e-6, 1e-1):
+    np.testing.assert_array_equal(add_noise(E.copy(), mask, np.full(4, 1e-3)), kernel_matrix(D2, mask, ls, np.full(4, 1e-3)))
+    diag = E[:, np.arange(10), np.arange(10)].copy()
+    for s2 in (1e-6, 1e-1, 1e-3):
         noise = np.full(4, s2)
-        np.testing.assert_array_equal(add_noise(E.copy(), mask, noise), kernel_matrix(D2, mask, ls, noise))
-    np.testing.assert_array_equal(E, kernel_exp(D2, mask, ls))  # the shared kernel is not written into
+        np.testing.assert_array_equal(add_noise(E, mask, noise, diag), kernel_matrix(D2, mask, ls, noise))
+    off = ~np.eye(10, dtype=bool)
+    np.testing.assert_array_equal(E[:, off], kernel_exp(D2, mask, ls)[:, off])  # only the diagonal was written
 
 
 def test_fzoos_round_zero_on_the_filled_prefix_is_bit_for_bit_the_whole_window(monkeypatch):

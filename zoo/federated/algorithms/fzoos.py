@@ -374,10 +374,11 @@ class FZooS(FederatedAlgorithm):
         if head:  # oldest first (with full windows a round's queries fill the window: head is back at 0)
             order = (head + np.arange(p.window)) % p.window
             Z, Y, mask = Z[:, order], Y[:, order], mask[:, order]
+        full = mask.all(axis=1)  # a full window is kept as a view of the stack (no copy per client)
         new_states = [
             {
-                "X": Z[c][mask[c]],
-                "y": Y[c][mask[c]],
+                "X": Z[c] if full[c] else Z[c][mask[c]],
+                "y": Y[c] if full[c] else Y[c][mask[c]],
                 "scale": scale[c : c + 1],
                 "hyper": np.array([mult[c], noise[c]]),
             }

@@ -98,12 +98,16 @@ def kernel_matrix(D2: np.ndarray, mask: np.ndarray, ls: np.ndarray, noise: np.nd
     return add_noise(kernel_exp(D2, mask, ls), mask, noise)
 
 
-def add_noise(K: np.ndarray, mask: np.ndarray, noise: np.ndarray) -> np.ndarray:
+def add_noise(
+    K: np.ndarray, mask: np.ndarray, noise: np.ndarray, diag: np.ndarray | None = None
+) -> np.ndarray:
     """``K`` (a :func:`kernel_exp`, written in place and returned) with ``s2`` added on the filled rows' diagonal
-    and 1 on the padding's: the kernel matrix. Several noise levels of one lengthscale: a copy of one
-    ``kernel_exp`` each (the exponentials are the cost)."""
+    and 1 on the padding's: the kernel matrix. ``diag``: the diagonal of the ``kernel_exp`` when ``K``'s own has
+    been overwritten (several noise levels of one lengthscale reuse one ``kernel_exp``, whose exponentials are the
+    cost, rewriting only its diagonal)."""
     W = K.shape[1]
-    K[:, np.arange(W), np.arange(W)] += np.where(mask, noise[:, None], 1.0)
+    idx = np.arange(W)
+    K[:, idx, idx] = (K[:, idx, idx] if diag is None else diag) + np.where(mask, noise[:, None], 1.0)
     return K
 
 
@@ -141,10 +145,12 @@ def fit_hypers(
     C = D2.shape[0]
     best = np.full(C, -np.inf)
     mult, noise = np.ones(C), np.full(C, NOISE_GRID[0])
+    idx = np.arange(D2.shape[1])
     for a in LENGTH_GRID:
         E = kernel_exp(D2, mask, a * med)  # once per lengthscale, shared by the noise levels
-        for s2 in NOISE_GRID:
-            alpha, logdet = chol_solve_jitter(add_noise(E.copy(), mask, np.full(C, s2)), yn)
+        diag = E[:, idx, idx].copy()
+        for s2 in NOISE_GRID:  # only the diagonal differs (no copy of E per noise level)
+            alpha, logdet = chol_solve_jitter(add_noise(E, mask, np.full(C, s2), diag), yn)
             ll = -0.5 * np.einsum("cw,cw->c", yn, alpha) - 0.5 * logdet
             better = ll > best
             best, mult, noise = (
