@@ -309,6 +309,8 @@ def test_scaffold_option_1_pays_for_its_fresh_estimate():
         ("fzoos", {"lr_box": -0.1}, ValueError, "lr_box"),
         ("fzoos", {"lr_box": float("nan")}, ValueError, "lr_box"),
         ("fzoos", {"step_max": float("inf")}, ValueError, "step_max"),
+        ("fzoos", {"fit_points": 1}, ValueError, "fit_points"),
+        ("fzoos", {"fit_points": 30.0}, ValueError, "fit_points"),
     ],
 )
 def test_bad_options(name, options, error, match):
@@ -443,3 +445,30 @@ def test_fzoos_lr_is_capped_by_the_box(monkeypatch):
     Simulator(p, FZooS(local_steps=2), seed=0).run(1)
     assert [lr for _, lr in seen] == [0.1]
     assert FZooS()._lr(problems.attack(n_clients=2, epsilon=0.2).bounds) == 0.1
+
+
+def test_fit_subset_is_evenly_spaced_from_the_first_to_the_last_row():
+    from zoo.federated.algorithms.fzoos import fit_subset
+
+    np.testing.assert_array_equal(fit_subset(6, 30), np.arange(6))
+    np.testing.assert_array_equal(fit_subset(30, 30), np.arange(30))
+    sub = fit_subset(60, 30)
+    assert len(sub) == 30 and sub[0] == 0 and sub[-1] == 59
+    assert np.all(np.diff(sub) >= 2) and np.all(np.diff(sub) <= 3)
+    np.testing.assert_array_equal(fit_subset(61, 2), [0, 60])
+
+
+def test_fzoos_fit_on_every_window_point_is_fit_points_at_the_window():
+    """fit_points >= window fits the hyper-parameters on the whole window; a smaller subset changes the run (the
+    option is used), and both runs stay finite."""
+    p = problems.ackley(dim=6, n_clients=3, seed=2)
+
+    def run(**kw):
+        with Simulator(p, FZooS(local_steps=4, window=24, **kw), seed=0) as sim:
+            h = sim.run(5)
+            return np.asarray(sim.server["x"]).copy(), np.asarray(h.F)
+
+    whole, same = run(fit_points=24), run(fit_points=100)
+    np.testing.assert_array_equal(whole[0], same[0])
+    part = run(fit_points=8)
+    assert np.all(np.isfinite(part[1])) and not np.array_equal(part[0], whole[0])
