@@ -472,3 +472,19 @@ def test_fzoos_fit_on_every_window_point_is_fit_points_at_the_window():
     np.testing.assert_array_equal(whole[0], same[0])
     part = run(fit_points=8)
     assert np.all(np.isfinite(part[1])) and not np.array_equal(part[0], whole[0])
+
+
+@pytest.mark.parametrize("P", [1, 2, 3, 10, 1770])
+def test_median_sqrt_is_numpys_median_of_the_square_roots_bit_for_bit(P):
+    from zoo.federated.algorithms.surrogate import median_sqrt
+
+    rng = np.random.default_rng(P)
+    sq = rng.random((6, P)) ** 3 * 10.0 ** rng.integers(-300, 300, (6, 1))
+    sq[1] = sq[1, :1]  # ties
+    sq[2, -1] = np.nan
+    sq[3, 0] = np.inf
+    if P > 1:
+        sq[4, : P // 2] = 0.0
+    want = np.median(np.sqrt(sq), axis=1)
+    got = median_sqrt(sq.copy())
+    np.testing.assert_array_equal(got, want)
