@@ -32,13 +32,16 @@ def test_sq_dists_of_a_window_against_itself_is_symmetric_with_a_zero_diagonal_a
     assert np.array_equal(sq_dists(Z, Z, use_numba=False), sq_dists_numpy(Z, Z, z, z))
 
 
-def test_sq_dists_keeps_nan_like_numpy():
-    A = np.zeros((1, 2, 3))
+@pytest.mark.parametrize("n", [2, 4])  # the remainder rows and the blocks of three
+def test_sq_dists_keeps_nan_like_numpy(n):
+    A = np.zeros((1, n, 3))
     A[0, 1, 0] = np.nan
     B = np.ones((1, 2, 3))
     got, want = sq_dists(A, B), sq_dists_numpy(A, B, sq_norms(A), sq_norms(B))
     assert np.array_equal(np.isnan(got), np.isnan(want)) and np.isnan(got[0, 1]).all()
     np.testing.assert_array_equal(got[0, 0], want[0, 0])
+    S = sq_dists(A, A, sq_norms(A), None)
+    assert np.isnan(S[0, 1]).all() and np.isnan(S[0, :, 1]).all()
 
 
 def test_sq_dists_takes_views_and_other_dtypes():

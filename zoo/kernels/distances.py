@@ -27,18 +27,37 @@ def _sq_dists(A, B, a, b, out, symmetric):  # pragma: no cover - compiled
     C, n, d = A.shape
     m = B.shape[1]
     for c in range(C):
-        for i in range(n):
-            top = i + 1 if symmetric else m
-            for j in range(top):
-                s = 0.0
-                for t in range(d):
-                    s += A[c, i, t] * B[c, j, t]
-                v = a[c, i] + b[c, j] - 2.0 * s
-                if v < 0.0:
-                    v = 0.0
-                out[c, i, j] = v
-                if symmetric:
+        if symmetric:
+            for i in range(n):
+                for j in range(i + 1):
+                    s = 0.0
+                    for t in range(d):
+                        s += A[c, i, t] * B[c, j, t]
+                    v = a[c, i] + b[c, j] - 2.0 * s
+                    if v < 0.0:
+                        v = 0.0
+                    out[c, i, j] = v
                     out[c, j, i] = v
+            continue
+        for j in range(m):
+            i = 0
+            while i + 2 < n:  # three rows of A per pass over a row of B (its loads shared: the pass is memory bound)
+                s0 = s1 = s2 = 0.0
+                for t in range(d):
+                    bt = B[c, j, t]
+                    s0 += A[c, i, t] * bt
+                    s1 += A[c, i + 1, t] * bt
+                    s2 += A[c, i + 2, t] * bt
+                out[c, i, j] = max(a[c, i] + b[c, j] - 2.0 * s0, 0.0)
+                out[c, i + 1, j] = max(a[c, i + 1] + b[c, j] - 2.0 * s1, 0.0)
+                out[c, i + 2, j] = max(a[c, i + 2] + b[c, j] - 2.0 * s2, 0.0)
+                i += 3
+            while i < n:
+                s0 = 0.0
+                for t in range(d):
+                    s0 += A[c, i, t] * B[c, j, t]
+                out[c, i, j] = max(a[c, i] + b[c, j] - 2.0 * s0, 0.0)
+                i += 1
 
 
 def sq_norms(A: np.ndarray) -> np.ndarray:

@@ -216,13 +216,12 @@ def fit_subset(n: int, k: int) -> np.ndarray:
     return np.unique(np.round(np.linspace(0, n - 1, k)).astype(np.intp))
 
 
-def _with_f0(upload, f0):
-    """``upload`` with the client's ``f_i`` at the broadcast point, when it has one: a client whose query
+def _uploads(x, f0):
+    """Each client's ``{"x": x_i, "f0": [f_i(x_t)]}``, without ``f0`` where it has none: a client whose query
     allowance ran out before its first query (a budget that ends within a round) has none, and a NaN there would
     read as the algorithm diverging; the server measures ``F`` over the clients that sent one."""
-    if np.isfinite(f0):
-        upload["f0"] = np.array([f0])
-    return upload
+    seen, col = np.isfinite(f0), f0[:, None]
+    return [{"x": x[c], "f0": col[c]} if seen[c] else {"x": x[c]} for c in range(len(x))]
 
 
 class FZooS(FederatedAlgorithm):
@@ -383,7 +382,7 @@ class FZooS(FederatedAlgorithm):
             x_old = x
             x, rule_state = stacked_steps(x, rule, rule_state, g, ok, bounds)
             x = x_old + (step_mult * scale)[:, None] * (x - x_old)
-        uploads = [_with_f0({"x": x[c]}, f_start[c]) for c in range(C)]
+        uploads = _uploads(x, f_start)
         if (
             linear or step_mult < 2 * p.switch
         ):  # the server needs the preconditioner (or may switch this round)
