@@ -20,10 +20,9 @@ from zoo.federated.algorithms.surrogate import (
     rff_basis,
     rff_fit,
     rff_gradient,
-    sq_dists,
-    sq_norms,
     standardize,
 )
+from zoo.kernels.distances import sq_dists, sq_norms
 
 
 @pytest.mark.parametrize("name", ["fedzo", "fedprox", "scaffold", "scaffold1", "fzoos"])

@@ -121,10 +121,9 @@ from zoo.federated.algorithms.surrogate import (
     rff_basis,
     rff_fit,
     rff_gradient,
-    sq_dists,
-    sq_norms,
     standardize,
 )
+from zoo.kernels.distances import sq_dists, sq_norms
 from zoo.updates.base import make_rule
 
 

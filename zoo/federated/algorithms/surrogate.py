@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-from zoo.kernels.distances import sq_dists, sq_norms
+from zoo.kernels.distances import sq_dists
 from zoo.kernels.spd import chol_solve
 
 LENGTH_GRID = (0.5, 1.0, 2.0)  # multiples of the median pairwise distance
