@@ -93,9 +93,11 @@ Where zoo differs from the paper, and why (each measured in ``benchmarks/RESULTS
   ``a_i = clip(<c_i, G_t - grad mu_i(x_t)> / |c_i|^2, 0, 1)``, the least-squares factor onto the measured
   correction; ``g = grad mu_i(x) + gamma_t a_i c_i(x)``. Measured in ``benchmarks/RESULTS.md`` (issue 12,
   session 5): it fixes the Levy stall it was built for on one seed and loses others, so it is not the default.
-- Cost per step: the window is a ring buffer (only the new rows of the squared distances are computed), each GP
-  solve is one pass of a batched Cholesky kernel (:mod:`zoo.kernels.spd`: factorization, both triangular solves
-  and the log determinant), and the median heuristic takes clients filled in the same rows together.
+- Cost per step: the window is a ring buffer (only the new rows of the squared distances are computed, by the
+  batched kernel of :mod:`zoo.kernels.distances`), each GP solve is one pass of a batched Cholesky kernel
+  (:mod:`zoo.kernels.spd`: factorization, both triangular solves and the log determinant), and the median
+  heuristic takes clients filled in the same rows together. The RFF fit at a round's end uses float32 features
+  (:func:`~zoo.federated.algorithms.surrogate.rff_features`).
 """
 
 from __future__ import annotations
