@@ -1,7 +1,7 @@
 """Instructions per step of the numpy gradient methods at d=10, counted by valgrind (callgrind), trees side by side.
 
     git worktree add --detach /tmp/old 2deecd9          # the tree before the estimate core (issue 9)
-    PYTHONPATH=$PWD python benchmarks/core_instructions.py --tree /tmp/old --tree $PWD [--steps 200]
+    PYTHONPATH=$PWD python benchmarks/core_instructions.py --tree /tmp/old --tree $PWD [--steps 200] [--jobs 1]
 
 Times on the shared 2-core machine move by 10-50 % with the load (``core_overhead_ab.py`` pairs them to cope);
 an instruction count does not depend on the load: the same tree gives the same count within about 1-2 % from run
@@ -93,6 +93,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--tree", action="append", required=True, help="a tree's root (give two or more)")
     ap.add_argument("--steps", type=int, default=200)
+    ap.add_argument(
+        "--jobs", type=int, default=1, help="valgrind processes at once (default 1: the trees one after another)"
+    )
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="zoo-cg-"))
     src = tmp / "cg.c"
@@ -100,8 +103,9 @@ def main() -> None:
     lib = str(tmp / "libcg.so")
     subprocess.run(["cc", "-O2", "-shared", "-fPIC", "-o", lib, str(src)], check=True)
     trees = [Path(t).resolve() for t in args.tree]
-    # one valgrind process per tree, all at once (a count does not depend on the load)
-    with cf.ThreadPoolExecutor(len(trees)) as ex:
+    # one valgrind process per tree, --jobs at once (a count does not depend on the load; one at a time leaves
+    # the other core to whoever shares the machine)
+    with cf.ThreadPoolExecutor(max(1, min(args.jobs, len(trees)))) as ex:
         futs = [ex.submit(count, t, lib, args.steps, tmp / f"t{i}") for i, t in enumerate(trees)]
         results = [fu.result() for fu in futs]
     print(

@@ -87,6 +87,36 @@ def test_core_runs_on_torch_tensors_as_on_numpy(difference):
     assert okct.numpy().tolist() == okc.tolist()
 
 
+@pytest.mark.parametrize("difference", ["forward", "central"])
+@pytest.mark.parametrize("finite", [True, False])
+def test_coordinate_estimate_of_one_row_is_that_row_of_a_batch(difference, finite):
+    """cge calls the formula on its one row without a batch axis: the same numbers and the same verdict as that
+    row as a batch of one (what cge passed before), bit for bit, on rows with NaN / inf values, a zero or
+    subnormal displacement and huge values."""
+    rng = np.random.default_rng(3)
+    k = 5
+    n = k + 1 if difference == "forward" else 2 * k
+    values = rng.standard_normal((6, n)) * np.array([[1.0], [1e300], [1e-300], [1.0], [1.0], [1.0]])
+    h = rng.uniform(1e-8, 1e-2, (6, k))
+    h[1, 3] = 5e-324  # subnormal: a huge quotient
+    if not finite:
+        values[3, 2] = np.nan  # one coordinate dropped
+        values[4, 0] = np.inf  # forward: f(x) non-finite, the row unusable
+        values[5, :] = np.nan  # nothing usable
+        h[0, 1] = 0.0  # a zero displacement: its coordinate dropped
+    with np.errstate(over="ignore"):
+        verdicts = []
+        for b in range(values.shape[0]):
+            g, ok = coordinate.estimate(values[b : b + 1].copy(), h[b : b + 1].copy(), difference, finite)
+            g1, ok1 = coordinate.estimate(values[b].copy(), h[b].copy(), difference, finite)
+            assert g1.shape == (k,) and np.shape(ok1) == ()
+            assert g1.tobytes() == g[0].tobytes()
+            assert bool(ok1) == bool(ok[0])
+            verdicts.append(bool(ok1))
+    if not finite:
+        assert verdicts[3:] == [True, difference == "central", False]
+
+
 def test_two_point_drops_non_finite_directions_and_flags_unusable_rows():
     values = np.array([[1.0, 2.0, np.nan, 3.0], [np.inf, 1.0, 2.0, 3.0], [1.0, np.nan, np.inf, np.nan]])
     coef, ok = two_point.coefficients(values, 0.5, "forward")

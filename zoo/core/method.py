@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from zoo.core.arrays import F64, all_finite
+from zoo.core.arrays import F64
 from zoo.core.feedback import Comparisons, comparisons_from_values, normalize_comparisons
 from zoo.core.serialize import copy_tree, plain, state_to_dict, tree_diff
 from zoo.core.stochastic import sample_seeds
@@ -67,6 +67,7 @@ class State:
     """Arrays that change every step; subclasses add fields."""
 
 
+_INF = math.inf
 _GENERATED = State.__init__.__code__.co_filename  # where dataclasses compiles the __init__ it writes
 _REPLACERS: dict[tuple[Any, ...], Any] = {}
 
@@ -306,12 +307,19 @@ class Method(abc.ABC):
             raise TypeError("tell() takes exactly one of values, ranking=, pairs=")
         fvals = None
         n_bad = 0
+        i = None  # the index of the lowest value, once known
         if values is not None:
             fvals = as_values(values, n, "values")
-            if not all_finite(fvals):
-                bad = ~np.isfinite(fvals)
-                n_bad = int(bad.sum())
-                fvals = np.where(bad, np.inf, fvals)
+            if n:
+                # finite iff the lowest and the highest value are (argmin / argmax return the first NaN if there
+                # is one): the lowest is the one the best point needs below, so one scan does both jobs
+                i = fvals.argmin()
+                lo = fvals.item(i)
+                if not (-_INF < lo and fvals.item(fvals.argmax()) < _INF):
+                    bad = ~np.isfinite(fvals)
+                    n_bad = int(bad.sum())
+                    fvals = np.where(bad, np.inf, fvals)
+                    i = None
         if self.feedback == "values":
             if fvals is None:
                 raise TypeError(f"method {self.name!r} needs objective values: tell(X, values)")
@@ -338,10 +346,11 @@ class Method(abc.ABC):
         self.nit += 1
         self.n_nonfinite += n_bad
         if fvals is not None:
-            i = fvals.argmin()
-            v = fvals.item(i)  # (the Python float that float(fvals[i]) gives, without the numpy scalar)
-            if v < self._best_f:
-                self._best_f = v
+            if i is None:  # (values replaced above, or none: argmin raises for an empty batch, as it did)
+                i = fvals.argmin()
+                lo = fvals.item(i)  # (the Python float that float(fvals[i]) gives, without the numpy scalar)
+            if lo < self._best_f:
+                self._best_f = lo
                 self._best_x = X[i].copy()
                 self._best_nit = self.nit
         elif isinstance(feedback, Comparisons):

@@ -308,8 +308,17 @@ class GradientMethod(Method):
                 state, x=X[i].copy(), probe={}, t=state.t + 1, n_skipped=state.n_skipped + 1, start_moved=True
             )
         x = state.x
+        # (an undone step's x_ref - x is not needed: the iterate goes back to x_ref itself, below)
         step, rule_state = self.rule.update(
-            g, rule, x, value=value, exact=exact, probe_values=values, reference=reference, sampled=sampled
+            g,
+            rule,
+            x,
+            value=value,
+            exact=exact,
+            probe_values=values,
+            reference=reference,
+            sampled=sampled,
+            undo_step=False,
         )
         if rule_state["n_success"] > rule["n_success"]:  # the tell of the last success (for _stall)
             rule_state["last_success"] = self.nit + 1

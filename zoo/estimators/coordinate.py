@@ -87,7 +87,25 @@ class CGE(GradientMethod):
     def _probe(self, x, rng):
         d = x.shape[0]
         mu = self._mu(self.state)
-        if self.params.coordinates is None and d > _SUM_MAX_DIM:
+        if self.params.coordinates is not None:  # a subset of the coordinates: the copies of x, mu added at S
+            S = probes.coordinates(rng, d, self.params.coordinates)
+            k = len(S)
+            rows = np.arange(k)
+            if self.params.difference == "central":
+                X = np.repeat(x[None, :], 2 * k, axis=0)
+                X[rows, S] += mu
+                X[k + rows, S] -= mu
+            else:
+                X = np.repeat(x[None, :], k + 1, axis=0)
+                X[1 + rows, S] += mu
+            return X, {"S": S, "mu": mu}
+        # every displacement h_i = (x_i + mu) - x_i (forward; (x_i + mu) - (x_i - mu) central) is > 0 when mu >
+        # 2^-53 |x_i| for every i (then x_i + mu rounds above x_i and x_i - mu below it) and no bound clips the
+        # probe; |x_i| <= ||x|| (1 + 1e-14) for the norm tell kept, and 1.2e-16 > 2^-53 (1 + 1e-14). The
+        # radius' floor, 1e-13 ||x|| / sqrt(d), keeps mu far above that: the estimate skips its test
+        known = self._x_norm
+        positive = known[0] is x and mu > 1.2e-16 * known[1] and self.bounds is None
+        if d > _SUM_MAX_DIM:
             # all coordinates, large d: one copy of x per row, mu added on the diagonals (a strided view of each
             # d x d block's diagonal: O(d) work, not a second (n, d) pass)
             mu_ = np.array(mu)  # (a 0-d operand: the same number, without numpy's conversion)
@@ -99,8 +117,7 @@ class CGE(GradientMethod):
                 X[d:].reshape(-1)[:: d + 1] -= mu_
             else:  # X[1 + i, i] is entry d + i (d + 1) of the flat batch
                 X.reshape(-1)[d :: d + 1] += mu_
-            return X, {"mu": mu}
-        if self.params.coordinates is None:
+        else:
             # all coordinates, small d: the same rows [x, x + mu e_i] (forward) / [x + mu e_i, x - mu e_i]
             # (central) as one broadcast sum x + E, E holding +-mu on its diagonals and -0.0 everywhere else:
             # x + (-0.0) is x bit for bit for every x (-0.0 and NaN included, where x + 0.0 would turn -0.0 into
@@ -113,21 +130,15 @@ class CGE(GradientMethod):
             plus.fill(mu)
             if minus is not None:
                 minus.fill(-mu)
-            return x + E, {"mu": mu}
-        S = probes.coordinates(rng, d, self.params.coordinates)
-        k = len(S)
-        rows = np.arange(k)
-        if self.params.difference == "central":
-            X = np.repeat(x[None, :], 2 * k, axis=0)
-            X[rows, S] += mu
-            X[k + rows, S] -= mu
-        else:
-            X = np.repeat(x[None, :], k + 1, axis=0)
-            X[1 + rows, S] += mu
-        return X, {"S": S, "mu": mu}
+            X = x + E
+        self._positive = X if positive else None
+        return X, {"mu": mu}
 
     #: the probe's step matrix and views of its diagonals (:meth:`_step_matrix`), built once per run
     _steps: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
+    #: the last batch whose displacements ``_probe`` has shown to be positive (the estimate then does not test
+    #: them; keyed by the array itself: any other batch, e.g. after a resume, is tested)
+    _positive: np.ndarray | None = None
 
     def _step_matrix(self, d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """``(E, plus, minus)``: the ``(n, d)`` matrix of -0.0 that the probe adds to ``x`` and strided views of
@@ -147,17 +158,18 @@ class CGE(GradientMethod):
         probe = state.probe
         S = probe["S"] if "S" in probe else None  # (a sparse probe's coordinates; absent for all of them)
         # the displacement actually queried (x + mu - x is not exactly mu in floating point; clipped by bounds)
-        if S is None:
-            h = X[:d].diagonal() - X[d:].diagonal() if central else X[1:].diagonal() - X[0]
+        if S is None:  # X[i, i] - X[d + i, i] (central), X[1 + i, i] - X[0, i] (forward): X's own diagonals
+            h = X.diagonal() - X.diagonal(-d) if central else X.diagonal(-1) - X[0]
         else:
             k, rows = len(S), np.arange(len(S))
             h = X[rows, S] - X[k + rows, S] if central else X[1 + rows, S] - X[0, S]
         finite = self.finite_values(values)  # (tell has scanned them: not again)
-        g_S, ok = coordinate.estimate(values[None, :], h[None, :], self.params.difference, finite)
-        if not ok[0]:
+        # one row: the formula without a batch axis (the same numbers, no views of a batch of one)
+        g_S, ok = coordinate.estimate(values, h, self.params.difference, finite, X is self._positive)
+        if not ok:
             return None
         if S is None:
-            return g_S[0]
+            return g_S
         g = np.zeros(d)
-        g[S] = g_S[0]
+        g[S] = g_S
         return g

@@ -102,9 +102,16 @@ class MetricStep(SuccessStep):
         probe_values: Any = None,
         reference: float | None = None,
         sampled: bool = False,
+        undo_step: bool = True,
     ) -> tuple[Any, State]:
         Z = state.get("Z")
-        kw = {"value": value, "exact": exact, "probe_values": probe_values, "reference": reference}
+        kw = {
+            "value": value,
+            "exact": exact,
+            "probe_values": probe_values,
+            "reference": reference,
+            "undo_step": undo_step,
+        }
         if state["plain"] or sampled or Z is None or state["noise2"] > 0.0:
             if state["plain"]:
                 s = state

@@ -256,10 +256,13 @@ class SuccessStep(Transform):
         probe_values: Any = None,
         reference: float | None = None,
         sampled: bool = False,
+        undo_step: bool = True,
     ) -> tuple[Any, State]:
         """``(step, new_state)``: ``params + step`` is the next centre. ``value`` is f at ``params`` (the
         centre); ``g`` the estimate there (None: nothing usable); ``exact``: ``value`` is f(params) itself (a
         forward difference), not an estimate of it; ``probe_values``: the batch's values (noise test).
+        ``undo_step=False``: an undone step returns ``None`` as its step instead of ``x_ref - params``, for a
+        caller that goes back to ``x_ref`` itself (``n_undone`` grew; the state is the same).
         ``sampled``: the values are ``F(.; xi)`` at a sample the method chose, one per batch (a stochastic
         objective); then ``reference`` is ``F(x_ref; xi)`` at this batch's sample, the trial is judged against
         it alone (common random numbers), and no value is a noise sample."""
@@ -289,7 +292,7 @@ class SuccessStep(Transform):
             elif sampled and reference is not None and not jumped and self.adapt:
                 verdict = self._window(s, value, float(reference))
                 if verdict < 0:
-                    return self._undo(s, params)
+                    return self._undo(s, params, undo_step)
                 if verdict > 0:  # the window's trials were significantly better than x_ref: accept
                     self._success(s)
                     s["f_ref"], s["n_ref"], s["x_ref"] = value, 1, _copy(params)
@@ -309,7 +312,7 @@ class SuccessStep(Transform):
                 s["recheck"] = False
                 limit = f_ref if self.adapt else self._limit(s)  # (_limit's adaptive case, inline)
                 if not _isfinite(value) or (value > limit and not jumped):
-                    return self._undo(s, params)
+                    return self._undo(s, params, undo_step)
                 if value < f_ref and not jumped:
                     self._success(s)
                 s["f_ref"] = value
@@ -404,7 +407,9 @@ class SuccessStep(Transform):
         best = s["f_best"]
         return best + max(abs(best), s["f_first"] - best)
 
-    def _undo(self, s: State, params: Any) -> tuple[Any, State]:
+    def _undo(self, s: State, params: Any, step: bool = True) -> tuple[Any, State]:
+        """Back to ``x_ref``: the step ``x_ref - params`` (None when ``step`` is False: the caller does not use
+        it) and the state with the length shrunk."""
         s["n_undone"] += 1
         s["streak"] = 0
         s["recheck"] = True
@@ -414,7 +419,7 @@ class SuccessStep(Transform):
             s["r"] = max(r, self.noise_step_frac * s["mu_n"] * math.sqrt(max(_size(params), 1)))
         else:
             s["m"] = self.shrink * s["m"]
-        return s["x_ref"] - params, s
+        return (s["x_ref"] - params if step else None), s
 
     def _success(self, s: State) -> None:
         s["n_success"] += 1
