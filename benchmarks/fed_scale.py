@@ -9,7 +9,9 @@ A round = broadcast, 10 local steps on every client, upload, aggregate (FedZO: q
 round; FZooS: 60). FZooS's cost per round does not grow: its GP works on a bounded window (60 points), so round
 50 costs what round 10 costs, and less than round 1, whose windows are still filling (before issue 12 it grew
 with the history: 27 / 44 / 64 s for rounds 0 / 1 / 2). ``--report-rounds 1,10,50`` prints wall and process CPU
-time of those rounds and the FZooS / FedZO ratio at each.
+time of those rounds and the FZooS / FedZO ratio at each (a round after the first: the median of it and the two
+before it), and a row with the mean of the last ten rounds (FZooS refits its GP hyper-parameters every other
+round: the mean counts those rounds, the median of three may not).
 """
 
 from __future__ import annotations
@@ -69,6 +71,13 @@ def at_round(times: list[float], k: int) -> float:
     return float(np.median(times[max(1, k - 3) : k]))
 
 
+def mean_rounds(times: list[float], last: int, span: int = 10) -> float:
+    """The mean time of rounds ``last - span + 1 .. last`` (1-based, from round 2 on): every round counted, the
+    rounds that refit FZooS's hyper-parameters (every other one) as well as those that do not, which the median
+    of :func:`at_round` would leave out."""
+    return float(np.mean(times[max(1, last - span) : last]))
+
+
 def parse_rounds(text: str) -> list[int]:
     """``"1,50"`` -> ``[1, 50]``: positive, increasing round numbers."""
     try:
@@ -122,10 +131,13 @@ def main() -> int:
         runs = [{a: round_times(p, a, args.rounds, cpu=True) for a in ("fedzo", "fzoos")} for _ in range(args.repeats)]
         t = {a: [list(np.median([r[a][i] for r in runs], axis=0)) for i in (0, 1)] for a in ("fedzo", "fzoos")}
         z1 = [at_round(v, 1) for v in t["fzoos"]]
-        for k in report:
-            (ow, oc), (zw, zc) = ([at_round(v, k) for v in t[a]] for a in ("fedzo", "fzoos"))
+        rows = [(str(k), lambda v, k=k: at_round(v, k)) for k in report]
+        if args.rounds >= 11:  # every round of the last ten, refit rounds included
+            rows.append((f"mean {args.rounds - 9}-{args.rounds}", lambda v: mean_rounds(v, args.rounds)))
+        for label, of in rows:
+            (ow, oc), (zw, zc) = ([of(v) for v in t[a]] for a in ("fedzo", "fzoos"))
             print(
-                f"| {n:,} | {k} | {ow:.3f} s | {oc:.3f} s | {zw:.3f} s | {zc:.3f} s | {zw / ow:.2f} | "
+                f"| {n:,} | {label} | {ow:.3f} s | {oc:.3f} s | {zw:.3f} s | {zc:.3f} s | {zw / ow:.2f} | "
                 f"{zc / oc:.2f} | {zw / z1[0]:.2f}, {zc / z1[1]:.2f} |",
                 flush=True,
             )

@@ -20,10 +20,9 @@ from zoo.federated.algorithms.surrogate import (
     rff_basis,
     rff_fit,
     rff_gradient,
-    sq_dists,
-    sq_norms,
     standardize,
 )
+from zoo.kernels.distances import sq_dists, sq_norms
 
 
 @pytest.mark.parametrize("name", ["fedzo", "fedprox", "scaffold", "scaffold1", "fzoos"])
@@ -133,16 +132,20 @@ def test_sq_dists_with_kept_norms_equals_computed_norms():
 
 
 def test_kernel_matrix_from_a_shared_noise_free_kernel_is_the_same_bits():
-    """fit_hypers takes the exponentials once per lengthscale and adds each noise level to a copy."""
+    """fit_hypers takes the exponentials once per lengthscale and rewrites only the diagonal for each noise level
+    (from the kept noise-free diagonal): each is the kernel matrix of that noise, bit for bit."""
     rng = np.random.default_rng(5)
     Z = rng.standard_normal((4, 10, 3))
     mask = rng.random((4, 10)) < 0.7
     D2, ls = sq_dists(Z, Z), np.array([0.5, 1.0, 2.0, 3.0])
     E = kernel_exp(D2, mask, ls)
-    for s2 in (1e-6, 1e-1):
+    np.testing.assert_array_equal(add_noise(E.copy(), mask, np.full(4, 1e-3)), kernel_matrix(D2, mask, ls, np.full(4, 1e-3)))
+    diag = E[:, np.arange(10), np.arange(10)].copy()
+    for s2 in (1e-6, 1e-1, 1e-3):
         noise = np.full(4, s2)
-        np.testing.assert_array_equal(add_noise(E.copy(), mask, noise), kernel_matrix(D2, mask, ls, noise))
-    np.testing.assert_array_equal(E, kernel_exp(D2, mask, ls))  # the shared kernel is not written into
+        np.testing.assert_array_equal(add_noise(E, mask, noise, diag), kernel_matrix(D2, mask, ls, noise))
+    off = ~np.eye(10, dtype=bool)
+    np.testing.assert_array_equal(E[:, off], kernel_exp(D2, mask, ls)[:, off])  # only the diagonal was written
 
 
 def test_fzoos_round_zero_on_the_filled_prefix_is_bit_for_bit_the_whole_window(monkeypatch):
@@ -305,6 +308,8 @@ def test_scaffold_option_1_pays_for_its_fresh_estimate():
         ("fzoos", {"lr_box": -0.1}, ValueError, "lr_box"),
         ("fzoos", {"lr_box": float("nan")}, ValueError, "lr_box"),
         ("fzoos", {"step_max": float("inf")}, ValueError, "step_max"),
+        ("fzoos", {"fit_points": 1}, ValueError, "fit_points"),
+        ("fzoos", {"fit_points": 30.0}, ValueError, "fit_points"),
     ],
 )
 def test_bad_options(name, options, error, match):
@@ -439,3 +444,46 @@ def test_fzoos_lr_is_capped_by_the_box(monkeypatch):
     Simulator(p, FZooS(local_steps=2), seed=0).run(1)
     assert [lr for _, lr in seen] == [0.1]
     assert FZooS()._lr(problems.attack(n_clients=2, epsilon=0.2).bounds) == 0.1
+
+
+def test_fit_subset_is_evenly_spaced_from_the_first_to_the_last_row():
+    from zoo.federated.algorithms.fzoos import fit_subset
+
+    np.testing.assert_array_equal(fit_subset(6, 30), np.arange(6))
+    np.testing.assert_array_equal(fit_subset(30, 30), np.arange(30))
+    sub = fit_subset(60, 30)
+    assert len(sub) == 30 and sub[0] == 0 and sub[-1] == 59
+    assert np.all(np.diff(sub) >= 2) and np.all(np.diff(sub) <= 3)
+    np.testing.assert_array_equal(fit_subset(61, 2), [0, 60])
+
+
+def test_fzoos_fit_on_every_window_point_is_fit_points_at_the_window():
+    """fit_points >= window fits the hyper-parameters on the whole window; a smaller subset changes the run (the
+    option is used), and both runs stay finite."""
+    p = problems.ackley(dim=6, n_clients=3, seed=2)
+
+    def run(**kw):
+        with Simulator(p, FZooS(local_steps=4, window=24, **kw), seed=0) as sim:
+            h = sim.run(5)
+            return np.asarray(sim.server["x"]).copy(), np.asarray(h.F)
+
+    whole, same = run(fit_points=24), run(fit_points=100)
+    np.testing.assert_array_equal(whole[0], same[0])
+    part = run(fit_points=8)
+    assert np.all(np.isfinite(part[1])) and not np.array_equal(part[0], whole[0])
+
+
+@pytest.mark.parametrize("P", [1, 2, 3, 10, 1770])
+def test_median_sqrt_is_numpys_median_of_the_square_roots_bit_for_bit(P):
+    from zoo.federated.algorithms.surrogate import median_sqrt
+
+    rng = np.random.default_rng(P)
+    sq = rng.random((6, P)) ** 3 * 10.0 ** rng.integers(-300, 300, (6, 1))
+    sq[1] = sq[1, :1]  # ties
+    sq[2, -1] = np.nan
+    sq[3, 0] = np.inf
+    if P > 1:
+        sq[4, : P // 2] = 0.0
+    want = np.median(np.sqrt(sq), axis=1)
+    got = median_sqrt(sq.copy())
+    np.testing.assert_array_equal(got, want)

@@ -38,11 +38,25 @@ def _chol_solve(K, y, alpha, logdet, ok):  # pragma: no cover - compiled
             ljj = math.sqrt(s)
             L[j, j] = ljj
             ld += math.log(ljj)
-            for i in range(j + 1, n):
+            i = j + 1
+            # four rows of column j per pass over row j of L (its loads shared, four independent sums; each sum is
+            # taken in the same order as one row at a time, so the same bits)
+            while i + 3 < n:
+                t0, t1, t2, t3 = K[c, i, j], K[c, i + 1, j], K[c, i + 2, j], K[c, i + 3, j]
+                for k in range(j):
+                    ljk = L[j, k]
+                    t0 -= L[i, k] * ljk
+                    t1 -= L[i + 1, k] * ljk
+                    t2 -= L[i + 2, k] * ljk
+                    t3 -= L[i + 3, k] * ljk
+                L[i, j], L[i + 1, j], L[i + 2, j], L[i + 3, j] = t0 / ljj, t1 / ljj, t2 / ljj, t3 / ljj
+                i += 4
+            while i < n:
                 t = K[c, i, j]
                 for k in range(j):
                     t -= L[i, k] * L[j, k]
                 L[i, j] = t / ljj
+                i += 1
         ok[c] = good
         if not good:
             logdet[c] = math.nan

@@ -40,8 +40,11 @@ Where zoo differs from the paper, and why (each measured in ``benchmarks/RESULTS
   the cap on none (the built-in attack's box, 0.4 wide, leaves lr at 0.1).
 - **GP hyper-parameters from each client's window**: the lengthscale by the median heuristic (a multiple of the
   window's median pairwise distance) and the multiple and the noise by the marginal likelihood over a small grid,
-  refitted at the first local step of every other round (kept in the client's state between: the fit is 9
-  batched Cholesky solves, a third of a round's cost); the paper tunes one lengthscale per problem.
+  refitted at the first local step of every other round (kept in the client's state between) on at most
+  ``fit_points`` (30) of the window's points, evenly spaced in age (subset-of-data hyper-parameter estimation,
+  Rasmussen and Williams 2006, section 8.3.1; Chalupka, Williams and Murray 2013): the fit is 9 Cholesky
+  solves, which on the whole 60-point window cost a third of a round, on 30 points an eighth of that; the
+  median and the GP itself use the whole window. The paper tunes one lengthscale per problem.
 - **Server step control and the switch to a shared preconditioner** (above): Adam alone stalled above FedZO's
   final loss on the heterogeneous quadratic (0/5 seeds) and could not be fixed by the lr or the window; linear
   steps alone stalled in Ackley's local minima. The reference code's acceptance test on the true ``F`` (with
@@ -90,9 +93,11 @@ Where zoo differs from the paper, and why (each measured in ``benchmarks/RESULTS
   ``a_i = clip(<c_i, G_t - grad mu_i(x_t)> / |c_i|^2, 0, 1)``, the least-squares factor onto the measured
   correction; ``g = grad mu_i(x) + gamma_t a_i c_i(x)``. Measured in ``benchmarks/RESULTS.md`` (issue 12,
   session 5): it fixes the Levy stall it was built for on one seed and loses others, so it is not the default.
-- Cost per step: the window is a ring buffer (only the new rows of the squared distances are computed), each GP
-  solve is one pass of a batched Cholesky kernel (:mod:`zoo.kernels.spd`: factorization, both triangular solves
-  and the log determinant), and the median heuristic takes clients filled in the same rows together.
+- Cost per step: the window is a ring buffer (only the new rows of the squared distances are computed, by the
+  batched kernel of :mod:`zoo.kernels.distances`), each GP solve is one pass of a batched Cholesky kernel
+  (:mod:`zoo.kernels.spd`: factorization, both triangular solves and the log determinant), and the median
+  heuristic takes clients filled in the same rows together. The RFF fit at a round's end uses float32 features
+  (:func:`~zoo.federated.algorithms.surrogate.rff_features`).
 """
 
 from __future__ import annotations
@@ -118,10 +123,9 @@ from zoo.federated.algorithms.surrogate import (
     rff_basis,
     rff_fit,
     rff_gradient,
-    sq_dists,
-    sq_norms,
     standardize,
 )
+from zoo.kernels.distances import sq_dists, sq_norms
 from zoo.updates.base import make_rule
 
 
@@ -145,6 +149,7 @@ class FZooSParams(AlgoParams):
     smooth_half: float = 5.0
     step_max: float = 1.0
     lr_box: float = 0.25
+    fit_points: int = 30
 
     def check(self) -> None:
         super().check()
@@ -152,6 +157,11 @@ class FZooSParams(AlgoParams):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
                 raise ValueError(f"{name} must be a positive int, got {v!r}")
+        v = self.fit_points
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 2:
+            raise ValueError(
+                f"fit_points (the window points the hyper-parameter fit uses) must be an int >= 2, got {v!r}"
+            )
         if self.window < self.n_active + 1:
             raise ValueError(
                 f"window must hold at least one step's queries (n_active + 1 = {self.n_active + 1}), "
@@ -199,13 +209,20 @@ class FZooSParams(AlgoParams):
             )
 
 
-def _with_f0(upload, f0):
-    """``upload`` with the client's ``f_i`` at the broadcast point, when it has one: a client whose query
+def fit_subset(n: int, k: int) -> np.ndarray:
+    """Indices of at most ``k`` of ``n`` window rows, evenly spaced from the first to the last (all when
+    ``n <= k``): the points the hyper-parameter fit sees."""
+    if n <= k:
+        return np.arange(n)
+    return np.unique(np.round(np.linspace(0, n - 1, k)).astype(np.intp))
+
+
+def _uploads(x, f0):
+    """Each client's ``{"x": x_i, "f0": [f_i(x_t)]}``, without ``f0`` where it has none: a client whose query
     allowance ran out before its first query (a budget that ends within a round) has none, and a NaN there would
     read as the algorithm diverging; the server measures ``F`` over the clients that sent one."""
-    if np.isfinite(f0):
-        upload["f0"] = np.array([f0])
-    return upload
+    seen, col = np.isfinite(f0), f0[:, None]
+    return [{"x": x[c], "f0": col[c]} if seen[c] else {"x": x[c]} for c in range(len(x))]
 
 
 class FZooS(FederatedAlgorithm):
@@ -329,11 +346,15 @@ class FZooS(FederatedAlgorithm):
             # and K are the same numbers; the solves keep the whole window, whose sums would round differently)
             n = filled_prefix(mask)
             Dn, Mn = D2[:, :n, :n], mask[:, :n]
+            rebuild = K is None or not mask.all()
+            med = median_distance(Dn, Mn) if rebuild or mult is None else None
             if mult is None:  # the GP's hyper-parameters: every other round, from each client's own window
                 yn, _, _ = standardize(Y, mask)
-                mult, noise = fit_hypers(Dn, yn[:, :n], Mn)
-            if K is None or not mask.all():  # the median heuristic on the current window
-                ls = mult * median_distance(Dn, Mn)
+                used = np.flatnonzero(Mn.any(axis=0))  # rows holding a point in some client
+                sub = used[fit_subset(len(used), p.fit_points)]
+                mult, noise = fit_hypers(Dn[:, sub][:, :, sub], yn[:, sub], Mn[:, sub], med)
+            if rebuild:  # the median heuristic on the current window
+                ls = mult * med
                 K = pad_identity(kernel_matrix(Dn, Mn, ls, noise), p.window)
             else:  # full window, lengthscale fixed for the round: only the new rows and columns change
                 Kr = np.exp(fresh * (-0.5 / ls[:, None, None] ** 2))
@@ -362,19 +383,21 @@ class FZooS(FederatedAlgorithm):
             x_old = x
             x, rule_state = stacked_steps(x, rule, rule_state, g, ok, bounds)
             x = x_old + (step_mult * scale)[:, None] * (x - x_old)
-        uploads = [_with_f0({"x": x[c]}, f_start[c]) for c in range(C)]
+        uploads = _uploads(x, f_start)
         if (
             linear or step_mult < 2 * p.switch
         ):  # the server needs the preconditioner (or may switch this round)
             v_i = sum_g2 / np.maximum(n_g, 1)[:, None]
             for c in range(C):
                 uploads[c]["v"] = v_i[c]
-        order = (head + np.arange(p.window)) % p.window  # oldest first
-        Z, Y, mask = Z[:, order], Y[:, order], mask[:, order]
+        if head:  # oldest first (with full windows a round's queries fill the window: head is back at 0)
+            order = (head + np.arange(p.window)) % p.window
+            Z, Y, mask = Z[:, order], Y[:, order], mask[:, order]
+        full = mask.all(axis=1)  # a full window is kept as a view of the stack (no copy per client)
         new_states = [
             {
-                "X": Z[c][mask[c]],
-                "y": Y[c][mask[c]],
+                "X": Z[c] if full[c] else Z[c][mask[c]],
+                "y": Y[c] if full[c] else Y[c][mask[c]],
                 "scale": scale[c : c + 1],
                 "hyper": np.array([mult[c], noise[c]]),
             }
