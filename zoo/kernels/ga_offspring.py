@@ -27,6 +27,14 @@ def offspring(  # pragma: no cover - compiled
 ):
     n_table = table.shape[0]
     d = parents.shape[1]
+    # one width for every coordinate (a scalar sigma, the default off an unbounded x0 = 0): multiply by a
+    # scalar, which vectorizes better than an elementwise width (the same products, so the same bits)
+    uniform = True
+    for j in range(1, d):
+        if widths[j] != widths[0]:
+            uniform = False
+            break
+    w0 = widths[0] if d > 0 else 0.0
     for i in range(parent_idx.shape[0]):
         p = parent_idx[i]
         m = mate_idx[i]
@@ -41,8 +49,12 @@ def offspring(  # pragma: no cover - compiled
         if o >= 0:
             # two loops instead of a modulo per element: the common no-wrap case stays vectorizable
             head = min(d, n_table - o)
-            for j in range(head):
-                out[i, j] = out[i, j] + widths[j] * np.float64(table[o + j])
+            if uniform:
+                for j in range(head):
+                    out[i, j] = out[i, j] + w0 * np.float64(table[o + j])
+            else:
+                for j in range(head):
+                    out[i, j] = out[i, j] + widths[j] * np.float64(table[o + j])
             for j in range(head, d):
                 out[i, j] = out[i, j] + widths[j] * np.float64(table[o + j - n_table])
         if bounded:

@@ -52,6 +52,7 @@ Random search (``"random-search"``, :mod:`zoo.population.random_search`) is the 
 from __future__ import annotations
 
 import dataclasses
+import sys
 
 import numpy as np
 
@@ -164,6 +165,7 @@ class GA(SteadyState, Method):
         if self.params.init == "uniform" and not _finite_box(self.bounds):
             raise ValueError("init='uniform' needs finite bounds=(lower, upper)")
         self._lo, self._hi = (_EMPTY, _EMPTY) if self.bounds is None else self.bounds
+        self._spares: list[np.ndarray] = []  # the last batches built, for their memory (see _batch_memory)
 
     def _init(self, x0: np.ndarray, rng: np.random.Generator) -> GAState:
         # kept in the state (not _setup): w depends on x0, and a resumed run must mutate as the saved one did
@@ -236,10 +238,32 @@ class GA(SteadyState, Method):
         if not self.params.use_numba:
             X = _kernel.offspring_numpy(*args, bounded)
         else:
-            X = np.empty((n, d))
+            X = self._batch_memory(n, d)
             _kernel.offspring(*args, bounded, X)
         if self.params.genes:
             self._discrete_genes(X, parents, parent_idx, genes, widths, rng)
+        return X
+
+    def _batch_memory(self, n: int, d: int) -> np.ndarray:
+        """An ``(n, d)`` array for the kernel to write a batch into: the memory of one of the last two batches when
+        nothing but this list refers to it any more (CPython's reference count: a batch the caller still holds,
+        by a name, in a list or through a view, is never reused), else a new array. Why: a new 800 KB batch each
+        generation (popsize 1,000, d = 100) lands at the top of glibc's heap, which is trimmed and grown again
+        as the other arrays come and go: on one generation in ten every page of the new batch faulted, and the
+        mean generation cost 1.5x its median (``benchmarks/ga_overhead.py``). Two spares: in the usual loop
+        ``X = opt.ask(); opt.tell(X, f(X))`` the caller's name holds the last batch while the next is built."""
+        spares = self._spares
+        for k in range(len(spares)):
+            # 2 references: the list's slot and getrefcount's argument (any other holder adds one)
+            if spares[k].shape == (n, d) and sys.getrefcount(spares[k]) == 2:
+                X = spares.pop(k)
+                X.setflags(write=True)
+                spares.append(X)
+                return X
+        X = np.empty((n, d))
+        spares.append(X)
+        if len(spares) > 2:
+            del spares[0]
         return X
 
     def _discrete_genes(self, X, parents, parent_idx, genes, widths, rng) -> None:
