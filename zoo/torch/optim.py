@@ -28,8 +28,9 @@ loop of single forwards when vmap cannot run it (``batch_closures=False``: alway
 
 Randomness: every draw derives from ``(seed, step, direction)``, so ``state_dict`` (seed, step counters and the
 update rule's tensors) resumes training bit-identically. A non-finite loss skips the step (recorded in
-``skipped_steps``; the parameters are left exactly as they were); a non-scalar loss raises ValueError after
-restoring the parameters; an exception in the closure propagates after restoring them.
+``skipped_steps``; the parameters, BatchNorm's running statistics and the generators are left exactly as they
+were); a non-scalar loss raises ValueError after restoring them; an exception in the closure (or a
+KeyboardInterrupt) propagates after restoring them.
 """
 
 from __future__ import annotations
@@ -387,19 +388,23 @@ class ZOOptimizer(torch.optim.Optimizer):
     def step(self, closure: Callable[[], torch.Tensor] | None = None) -> torch.Tensor:  # type: ignore[override]
         """One step from ``closure()`` (the minibatch loss), e.g. ``opt.step(lambda: loss_fn(model(x), y))``.
 
-        If the step raises, the parameters and the optimizer's state are those from before it, bit for bit.
+        If the step raises, the parameters, the optimizer's state, train-mode BatchNorm's running statistics
+        and the random generators are those from before it, bit for bit (:mod:`zoo.torch.trainmode`); so are
+        the statistics and the generators when a non-finite loss skips it.
         """
         if closure is None:
             raise TypeError(closure_help())
         for group in self.param_groups:
             self._rule(group)  # every group is checked before any parameter moves
-        saved = _snapshot(self.zo)
+        saved, known = _snapshot(self.zo), len(self._closures)
         batched = None
         try:
             batched = self._batchable(closure)
             return self._step(batched)
         except BaseException:
             self.zo = saved
+            for key in list(self._closures)[known:]:  # found in this step: the next one finds it anew
+                del self._closures[key]
             raise
         finally:
             if batched is not closure and isinstance(batched, ForwardLoss):
@@ -416,7 +421,7 @@ class ZOOptimizer(torch.optim.Optimizer):
         )
         self._pending = None
         try:
-            with trainmode.EstimateScope(device), mute_backward():
+            with trainmode.EstimateScope(device) as scope, mute_backward():
                 if self.estimator == "cge":
                     loss, grads = self._cge(closure, params, t)
                     directions = None
@@ -428,6 +433,8 @@ class ZOOptimizer(torch.optim.Optimizer):
                 else:
                     loss, directions = self._projections(closure, params, t)
                     grads = None
+                if not math.isfinite(loss):
+                    scope.discard()  # BatchNorm's running statistics and the generators as before the step
             if not math.isfinite(loss):
                 self.zo["skipped_steps"].append(t)
                 return torch.scalar_tensor(loss)  # = torch.tensor(loss), a third of its cost

@@ -20,6 +20,12 @@ the same randomness and lets the running statistics move once per step:
   statistics, and their mean equals the unperturbed statistics up to O(mu^2)). Every other forward runs with
   ``track_running_stats`` off for that call, which is also what lets ``torch.func.vmap`` batch it.
 
+**A step that does not happen.** A step that raises (the closure's error on any forward, a non-scalar loss, a
+KeyboardInterrupt) or is skipped (a non-finite loss: :meth:`EstimateScope.discard`) leaves the running
+statistics and the generators as they were before it: each train-mode BatchNorm's buffers are saved (cloned,
+a few vectors per layer) when a forward that may write them (the unperturbed forward; spsa's first pair)
+first calls it, written back on the way out, and the generators are set back to the step's start.
+
 Hooks only where needed: the hooks are global module hooks, and any global hook sends every module call through
 torch's slow hook path. When the step's first forward was a whole call of the closure and met no train-mode
 Dropout or BatchNorm, the hooks are removed for the step's other forwards (the generator reset stays).
@@ -94,6 +100,10 @@ class EstimateScope:
         self._frozen: list[_BatchNorm] = []
         self._saved: dict[int, list[tuple[str, torch.Tensor]]] = {}
         self._records: dict[int, tuple[_BatchNorm, list[list[tuple[str, torch.Tensor]]]]] = {}
+        # each BatchNorm a forward of this step may write: its buffers at the step's start (rolled back to
+        # them when the step raises or is discarded)
+        self._undo: dict[int, tuple[_BatchNorm, list[tuple[str, torch.Tensor]]]] = {}
+        self._discarded = False
         self.saw_dropout = self.saw_batchnorm = False
         self._first_full = False
         self._handles: list[Any] = []
@@ -124,11 +134,28 @@ class EstimateScope:
             m.track_running_stats = True
         self._frozen.clear()
         _current = self._prev
+        if exc_type is not None or self._discarded:  # the step did not happen: as it was before it
+            self._rollback()
+            return
         if self._after_first is not None:  # more than one forward: continue from the first one's end
             for d, s in zip(self.devices, self._after_first):
                 _set_state(d, s)
-        if exc_type is None:
-            self._commit()
+        self._commit()
+
+    def discard(self) -> None:
+        """The step will not be applied (a non-finite loss): on exit, the running statistics and the
+        generators go back to the step's start, as when it raises."""
+        self._discarded = True
+
+    def _rollback(self) -> None:
+        self._records.clear()
+        for module, saved in self._undo.values():
+            buffers = dict(module.named_buffers(recurse=False))
+            for n, b in saved:
+                buffers[n].copy_(b)
+        self._undo.clear()
+        for d, s in zip(self.devices, self._start):
+            _set_state(d, s)
 
     def forward(self, phase: str, full: bool = False) -> None:
         """A new forward begins: reset the generators and the per-forward call counts."""
@@ -167,8 +194,11 @@ class EstimateScope:
             if self.phase == FREEZE:
                 module.track_running_stats = False
                 self._frozen.append(module)
-            elif self.phase == RECORD:
-                self._saved[id(module)] = [(n, b.clone()) for n, b in module.named_buffers(recurse=False)]
+                return
+            if id(module) not in self._undo:  # the first call that may write them: the step's start values
+                self._undo[id(module)] = (module, _copies(module))
+            if self.phase == RECORD:
+                self._saved[id(module)] = _copies(module)
 
     def _post(self, module: nn.Module, args: tuple, out: Any) -> None:
         if not isinstance(module, _BatchNorm):
@@ -194,6 +224,11 @@ class EstimateScope:
                 else:
                     buffers[name].copy_(values[0])
         self._records.clear()
+
+
+def _copies(module: nn.Module) -> list[tuple[str, torch.Tensor]]:
+    """A copy of each of ``module``'s own buffers (a BatchNorm's running statistics), by name."""
+    return [(n, b.clone()) for n, b in module.named_buffers(recurse=False)]
 
 
 def has_train_mode_layers(model: nn.Module) -> tuple[bool, bool]:
