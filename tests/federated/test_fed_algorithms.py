@@ -487,3 +487,20 @@ def test_median_sqrt_is_numpys_median_of_the_square_roots_bit_for_bit(P):
     want = np.median(np.sqrt(sq), axis=1)
     got = median_sqrt(sq.copy())
     np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("offset", [0.0, 3.0, 1e4])
+def test_rff_features_in_float32_match_the_float64_definition_far_from_the_origin(offset):
+    """The phases are taken about each window's centre, so float32 holds them even where |w . z| is large."""
+    from zoo.federated.algorithms.surrogate import rff_features
+
+    d, M = 5, 50
+    W, b = rff_basis(2, M, d, lengthscale=0.3)
+    X = offset + 0.2 * np.random.default_rng(4).standard_normal((3, 40, d))
+    mask = np.ones((3, 40), dtype=bool)
+    mask[1, :7] = False  # padding rows
+    Phi = rff_features(W, b, X, mask)
+    want = math.sqrt(2.0 / M) * np.cos(X @ W.T + b) * mask[:, :, None]
+    assert Phi.dtype == np.float32
+    np.testing.assert_allclose(Phi, want, atol=2e-6)
+    assert not Phi[1, :7].any()
