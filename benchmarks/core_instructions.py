@@ -94,7 +94,10 @@ def main() -> None:
     ap.add_argument("--tree", action="append", required=True, help="a tree's root (give two or more)")
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument(
-        "--jobs", type=int, default=1, help="valgrind processes at once (default 1: the trees one after another)"
+        "--jobs",
+        type=int,
+        default=1,
+        help="valgrind processes at once (default 1: the trees one after another)",
     )
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="zoo-cg-"))

@@ -71,7 +71,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--old", required=True, help="root of the old tree (a git worktree)")
     ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--before", help="root of a third tree, run in the same alternation (e.g. main before a change)")
+    ap.add_argument(
+        "--before", help="root of a third tree, run in the same alternation (e.g. main before a change)"
+    )
     ap.add_argument("--plain", action="store_true", help="also the new tree without the step-size control")
     ap.add_argument("--dim", type=int, default=10, help="10 (60,000 candidates) or e.g. 1000 (30,000)")
     args = ap.parse_args()

@@ -70,7 +70,9 @@ def main() -> int:
     target = base["F"][-1]
     sim = Simulator(problem, make_algorithm("fzoos", **opts), seed=args.seed, budget=int(base["queries"][-1]))
     print(f"{args.problem} seed {args.seed}: FedZO final {target:.5g}")
-    print("rnd  FedZO_F   FZooS_F   best_F     S     lin  |gp|     |c|      cos(gp,c) relerr_own shrink measured cos(G,gradF)")
+    print(
+        "rnd  FedZO_F   FZooS_F   best_F     S     lin  |gp|     |c|      cos(gp,c) relerr_own shrink measured cos(G,gradF)"
+    )
     for r in range(3 * rounds):
         LOG.clear()
         srv_before = {k: np.copy(v) for k, v in sim.server.items()}
@@ -92,7 +94,9 @@ def main() -> int:
             f"{true_cos(problem, x_t, s.get('G')) if int(s.get('G_t', [-1])[0]) == r else np.nan:6.2f}"
             f"{'  UNDO' if np.array_equal(s['x'], srv_before['best_x']) and r > 0 else ''}"
         )
-    print(f"final FZooS {sim.history.F[-1]:.5g} vs FedZO {target:.5g}: {'reached' if np.min(sim.history.F) <= target else 'MISSED'}")
+    print(
+        f"final FZooS {sim.history.F[-1]:.5g} vs FedZO {target:.5g}: {'reached' if np.min(sim.history.F) <= target else 'MISSED'}"
+    )
     return 0
 
 

@@ -94,12 +94,17 @@ def main() -> int:
     ap.add_argument("--dim", type=int, default=100)
     ap.add_argument("--rounds", type=int, default=50, help="rounds run per algorithm and client count")
     ap.add_argument(
-        "--report-rounds", default=None, help="rounds whose times are printed, e.g. 1,10,50 (default: 1,ROUNDS)"
+        "--report-rounds",
+        default=None,
+        help="rounds whose times are printed, e.g. 1,10,50 (default: 1,ROUNDS)",
     )
     ap.add_argument("--clients", default="10,100,1000")
-    ap.add_argument("--repeats", type=int, default=1, help="runs per client count; times are medians over them")
     ap.add_argument(
-        "--glibc-malloc-defaults", action="store_true",
+        "--repeats", type=int, default=1, help="runs per client count; times are medians over them"
+    )
+    ap.add_argument(
+        "--glibc-malloc-defaults",
+        action="store_true",
         help="leave glibc's malloc thresholds as they are (FedZO's temporaries then page-fault early in a process)",
     )
     ap.add_argument("--no-ray", action="store_true")
@@ -128,8 +133,13 @@ def main() -> int:
         p = problems.quadratic(dim=args.dim, n_clients=n, seed=0)
         # repeats alternate the algorithms (a busy host's drift hits both) and each round's time is the median
         # over repeats: round 1 is one sample per run, so without repeats its ratio is one draw of the host's noise
-        runs = [{a: round_times(p, a, args.rounds, cpu=True) for a in ("fedzo", "fzoos")} for _ in range(args.repeats)]
-        t = {a: [list(np.median([r[a][i] for r in runs], axis=0)) for i in (0, 1)] for a in ("fedzo", "fzoos")}
+        runs = [
+            {a: round_times(p, a, args.rounds, cpu=True) for a in ("fedzo", "fzoos")}
+            for _ in range(args.repeats)
+        ]
+        t = {
+            a: [list(np.median([r[a][i] for r in runs], axis=0)) for i in (0, 1)] for a in ("fedzo", "fzoos")
+        }
         z1 = [at_round(v, 1) for v in t["fzoos"]]
         rows = [(str(k), lambda v, k=k: at_round(v, k)) for k in report]
         if args.rounds >= 11:  # every round of the last ten, refit rounds included

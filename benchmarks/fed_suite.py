@@ -58,7 +58,10 @@ HELDOUT = {
     "levy-d100": (lambda s: problems.levy(dim=100, n_clients=10, heterogeneity=0.5, seed=s), 30),
     "ackley-h1.0": (lambda s: problems.ackley(dim=30, n_clients=10, heterogeneity=1.0, seed=s), 30),
     "ackley-d100": (lambda s: problems.ackley(dim=100, n_clients=10, heterogeneity=0.5, seed=s), 30),
-    "rosenbrock-d20-h0.6": (lambda s: problems.rosenbrock(dim=20, n_clients=8, heterogeneity=0.6, seed=s), 30),
+    "rosenbrock-d20-h0.6": (
+        lambda s: problems.rosenbrock(dim=20, n_clients=8, heterogeneity=0.6, seed=s),
+        30,
+    ),
 }
 
 

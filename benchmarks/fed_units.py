@@ -37,7 +37,13 @@ from zoo.federated.simulator import single_threaded_blas  # noqa: E402
 
 ALGOS = ("fedzo", "scaffold2", "fzoos")
 LABELS = {"fedzo": "FedZO", "scaffold2": "SCAFFOLD II", "fzoos": "FZooS"}
-SCALES = {"x1e-2": (1e-2, 1.0), "x1": (1.0, 1.0), "x1e2": (1e2, 1.0), "f1e-3": (1.0, 1e-3), "f1e3": (1.0, 1e3)}
+SCALES = {
+    "x1e-2": (1e-2, 1.0),
+    "x1": (1.0, 1.0),
+    "x1e2": (1e2, 1.0),
+    "f1e-3": (1.0, 1e-3),
+    "f1e3": (1.0, 1e3),
+}
 DEFAULT_PROBLEMS = ("quadratic", "ackley-h0.5", "levy-h0.5", "rosenbrock-mix")
 
 
@@ -72,12 +78,22 @@ def rescale(p: FederatedProblem, s: float, a: float) -> FederatedProblem:
     if p.batched is None:
         objectives = [RescaledObjective(f, s, a) for f in p.objectives]
         return FederatedProblem(
-            objectives, p.weights, x0=s * p.x0, bounds=bounds, name=name, evaluator=WeightedSum(objectives, p.weights)
+            objectives,
+            p.weights,
+            x0=s * p.x0,
+            bounds=bounds,
+            name=name,
+            evaluator=WeightedSum(objectives, p.weights),
         )
     group = Rescaled(p.batched, s, a)
     return FederatedProblem(
-        [problems._OneClient(group, i) for i in range(p.n_clients)], p.weights, x0=s * p.x0, bounds=bounds,
-        name=name, batched=group, evaluator=GroupValue(group, p.weights),
+        [problems._OneClient(group, i) for i in range(p.n_clients)],
+        p.weights,
+        x0=s * p.x0,
+        bounds=bounds,
+        name=name,
+        batched=group,
+        evaluator=GroupValue(group, p.weights),
     )
 
 
@@ -97,12 +113,15 @@ def main() -> int:
     ap.add_argument("--problems", default=",".join(DEFAULT_PROBLEMS), help=f"of {','.join(PROBLEMS)}")
     ap.add_argument("--scales", default=",".join(SCALES), help=f"of {','.join(SCALES)}")
     ap.add_argument(
-        "--scaled-options", action="store_true",
+        "--scaled-options",
+        action="store_true",
         help="pass each algorithm its length options (lr, mu / delta, smooth) times the x scale s",
     )
     ap.add_argument("--fzoos", default="", help="FZooS options (tuning runs), e.g. smooth=1.0")
     args = ap.parse_args()
-    fzoos_options = {k: _value(v) for k, v in (item.split("=") for item in filter(None, args.fzoos.split(",")))}
+    fzoos_options = {
+        k: _value(v) for k, v in (item.split("=") for item in filter(None, args.fzoos.split(",")))
+    }
     for name in args.scales.split(","):
         if name not in SCALES:
             raise SystemExit(f"--scales: unknown {name!r}; choose from {', '.join(SCALES)}")
@@ -128,7 +147,8 @@ def main() -> int:
                 target = np.nan if runs["fedzo"].get("diverged") else runs["fedzo"]["F"][-1]
                 _, base_q = reach(runs["fedzo"], target)
                 rel = {
-                    k: "DIVERGED" if r.get("diverged") else f"{float(r['F'][-1]) / F0:.4g}" for k, r in runs.items()
+                    k: "DIVERGED" if r.get("diverged") else f"{float(r['F'][-1]) / F0:.4g}"
+                    for k, r in runs.items()
                 }
                 hit = {}
                 for algo in ALGOS[1:]:

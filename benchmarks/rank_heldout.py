@@ -115,9 +115,11 @@ def summarize(path: str, rule: str = "auto") -> int:
         print(f"| {row['problem']} | {row['feedback']} | {row['budget']} | {min(med, key=med.get)} | {pick} "
               f"| {rel:.3g} |")  # fmt: skip
     rels = np.array([w[0] for w in worst])
-    print(f"\nthe rule's pick within 10% of the best on {within} of {total} rows "
-          + ", ".join(f"({k}: {a} of {b})" for k, (a, b) in by_kind.items())
-          + f"; median pick / best {np.median(rels):.3g}, geometric mean {np.exp(np.mean(np.log(rels))):.3g}")
+    print(
+        f"\nthe rule's pick within 10% of the best on {within} of {total} rows "
+        + ", ".join(f"({k}: {a} of {b})" for k, (a, b) in by_kind.items())
+        + f"; median pick / best {np.median(rels):.3g}, geometric mean {np.exp(np.mean(np.log(rels))):.3g}"
+    )
     print("largest losses: " + "; ".join(f"{p} {f} {b}: {r:.3g}" for r, p, f, b in sorted(worst)[::-1][:8]))
     return 0 if within == total else 1
 
@@ -126,7 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--summarize", default="", help="a saved table: the rule's pick per row (no runs)")
     ap.add_argument(
-        "--rule", default="auto", choices=("auto", "dimension", "rank-sgd", "cma", "cma-bipop"),
+        "--rule",
+        default="auto",
+        choices=("auto", "dimension", "rank-sgd", "cma", "cma-bipop"),
         help="--summarize: the rule to judge (auto's; the dimension-only rule before; one method always)",
     )
     ap.add_argument("--budgets", default="1000,3000,10000")

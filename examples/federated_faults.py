@@ -1,6 +1,6 @@
 """Faults are recorded, never averaged in: one client raises, one returns NaN, clients drop out at random.
 
-    .venv/bin/python examples/federated_faults.py      # about 5 s on one CPU core
+.venv/bin/python examples/federated_faults.py      # about 5 s on one CPU core
 """
 
 from __future__ import annotations

@@ -30,5 +30,7 @@ for label, kw in {
         answer = oracle(X)  # a Comparisons object: indices into X only, no values
         opt.tell(X, **answer.as_kwargs())
     x = opt.best[0]
-    print(f"{label:<20} best f / f0 = {f(x[None])[0] / f0:.4f}   queries {opt.nfev}   "
-          f"cycles in the answers {opt.state.n_cycles}")
+    print(
+        f"{label:<20} best f / f0 = {f(x[None])[0] / f0:.4f}   queries {opt.nfev}   "
+        f"cycles in the answers {opt.state.n_cycles}"
+    )

@@ -13,8 +13,16 @@ from zoo.session.rl import Episodes
 
 env = Episodes("CartPole-v1")  # a linear policy: push right when w . obs + b > 0
 rng = np.random.default_rng(0)
-opt = zoo.make("rank-sgd", x0=0.1 * rng.standard_normal(env.policy.size), seed=0, budget=2000,
-               mu=0.5, eta=1.0, adapt=False, antithetic=True)
+opt = zoo.make(
+    "rank-sgd",
+    x0=0.1 * rng.standard_normal(env.policy.size),
+    seed=0,
+    budget=2000,
+    mu=0.5,
+    eta=1.0,
+    adapt=False,
+    antithetic=True,
+)
 while not opt.stop():
     X = opt.ask()  # candidate policies (rows); estimation and step-size batches alternate
     returns = env.returns(X, seed=int(rng.integers(2**31)))  # all candidates play the same episode

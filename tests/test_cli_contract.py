@@ -76,7 +76,10 @@ ROWS = [
     (["bench", "bbob", "--budget-per-dim", "-1", "--quiet"], "--budget-per-dim"),
     (["bench", "bbob", "--jobs", "x"], "argument --jobs"),
     (["bench", "bbob", "--anchor-cache", "a.jsonl", "--coco-output", "coco", "--quiet"], "--anchor-cache"),
-    (["bench", "bbob", "--anchor-cache", ".", "--functions", "1", "--instances", "1", "--quiet"], "is not a file"),
+    (
+        ["bench", "bbob", "--anchor-cache", ".", "--functions", "1", "--instances", "1", "--quiet"],
+        "is not a file",
+    ),
     # zoo rank (owner: web)
     (["rank", "--session", "."], "--session"),
     (["rank", "--session", "missing/dir/s.npz", "--auto", "#ff8800", "--rounds", "1"], "--session"),

@@ -139,13 +139,17 @@ def test_kernel_matrix_from_a_shared_noise_free_kernel_is_the_same_bits():
     mask = rng.random((4, 10)) < 0.7
     D2, ls = sq_dists(Z, Z), np.array([0.5, 1.0, 2.0, 3.0])
     E = kernel_exp(D2, mask, ls)
-    np.testing.assert_array_equal(add_noise(E.copy(), mask, np.full(4, 1e-3)), kernel_matrix(D2, mask, ls, np.full(4, 1e-3)))
+    np.testing.assert_array_equal(
+        add_noise(E.copy(), mask, np.full(4, 1e-3)), kernel_matrix(D2, mask, ls, np.full(4, 1e-3))
+    )
     diag = E[:, np.arange(10), np.arange(10)].copy()
     for s2 in (1e-6, 1e-1, 1e-3):
         noise = np.full(4, s2)
         np.testing.assert_array_equal(add_noise(E, mask, noise, diag), kernel_matrix(D2, mask, ls, noise))
     off = ~np.eye(10, dtype=bool)
-    np.testing.assert_array_equal(E[:, off], kernel_exp(D2, mask, ls)[:, off])  # only the diagonal was written
+    np.testing.assert_array_equal(
+        E[:, off], kernel_exp(D2, mask, ls)[:, off]
+    )  # only the diagonal was written
 
 
 def test_fzoos_round_zero_on_the_filled_prefix_is_bit_for_bit_the_whole_window(monkeypatch):
@@ -432,7 +436,10 @@ def test_fzoos_lr_is_capped_by_the_box(monkeypatch):
     monkeypatch.setattr(fzoos_module, "make_rule", spy)
     p = problems.quadratic(dim=4, n_clients=2, seed=0)
     narrow = problems.FederatedProblem(
-        p.objectives, p.weights, x0=np.zeros(4), bounds=([-0.01, -0.5, -np.inf, 0.0], [0.01, 0.5, np.inf, 0.0]),
+        p.objectives,
+        p.weights,
+        x0=np.zeros(4),
+        bounds=([-0.01, -0.5, -np.inf, 0.0], [0.01, 0.5, np.inf, 0.0]),
         batched=p.batched,
     )
     Simulator(narrow, FZooS(local_steps=2), seed=0).run(2)
@@ -487,3 +494,20 @@ def test_median_sqrt_is_numpys_median_of_the_square_roots_bit_for_bit(P):
     want = np.median(np.sqrt(sq), axis=1)
     got = median_sqrt(sq.copy())
     np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("offset", [0.0, 3.0, 1e4])
+def test_rff_features_in_float32_match_the_float64_definition_far_from_the_origin(offset):
+    """The phases are taken about each window's centre, so float32 holds them even where |w . z| is large."""
+    from zoo.federated.algorithms.surrogate import rff_features
+
+    d, M = 5, 50
+    W, b = rff_basis(2, M, d, lengthscale=0.3)
+    X = offset + 0.2 * np.random.default_rng(4).standard_normal((3, 40, d))
+    mask = np.ones((3, 40), dtype=bool)
+    mask[1, :7] = False  # padding rows
+    Phi = rff_features(W, b, X, mask)
+    want = math.sqrt(2.0 / M) * np.cos(X @ W.T + b) * mask[:, :, None]
+    assert Phi.dtype == np.float32
+    np.testing.assert_allclose(Phi, want, atol=2e-6)
+    assert not Phi[1, :7].any()

@@ -48,11 +48,25 @@ def test_flower_faults_are_honest():
     import ray
 
     ray.cloudpickle.register_pickle_by_value(faulty)
-    clients = [faulty.good, faulty.good, faulty.raises, faulty.nan, faulty.hangs, faulty.wrong_shape, faulty.good]
+    clients = [
+        faulty.good,
+        faulty.good,
+        faulty.raises,
+        faulty.nan,
+        faulty.hangs,
+        faulty.wrong_shape,
+        faulty.good,
+    ]
     p = FederatedProblem(clients, dim=faulty.D)
     options = {"timeout": 1.0, "check_dimensions": False, "availability": [1, 1, 1, 1, 1, 1, 0]}
-    h = Simulator(p, FedZO(local_steps=2, q=2), engine="flower", seed=0, evaluate=faulty.evaluator_that_raises,
-                  **options).run(1)
+    h = Simulator(
+        p,
+        FedZO(local_steps=2, q=2),
+        engine="flower",
+        seed=0,
+        evaluate=faulty.evaluator_that_raises,
+        **options,
+    ).run(1)
     faulty.check_fault_round(h, "flower")
     assert h.rounds[1]["F_error"] == "ZeroDivisionError: the evaluator broke"
     local = Simulator(p, FedZO(local_steps=2, q=2), seed=0, **options).run(1)

@@ -119,7 +119,11 @@ def test_wrappers_keep_the_inner_point_when_pairs_name_no_winner():
     stayed at x0 before)."""
     from zoo.core.rank_oracle import RankOracle
 
-    for name, opts in (("cma", {}), ("cma-bipop", {}), ("auto", {"feedback": "ranking", "choice": "rank-sgd"})):
+    for name, opts in (
+        ("cma", {}),
+        ("cma-bipop", {}),
+        ("auto", {"feedback": "ranking", "choice": "rank-sgd"}),
+    ):
         oracle = RankOracle(sphere, dim=4, kind="pairs", seed=0, budget=1200)
         opt = zoo.make(name, x0=np.zeros(4), seed=0, budget=1200, **opts)
         while not opt.stop():
@@ -232,7 +236,9 @@ def test_ranking_choice_old_budget_argument_is_deprecated_and_gives_the_same_pic
 def test_a_budget_limited_auto_run_is_not_reported_converged():
     """``res.stop["auto"]`` says what ran; it is not a stopping rule, so a run the budget ended is status 1,
     success False (it made every auto run 'converged', status 0, whatever stopped it)."""
-    res = zoo.minimize(zoo.functions.rosenbrock, np.full(10, 3.0), "auto", budget=500, seed=0, vectorized=True)
+    res = zoo.minimize(
+        zoo.functions.rosenbrock, np.full(10, 3.0), "auto", budget=500, seed=0, vectorized=True
+    )
     assert set(res.stop) == {"budget", "auto"} and res.status == 1 and not res.success
     assert res.message.startswith("the query budget is spent")
     res = zoo.minimize(zoo.functions.rosenbrock, np.full(4, 3.0), "auto", budget=500, seed=0, f_target=1e-3)

@@ -167,7 +167,12 @@ def test_anchor_cache_reuses_pycma_runs_and_compact_traces_score_the_same(tmp_pa
 
     cache = tmp_path / "anchors.jsonl"
     first = runner.run_benchmark(
-        [("pycma-ipop", 50), ("random-search", 5)], [1, 3], [1], 2, tmp_path / "a.jsonl", progress=False,
+        [("pycma-ipop", 50), ("random-search", 5)],
+        [1, 3],
+        [1],
+        2,
+        tmp_path / "a.jsonl",
+        progress=False,
         anchor_cache=cache,
     )
     stored = runner.read_anchor_cache(cache)
@@ -181,7 +186,8 @@ def test_anchor_cache_reuses_pycma_runs_and_compact_traces_score_the_same(tmp_pa
         c = stored[(r["method"], r["function"], r["instance"], r["dim"], r["budget"], r["seed"])]
         assert len(c["evals"]) <= min(len(r["evals"]), scoring.N_TARGETS + 1)
         assert np.array_equal(
-            scoring.hitting_evals(r["evals"], r["deltas"], tg), scoring.hitting_evals(c["evals"], c["deltas"], tg)
+            scoring.hitting_evals(r["evals"], r["deltas"], tg),
+            scoring.hitting_evals(c["evals"], c["deltas"], tg),
         )
     bad = tmp_path / "bad.jsonl"
     bad.write_text("not json\n")
@@ -189,6 +195,12 @@ def test_anchor_cache_reuses_pycma_runs_and_compact_traces_score_the_same(tmp_pa
         runner.read_anchor_cache(bad)
     with pytest.raises(ValueError, match="coco_output"):
         runner.run_benchmark(
-            [("pycma-ipop", 5)], [1], [1], 2, tmp_path / "c.jsonl", progress=False, anchor_cache=cache,
+            [("pycma-ipop", 5)],
+            [1],
+            [1],
+            2,
+            tmp_path / "c.jsonl",
+            progress=False,
+            anchor_cache=cache,
             coco_output=str(tmp_path / "coco"),
         )

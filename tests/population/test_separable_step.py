@@ -23,7 +23,9 @@ def rastrigin(X):
 
 
 def test_solves_a_separable_rastrigin_that_local_methods_do_not():
-    opt = _run(zoo.make("separable-step", x0=np.zeros(8), bounds=(-5, 5), budget=4000, f_target=1e-8), rastrigin)
+    opt = _run(
+        zoo.make("separable-step", x0=np.zeros(8), bounds=(-5, 5), budget=4000, f_target=1e-8), rastrigin
+    )
     assert opt.best[1] < 1e-8 and opt.nfev < 2000
     assert np.allclose(opt.best[0], 1.3, atol=1e-4)
     assert opt.state.tested  # a combined point matched its prediction

@@ -217,7 +217,9 @@ def as_values(values: Any, n: int, what: str = "values") -> np.ndarray:
     if type(values) is np.ndarray and values.shape == (n,):
         dt = values.dtype
         if dt is F64:
-            return values  # what as_real returns for it (astype(copy=False) is the array itself), 0.5 us sooner
+            return (
+                values  # what as_real returns for it (astype(copy=False) is the array itself), 0.5 us sooner
+            )
         if dt == F64:
             # float64 under another dtype object (a Numba kernel's result, e.g. zoo.functions): the same memory
             # viewed with the cached dtype, which the per-step fast paths (all_finite, ...) compare by identity

@@ -90,7 +90,9 @@ class RGE(GradientMethod):
     model check hands over, the estimate feeds an update rule (``update``, default Adam): ``zo-adam``."""
 
     Params = RGEParams
-    _table: bool | None = None  # whether the probes come from the noise table (fixed by the params), once found
+    _table: bool | None = (
+        None  # whether the probes come from the noise table (fixed by the params), once found
+    )
 
     def _setup(self) -> None:
         super()._setup()

@@ -30,12 +30,14 @@ def cache_dir() -> Path:
     return path / "federated"
 
 
-def _split(y: np.ndarray, n_clients: int, rng: np.random.Generator, min_per_class: int = 3) -> list[np.ndarray]:
+def _split(
+    y: np.ndarray, n_clients: int, rng: np.random.Generator, min_per_class: int = 3
+) -> list[np.ndarray]:
     parts: list[list[int]] = [[] for _ in range(n_clients)]
     for k in range(N_CLASSES):
         idx = rng.permutation(np.flatnonzero(y == k))
         floor = idx[: min_per_class * n_clients].reshape(n_clients, min_per_class)
-        rest = idx[min_per_class * n_clients:]
+        rest = idx[min_per_class * n_clients :]
         cuts = (np.cumsum(rng.dirichlet(np.full(n_clients, 0.5)))[:-1] * len(rest)).astype(int)
         for i, chunk in enumerate(np.split(rest, cuts)):
             parts[i].extend(floor[i].tolist() + chunk.tolist())
@@ -59,7 +61,9 @@ def _train(n_clients: int, seed: int) -> dict[str, np.ndarray]:
             clf = LogisticRegression(max_iter=2000, C=1.0).fit(X[idx], y[idx])
             out[f"c{i}_W0"], out[f"c{i}_b0"] = clf.coef_.T.copy(), clf.intercept_.copy()
         else:
-            clf = MLPClassifier(hidden_layer_sizes=(32,), max_iter=1500, random_state=seed + i).fit(X[idx], y[idx])
+            clf = MLPClassifier(hidden_layer_sizes=(32,), max_iter=1500, random_state=seed + i).fit(
+                X[idx], y[idx]
+            )
             out[f"c{i}_W0"], out[f"c{i}_b0"] = clf.coefs_[0], clf.intercepts_[0]
             out[f"c{i}_W1"], out[f"c{i}_b1"] = clf.coefs_[1], clf.intercepts_[1]
         assert list(clf.classes_) == list(range(N_CLASSES))
@@ -129,8 +133,9 @@ class MostFooled:
         return fooled > len(self.losses) / 2
 
 
-def attack_problem(n_clients: int = 10, epsilon: float = 0.3, image: int = 0, seed: int = 0,
-                   kappa: float = 0.5) -> FederatedProblem:
+def attack_problem(
+    n_clients: int = 10, epsilon: float = 0.3, image: int = 0, seed: int = 0, kappa: float = 0.5
+) -> FederatedProblem:
     if not epsilon > 0:
         raise ValueError(f"epsilon (the box half-width) must be positive, got {epsilon}")
     w = classifiers(n_clients, seed)
@@ -149,7 +154,11 @@ def attack_problem(n_clients: int = 10, epsilon: float = 0.3, image: int = 0, se
     losses = [MarginLoss(m, X[k], int(y[k]), kappa) for m in models]
     d = X.shape[1]
     return FederatedProblem(
-        losses, None, x0=np.zeros(d), bounds=(np.full(d, -epsilon), np.full(d, epsilon)),
-        name=f"attack-digits-{n_clients}clients", success=MostFooled(losses),
+        losses,
+        None,
+        x0=np.zeros(d),
+        bounds=(np.full(d, -epsilon), np.full(d, epsilon)),
+        name=f"attack-digits-{n_clients}clients",
+        success=MostFooled(losses),
         evaluator=WeightedSum(list(losses), np.full(n_clients, 1.0 / n_clients)),
     )

@@ -125,7 +125,10 @@ def add_cli(subparsers) -> None:
     p.add_argument("--rounds", type=positive_int, default=50, help="communication rounds (default 50)")
     p.add_argument("--local-steps", type=positive_int, default=10, help="local steps per round (default 10)")
     p.add_argument(
-        "--dim", type=positive_int, default=None, help="dimension (quadratic 300, ackley/levy 30, rosenbrock 20)"
+        "--dim",
+        type=positive_int,
+        default=None,
+        help="dimension (quadratic 300, ackley/levy 30, rosenbrock 20)",
     )
     p.add_argument(
         "--heterogeneity",

@@ -18,14 +18,18 @@ def demo(out: Path, quick: bool) -> None:
 def _demo(out: Path, quick: bool) -> None:
     d, rounds = (20, 5) if quick else (100, 15)
     problem = problems.quadratic(dim=d, n_clients=5, heterogeneity=0.5, seed=0)
-    print(f"   heterogeneous quadratic d={d}, 5 clients, 10 local steps, {rounds} rounds; "
-          f"F(x0) - F* = {problem.global_value(problem.x0) - problem.f_min:.4g}")
+    print(
+        f"   heterogeneous quadratic d={d}, 5 clients, 10 local steps, {rounds} rounds; "
+        f"F(x0) - F* = {problem.global_value(problem.x0) - problem.f_min:.4g}"
+    )
     runs = {}
     for name in ("fedzo", "fzoos"):
         hist = Simulator(problem, make_algorithm(name), seed=0).run(rounds)
         runs[name] = hist
-        print(f"   {name:<7} F - F* = {hist.gap()[-1]:.4g}   client queries {int(hist.queries[-1])}   "
-              f"upload {int(hist.bytes_up[-1]) // 5} B per client per round")
+        print(
+            f"   {name:<7} F - F* = {hist.gap()[-1]:.4g}   client queries {int(hist.queries[-1])}   "
+            f"upload {int(hist.bytes_up[-1]) // 5} B per client per round"
+        )
     if have_matplotlib():
         from zoo.federated.plots import federated_plot
 

@@ -56,7 +56,9 @@ class FederatedProblem:
             self.x0 = np.zeros(int(self.dim))
         self.x0 = np.asarray(self.x0, dtype=np.float64).reshape(-1)
         if not np.all(np.isfinite(self.x0)):
-            raise ValueError(f"x0 must be finite; got non-finite entries at {np.flatnonzero(~np.isfinite(self.x0))[:8].tolist()}")
+            raise ValueError(
+                f"x0 must be finite; got non-finite entries at {np.flatnonzero(~np.isfinite(self.x0))[:8].tolist()}"
+            )
         if self.dim is not None and int(self.dim) != self.x0.size:
             raise ValueError(f"dim={self.dim} disagrees with x0 of size {self.x0.size}")
         self.dim = int(self.x0.size)
@@ -64,15 +66,18 @@ class FederatedProblem:
             if len(self.bounds) != 2:
                 raise ValueError(f"bounds must be a pair (lower, upper), got {len(self.bounds)} items")
             try:
-                lo, hi = (np.broadcast_to(np.asarray(b, dtype=np.float64), (self.dim,)).copy() for b in self.bounds)
+                lo, hi = (
+                    np.broadcast_to(np.asarray(b, dtype=np.float64), (self.dim,)).copy() for b in self.bounds
+                )
             except ValueError as exc:
                 raise ValueError(f"bounds must be numbers or arrays of length {self.dim}: {exc}") from exc
             if np.any(np.isnan(lo)) or np.any(np.isnan(hi)):
                 raise ValueError("bounds must not contain NaN")
             if np.any(lo > hi):
                 k = np.flatnonzero(lo > hi)
-                raise ValueError(f"bounds: lower > upper at coordinates {k[:8].tolist()} "
-                                 f"(e.g. {lo[k[0]]} > {hi[k[0]]})")
+                raise ValueError(
+                    f"bounds: lower > upper at coordinates {k[:8].tolist()} (e.g. {lo[k[0]]} > {hi[k[0]]})"
+                )
             if np.any(self.x0 < lo) or np.any(self.x0 > hi):
                 raise ValueError("x0 lies outside the bounds")
             self.bounds = (lo, hi)
@@ -101,7 +106,9 @@ class FederatedProblem:
         if self.batched is not None:
             vals = self.batched(np.arange(self.n_clients), np.broadcast_to(X, (self.n_clients, 1, self.dim)))
             return float(self.weights @ vals[:, 0])
-        return float(sum(w * float(np.asarray(f(X)).reshape(-1)[0]) for w, f in zip(self.weights, self.objectives)))
+        return float(
+            sum(w * float(np.asarray(f(X)).reshape(-1)[0]) for w, f in zip(self.weights, self.objectives))
+        )
 
 
 @dataclasses.dataclass
@@ -127,4 +134,6 @@ class WeightedSum:
 
     def __call__(self, x: np.ndarray) -> float:
         X = np.asarray(x, dtype=np.float64).reshape(1, -1)
-        return float(sum(w * float(np.asarray(f(X)).reshape(-1)[0]) for w, f in zip(self.weights, self.objectives)))
+        return float(
+            sum(w * float(np.asarray(f(X)).reshape(-1)[0]) for w, f in zip(self.weights, self.objectives))
+        )

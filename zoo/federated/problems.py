@@ -79,8 +79,13 @@ def quadratic(
     x_star = (w @ (curvature * center)) / a_bar
     f_star = float(w @ group(np.arange(n_clients), np.broadcast_to(x_star, (n_clients, 1, dim)))[:, 0])
     return FederatedProblem(
-        [group.client(i) for i in range(n_clients)], w, x0=np.zeros(dim), name=f"quadratic-d{dim}",
-        f_min=f_star, batched=group, evaluator=GroupValue(group, w),
+        [group.client(i) for i in range(n_clients)],
+        w,
+        x0=np.zeros(dim),
+        name=f"quadratic-d{dim}",
+        f_min=f_star,
+        batched=group,
+        evaluator=GroupValue(group, w),
     )
 
 
@@ -121,7 +126,11 @@ def _shifted(function: str, dim: int, n_clients: int, heterogeneity: float, seed
     group = ShiftedClients(function, shift, scale)
     x0 = g.argmin(dim) + x0_scale * rng.standard_normal(dim)
     return FederatedProblem(
-        [group.client(i) for i in range(n_clients)], None, x0=x0, name=f"{function}-d{dim}", batched=group,
+        [group.client(i) for i in range(n_clients)],
+        None,
+        x0=x0,
+        name=f"{function}-d{dim}",
+        batched=group,
         evaluator=GroupValue(group, np.full(n_clients, 1.0 / n_clients)),
     )
 
@@ -137,7 +146,9 @@ def levy(dim: int = 30, n_clients: int = 10, heterogeneity: float = 0.5, seed: i
     return _shifted("levy", dim, n_clients, heterogeneity, seed, x0_scale=3.0)
 
 
-def rosenbrock(dim: int = 20, n_clients: int = 8, heterogeneity: float = 0.3, seed: int = 0) -> FederatedProblem:
+def rosenbrock(
+    dim: int = 20, n_clients: int = 8, heterogeneity: float = 0.3, seed: int = 0
+) -> FederatedProblem:
     """A Rosenbrock mixture with unequal client weights: ``f_i(x) = s_i * rosenbrock(x - shift_i)``, client
     weights from a Dirichlet(1) draw (so some clients count several times more than others), x0 at -1 + noise,
     client ``i``'s optimum at ``2 + heterogeneity * N(0, I)`` (see :func:`_shifted`).
@@ -148,8 +159,14 @@ def rosenbrock(dim: int = 20, n_clients: int = 8, heterogeneity: float = 0.3, se
     rng = np.random.default_rng([seed, 0xF0E])
     w = rng.dirichlet(np.ones(n_clients))
     p.x0 = p.x0 - 2.0  # start across the valley, about 3 per coordinate from the client optima (near x = 2)
-    return FederatedProblem(p.objectives, w, x0=p.x0, name=f"rosenbrock-mixture-d{dim}", batched=p.batched,
-                            evaluator=GroupValue(p.batched, w / w.sum()))
+    return FederatedProblem(
+        p.objectives,
+        w,
+        x0=p.x0,
+        name=f"rosenbrock-mixture-d{dim}",
+        batched=p.batched,
+        evaluator=GroupValue(p.batched, w / w.sum()),
+    )
 
 
 def attack(n_clients: int = 10, epsilon: float = 0.3, image: int = 0, seed: int = 0) -> FederatedProblem:
@@ -158,7 +175,11 @@ def attack(n_clients: int = 10, epsilon: float = 0.3, image: int = 0, seed: int 
 
 
 BUILTINS: dict[str, Callable[..., FederatedProblem]] = {
-    "quadratic": quadratic, "ackley": ackley, "levy": levy, "rosenbrock": rosenbrock, "attack": attack,
+    "quadratic": quadratic,
+    "ackley": ackley,
+    "levy": levy,
+    "rosenbrock": rosenbrock,
+    "attack": attack,
 }
 
 

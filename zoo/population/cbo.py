@@ -80,7 +80,12 @@ class CBOParams(Params):
     use_numba: bool = True
 
     def check(self, dim: int) -> None:
-        check_int(self.popsize, "popsize (particles per run, was n_particles)", 2, why=" (a consensus needs at least 2 particles)")
+        check_int(
+            self.popsize,
+            "popsize (particles per run, was n_particles)",
+            2,
+            why=" (a consensus needs at least 2 particles)",
+        )
         check_int(self.n_runs, "n_runs", 1)
         check_choice(self.noise, "noise", ("anisotropic", "isotropic"))
         for name in ("sigma", "dt", "alpha", "alpha_max", "init_scale"):

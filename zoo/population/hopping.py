@@ -36,7 +36,12 @@ class HoppingParams(Params):
     use_numba: bool = True
 
     def check(self, dim: int) -> None:
-        check_int(self.popsize, "popsize (samples per hop, was n_particles)", 2, why=" (a consensus needs 2 samples)")
+        check_int(
+            self.popsize,
+            "popsize (samples per hop, was n_particles)",
+            2,
+            why=" (a consensus needs 2 samples)",
+        )
         check_real(self.sigma, "sigma", 0, low_open=True)
         check_real(self.alpha, "alpha", 0, low_open=True)
         check_real(self.sigma_factor, "sigma_factor", 0, 1, low_open=True)

@@ -54,7 +54,6 @@ class AcceptsRankings:
         else:
             super().tell(X, values, ranking=ranking, pairs=pairs)
 
-
     def _track_best_from_ranking(self, X: np.ndarray, comparisons: Comparisons) -> None:
         # a wrapper keeps the point its inner run keeps (rank-sgd's iterate, cma's winner or mean), taken by
         # forward() before a restart replaces the inner; without it, an answer naming no single winner

@@ -10,7 +10,10 @@ from zoo.federated.algorithms.fzoos import FZooS
 from zoo.federated.algorithms.scaffold import Scaffold
 
 ALGORITHMS: dict[str, type[FederatedAlgorithm]] = {
-    "fedzo": FedZO, "fedprox": FedProx, "scaffold": Scaffold, "fzoos": FZooS,
+    "fedzo": FedZO,
+    "fedprox": FedProx,
+    "scaffold": Scaffold,
+    "fzoos": FZooS,
 }
 
 

@@ -73,8 +73,9 @@ class FederatedAlgorithm(abc.ABC):
     def broadcast(self, server: dict[str, Any], rnd: int) -> Message:
         return {"x": server["x"]}
 
-    def aggregate(self, server: dict[str, Any], uploads: list[Message], weights: np.ndarray,
-                  rnd: int, n_clients: int) -> dict[str, Any]:
+    def aggregate(
+        self, server: dict[str, Any], uploads: list[Message], weights: np.ndarray, rnd: int, n_clients: int
+    ) -> dict[str, Any]:
         """Weighted average of the client iterates (weights renormalized over the clients that answered)."""
         return {**server, "x": weighted_mean(weights, uploads, "x")}
 
@@ -83,10 +84,15 @@ class FederatedAlgorithm(abc.ABC):
         return {}
 
     @abc.abstractmethod
-    def local_update(self, message: Message, states: list[dict[str, Any]], batch: Any,
-                     rngs: list[np.random.Generator], rnd: int,
-                     bounds: tuple[np.ndarray, np.ndarray] | None = None
-                     ) -> tuple[list[Message], list[dict[str, Any]]]:
+    def local_update(
+        self,
+        message: Message,
+        states: list[dict[str, Any]],
+        batch: Any,
+        rngs: list[np.random.Generator],
+        rnd: int,
+        bounds: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> tuple[list[Message], list[dict[str, Any]]]:
         """One round of local steps on each client of the batch; returns their messages and states."""
 
 
@@ -95,8 +101,13 @@ def project(X: np.ndarray, bounds: tuple[np.ndarray, np.ndarray] | None) -> np.n
     return X if bounds is None else np.clip(X, bounds[0], bounds[1])
 
 
-def probe_points(x: np.ndarray, rngs: list[np.random.Generator], q: int, mu: float,
-                 bounds: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, tuple]:
+def probe_points(
+    x: np.ndarray,
+    rngs: list[np.random.Generator],
+    q: int,
+    mu: float,
+    bounds: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, tuple]:
     """The forward probe rows ``(C, q + 1, d)`` of every client (table directions at offsets drawn from each
     client's generator, clipped into the bounds) and the ``table`` the estimate needs."""
     offsets = probes.table_offsets(rngs, q, x.shape[1])
@@ -104,8 +115,14 @@ def probe_points(x: np.ndarray, rngs: list[np.random.Generator], q: int, mu: flo
     return project(X, bounds), (offsets, scales, x.shape[1])
 
 
-def client_estimates(batch: Any, x: np.ndarray, rngs: list[np.random.Generator], q: int, mu: float,
-                     bounds: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def client_estimates(
+    batch: Any,
+    x: np.ndarray,
+    rngs: list[np.random.Generator],
+    q: int,
+    mu: float,
+    bounds: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Forward RGE for every client of the stack: ``g`` (C, d) and ``ok`` (C,) (False: no usable direction or a
     non-finite f(x): the step is skipped, as ``zoo.RGE`` does). Costs ``q + 1`` queries a client. Clipped probes
     use the displacement actually queried."""
@@ -114,8 +131,14 @@ def client_estimates(batch: Any, x: np.ndarray, rngs: list[np.random.Generator],
     return two_point.estimate(values, mu, "forward", table=table, X=None if bounds is None else X)
 
 
-def stacked_steps(x: np.ndarray, rule: Any, rule_state: dict[str, Any], g: np.ndarray, ok: np.ndarray,
-                  bounds: tuple[np.ndarray, np.ndarray] | None) -> tuple[np.ndarray, dict[str, Any]]:
+def stacked_steps(
+    x: np.ndarray,
+    rule: Any,
+    rule_state: dict[str, Any],
+    g: np.ndarray,
+    ok: np.ndarray,
+    bounds: tuple[np.ndarray, np.ndarray] | None,
+) -> tuple[np.ndarray, dict[str, Any]]:
     """One update-rule step for the clients where ``ok`` (others keep x and the rule state)."""
     g = np.where(ok[:, None], g, 0.0)
     x_new, rs_new = rule.apply(x, g, rule_state)

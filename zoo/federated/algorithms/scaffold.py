@@ -28,7 +28,9 @@ class ScaffoldParams(AlgoParams):
     def check(self) -> None:
         super().check()
         if self.option not in (1, 2):
-            raise ValueError(f"option must be 1 or 2 (SCAFFOLD's control-variate update), got {self.option!r}")
+            raise ValueError(
+                f"option must be 1 or 2 (SCAFFOLD's control-variate update), got {self.option!r}"
+            )
 
 
 class Scaffold(FedZO):

@@ -152,7 +152,10 @@ class FlowerEngine:
         flwr_logger.addFilter(_drop_run_simulation_deprecation)
         try:
             run_simulation(
-                server_app, client_app, num_supernodes=self.problem.n_clients, backend_config=self.backend_config
+                server_app,
+                client_app,
+                num_supernodes=self.problem.n_clients,
+                backend_config=self.backend_config,
             )
         finally:
             flwr_logger.removeFilter(_drop_run_simulation_deprecation)

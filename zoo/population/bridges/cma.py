@@ -156,7 +156,9 @@ class CMA(AcceptsRankings, ReplayBridge):
         # rankings carry no value to compare across batches: keep the batch winner when the answer names
         # one, else (disjoint pairs) the distribution mean, CMA-ES's own estimate (pycma's xfavorite)
         winner = comparisons.winner()
-        self._best_x = X[winner].copy() if winner is not None else np.array(self._backend.mean, dtype=np.float64)
+        self._best_x = (
+            X[winner].copy() if winner is not None else np.array(self._backend.mean, dtype=np.float64)
+        )
 
     def _batch_size(self, state: ReplayState) -> int:
         return self.popsize
