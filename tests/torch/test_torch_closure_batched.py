@@ -234,3 +234,81 @@ def test_batch_closures_false_keeps_the_loop():
     opt = zt.ZOAdam(m.parameters(), batch_closures=False)
     opt.step(lambda: F.cross_entropy(m(X), Y))
     assert opt.queries == 16 and opt.directions_for(lambda: F.cross_entropy(m(X), Y)) == 8
+
+
+def _unreached(m):
+    torch.manual_seed(0)
+    other = nn.Linear(8, 3)
+    m.add_module("other", other)  # its parameters are the optimizer's, the closure never calls it
+    return lambda: F.cross_entropy(m[2](F.relu(m[0](X))), Y)
+
+
+def _number(m):
+    return lambda: F.cross_entropy(m(X), Y).item()  # a float: vmap needs a tensor
+
+
+def _plain(m):
+    return lambda: F.cross_entropy(m(X), Y)
+
+
+@pytest.mark.parametrize(
+    "make, forwards, trial, why",
+    [
+        (_plain, 3, True, None),
+        (_item, 3, True, "torch.func cannot batch it"),
+        (_control_flow, 3, True, "torch.func cannot batch it"),
+        (_numpy, 3, True, "torch.func cannot batch it"),
+        (_unreached, 1, False, "2 of the optimizer's 6 parameter tensors"),
+        (_number, 1, False, "it returns a float, not a tensor"),
+    ],
+)
+def test_discovery_reports_the_forwards_it_ran(make, forwards, trial, why):
+    """from_closure's ``forwards``: the discovery forward, and the trial's two sets when it ran; the optimizer
+    counts exactly that in ``queries`` (its step's own forwards are those of the loop, or of ForwardLoss)."""
+    from zoo.torch import trainmode
+    from zoo.torch.groups import mute_backward
+
+    m = _mlp()
+    closure = make(m)
+    calls = [0]
+
+    def counted():
+        calls[0] += 1
+        return closure()
+
+    params = list(m.parameters())
+    scope = trainmode.EstimateScope(params[0].device)
+    with trainmode.rng_kept(scope.devices), torch.no_grad(), scope, mute_backward():
+        found = zt.ForwardLoss.from_closure(counted, params)
+    assert found.forwards == forwards
+    assert calls[0] == (2 if trial else 1)  # one Python call of the closure runs the trial's two sets (vmap)
+    assert (found.loss is not None) == (why is None)
+    assert why is None or why in found.why
+    # the optimizer's first step counts those forwards on top of the step's own
+    opt = zt.ZOAdam(m.parameters(), seed=3)
+    _warnings(lambda: opt.step(make(m)))
+    m2 = _mlp()
+    if make is _unreached:
+        _unreached(m2)
+    ref = zt.ZOAdam(m2.parameters(), seed=3, batch_closures=why is None)  # the fallbacks: the loop
+    ref.step(zt.ForwardLoss(m2, F.cross_entropy, X, Y) if why is None else make(m2))
+    assert opt.queries == ref.queries + forwards
+    assert _same(m, m2)
+    opt.step(make(m))  # a later step finds nothing anew: no discovery forward counted
+    ref.step(zt.ForwardLoss(m2, F.cross_entropy, X, Y) if why is None else make(m2))
+    assert opt.queries == ref.queries + forwards
+
+
+def test_a_closure_returning_a_number_is_found_once():
+    """Not every step: before, a float closure ran an uncounted discovery forward at each step."""
+    m = _mlp()
+    opt = zt.ZOAdam(m.parameters())
+    calls = [0]
+
+    def closure():
+        calls[0] += 1
+        return F.cross_entropy(m(X), Y).item()
+
+    messages = _warnings(lambda: [opt.step(closure) for _ in range(3)])
+    assert len(messages) == 1 and "returns a float, not a tensor" in messages[0]
+    assert calls[0] == opt.queries == 1 + 3 * 16  # the discovery forward once, then 2 x 8 per step

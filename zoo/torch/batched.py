@@ -25,6 +25,7 @@ modules as children and whose ``forward()`` calls the closure (the same vmap cal
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Callable, Sequence
 
@@ -337,15 +338,16 @@ class ForwardLoss:
         params: Sequence[torch.Tensor],
         *,
         memory_limit: int = 256 << 20,
-    ) -> tuple[ForwardLoss | None, str | None]:
+    ) -> Discovery:
         """A ForwardLoss whose loss is ``closure()``, batched over the modules that own ``params``.
 
         Runs the closure once under a global forward pre-hook that records the modules called whose own
-        parameters include one of ``params``, then one batched call of two unperturbed sets (the trial): a
-        closure that vmap cannot run (``.item()``, data-dependent control flow, numpy) fails there. Call it
-        inside an :class:`~zoo.torch.trainmode.EstimateScope` so that neither forward moves BatchNorm's
-        running statistics. Returns ``(loss, None)``, or ``(None, why)`` when it cannot be batched (``why`` is
-        None when the closure does not return a scalar tensor: the optimizer's plain path reports that).
+        parameters include one of ``params``, then, when those modules hold every one of ``params``, one
+        batched call of two unperturbed sets (the trial): a closure that vmap cannot run (``.item()``,
+        data-dependent control flow, numpy) fails there. Call it inside an
+        :class:`~zoo.torch.trainmode.EstimateScope` so that neither forward moves BatchNorm's running
+        statistics. Returns a :class:`Discovery`: the batched ForwardLoss (or None and why not) and the
+        losses it evaluated (``forwards``: 1, and 3 when the trial ran).
         """
         owned = {id(p) for p in params}
         called: dict[int, nn.Module] = {}
@@ -357,13 +359,22 @@ class ForwardLoss:
         finally:
             for h in hooks:
                 h.remove()
-        if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
-            return None, None
+        if not isinstance(loss, torch.Tensor):
+            try:
+                scalar = torch.as_tensor(loss).numel() == 1
+            except (TypeError, ValueError, RuntimeError):
+                scalar = False
+            if not scalar:
+                return Discovery(None, None, 1)
+            # a Python number: vmap needs a tensor, so the loop (found once, not every step)
+            return Discovery(None, f"it returns a {type(loss).__name__}, not a tensor", 1)
+        if loss.numel() != 1:
+            return Discovery(None, None, 1)
         self = cls(_Runner([]), None, None, None, memory_limit=memory_limit)  # type: ignore[arg-type]
         self.fn, self._owned, self._act_bytes = closure, owned, [sum(sizes)]
         why = self._rebuild(list(called.values()), warn=False)
         if why is not None:
-            return None, why
+            return Discovery(None, why, 1)
         names = [self.name_of(p) for p in params]
         deltas = [torch.zeros((2, *p.shape), dtype=p.dtype, device=p.device) for p in params]
         out = torch.empty(2, dtype=torch.float64, device=params[0].device)
@@ -372,8 +383,8 @@ class ForwardLoss:
         except Exception as err:
             if not _is_batching_error(err):
                 raise  # the closure's own error (it raises in the step too), not one of batching
-            return None, f"torch.func cannot batch it: {_first_line(err)}"
-        return self, None
+            return Discovery(None, f"torch.func cannot batch it: {_first_line(err)}", 1 + len(out))
+        return Discovery(self, None, 1 + len(out))
 
     def _rebuild(self, modules: list[nn.Module], warn: bool = True) -> str | None:
         """The runner over ``modules`` when their own parameters cover every parameter the optimizer perturbs;
@@ -396,6 +407,21 @@ class ForwardLoss:
         self._names = {id(p): n for n, p in self.model.named_parameters()}
         self._module_ids = {id(m) for m in modules}
         return None
+
+
+@dataclasses.dataclass(frozen=True)
+class Discovery:
+    """What :meth:`ForwardLoss.from_closure` ran and found.
+
+    ``loss``: the batched closure, or None: it keeps the loop of single forwards. ``why``: the reason it is not
+    batched, for the user's warning (None with ``loss`` None: the closure's loss is not a scalar, which the
+    optimizer's plain path reports). ``forwards``: the losses it evaluated, counted as queries: the
+    discovery forward, and the trial's two sets when it ran (whether it then batched or failed).
+    """
+
+    loss: ForwardLoss | None
+    why: str | None
+    forwards: int
 
 
 class _Runner(nn.Module):

@@ -307,14 +307,14 @@ class ZOOptimizer(torch.optim.Optimizer):
             scope = trainmode.EstimateScope(params[0].device)  # BatchNorm: no running-stat update
             # the generators restored after the scope's own exit: the step's forwards draw what they would have
             with trainmode.rng_kept(scope.devices), torch.no_grad(), scope, mute_backward():
-                found, why = ForwardLoss.from_closure(closure, params)
-            if found is None and why is None:
-                return closure  # not a scalar tensor: the plain path raises
-            trial = found is not None or why.startswith("torch.func")
-            self.zo["queries"] += 3 if trial else 1  # the discovery forward (and the trial's two sets)
+                discovery = ForwardLoss.from_closure(closure, params)
+            found = discovery.loss
+            if found is None and discovery.why is None:
+                return closure  # not a scalar: the plain path raises
+            self.zo["queries"] += discovery.forwards  # the discovery forward (and the trial's two sets)
             if found is None:
                 warnings.warn(
-                    f"zoo.torch: the closure is not batched ({why}); one forward per perturbed set, "
+                    f"zoo.torch: the closure is not batched ({discovery.why}); one forward per perturbed set, "
                     f"n_directions default {self.n_directions}",
                     stacklevel=3,
                 )
