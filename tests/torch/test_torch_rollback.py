@@ -48,6 +48,8 @@ def _setup(path: str, estimator: str):
         nn.Linear(6, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.2), Bomb(), nn.Linear(8, 3)
     )
     model.train()
+    if path == "mezo":  # ZOSGD's one spsa direction: in place, the last restore deferred into the update
+        return model, zt.ZOSGD(model.parameters(), lr=1e-2, estimator="spsa", n_directions=1, seed=3)
     opt = zt.ZOAdam(
         model.parameters(),
         estimator=estimator,
@@ -103,8 +105,7 @@ def _reference(path, estimator, skipped: bool = False):
     return losses, _state(model, opt)
 
 
-@pytest.mark.parametrize("path", PATHS)
-@pytest.mark.parametrize("estimator", ESTIMATORS)
+@pytest.mark.parametrize("path, estimator", [(p, e) for p in PATHS for e in ESTIMATORS] + [("mezo", "spsa")])
 @pytest.mark.parametrize("at, mode", [(1, "raise"), (2, "raise"), (2, "interrupt")])
 def test_a_step_that_raises_leaves_statistics_parameters_and_generators_as_before(path, estimator, at, mode):
     losses, ref = _reference(path, estimator)
@@ -142,8 +143,7 @@ def test_a_first_step_that_raises_rediscovers_the_closure(path, estimator, at):
     assert _step(model, opt, path, X1) == ref[0] and _same(_state(model, opt), ref[1])
 
 
-@pytest.mark.parametrize("path", PATHS)
-@pytest.mark.parametrize("estimator", ESTIMATORS)
+@pytest.mark.parametrize("path, estimator", [(p, e) for p in PATHS for e in ESTIMATORS] + [("mezo", "spsa")])
 @pytest.mark.parametrize("at", [1, 2])
 def test_a_non_finite_loss_skips_the_step_and_leaves_the_statistics(path, estimator, at):
     losses, ref = _reference(path, estimator, skipped=True)
