@@ -33,7 +33,9 @@ def _warnings(fn):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fn()
-    return [str(w.message) for w in caught if "zoo.torch" in str(w.message) or "ForwardLoss" in str(w.message)]
+    return [
+        str(w.message) for w in caught if "zoo.torch" in str(w.message) or "ForwardLoss" in str(w.message)
+    ]
 
 
 @pytest.mark.parametrize("estimator", ["spsa", "rge", "cge"])

@@ -283,7 +283,8 @@ def test_train_mode_hooks_leave_after_a_first_forward_without_train_mode_layers(
         return F.cross_entropy(model(x), y)
 
     start = copy.deepcopy(model.state_dict())
-    loop = dict(estimator="spsa", n_directions=2, seed=3, batch_closures=False)  # the in-place loop's forwards
+    # the in-place loop's forwards
+    loop = dict(estimator="spsa", n_directions=2, seed=3, batch_closures=False)
     opt = zt.ZOSGD(model.parameters(), lr=0.01, **loop)
     opt.step(closure)
     assert len(hooked) == 4 and hooked[0]

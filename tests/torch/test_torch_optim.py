@@ -106,7 +106,12 @@ def test_rge_batched_equals_closure_loop():
         m = _mlp(dtype=torch.float64)
         # the plain closure on the loop of single forwards (batch_closures=False), against the batched call
         opt = zt.ZOSGD(
-            m.parameters(), lr=0.1, estimator="rge", n_directions=5, seed=11, batch_closures=closure_kind == "forward"
+            m.parameters(),
+            lr=0.1,
+            estimator="rge",
+            n_directions=5,
+            seed=11,
+            batch_closures=closure_kind == "forward",
         )
         xx = x.double()
         c = zt.ForwardLoss(m, F.cross_entropy, xx, y) if closure_kind == "forward" else _closure(m, xx, y)
@@ -122,7 +127,9 @@ def test_spsa_estimate_is_unbiased_direction():
     ref = torch.cat(
         [g.reshape(-1) for g in torch.autograd.grad(F.cross_entropy(model(x), y), list(model.parameters()))]
     )
-    opt = zt.ZOSGD(model.parameters(), lr=1.0, estimator="spsa", n_directions=400, seed=0, batch_closures=False)
+    opt = zt.ZOSGD(
+        model.parameters(), lr=1.0, estimator="spsa", n_directions=400, seed=0, batch_closures=False
+    )
     snap = _snapshot(model)
     opt.step(_closure(model, x, y))
     est = torch.cat([(s - p.detach()).reshape(-1) for p, s in zip(model.parameters(), snap)])
@@ -400,7 +407,7 @@ def test_plateau_growth_raises_the_directions_then_the_rate_and_resumes_bit_exac
     x, y = _batch()
     rule = Plateau(window=1, patience=0, max_growth=4)
     m = _mlp()
-    kw = dict(estimator="spsa", plateau=rule, seed=5, batch_closures=False)  # the in-place loop's 2 q forwards
+    kw = dict(estimator="spsa", plateau=rule, seed=5, batch_closures=False)  # the in-place loop's 2q forwards
     opt = zt.ZOAdam(m.parameters(), n_directions=2, **kw)
     flat = lambda: (m(x) * 0.0).sum() + 1.0  # noqa: E731  (a loss that does not move)
     seen = []
@@ -553,7 +560,10 @@ def test_zoadam_default_directions_with_a_batched_closure():
     assert sgd.directions_for(zt.ForwardLoss(m, F.cross_entropy, x, y)) == 1
     grown = zt.ZOAdam(m.parameters(), estimator="spsa", plateau=Plateau(max_growth=2))
     grown.zo["plateau"][5] = 2.0
-    assert grown.directions_for(small) == 20 and grown.directions_for(_closure(m, x, y)) == 2 * BATCHED_DIRECTIONS
+    assert (
+        grown.directions_for(small) == 20
+        and grown.directions_for(_closure(m, x, y)) == 2 * BATCHED_DIRECTIONS
+    )
     loop = zt.ZOAdam(m.parameters(), estimator="spsa", plateau=Plateau(max_growth=2), batch_closures=False)
     loop.zo["plateau"][5] = 2.0
     assert loop.directions_for(_closure(m, x, y)) == 16

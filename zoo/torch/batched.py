@@ -208,7 +208,9 @@ class ForwardLoss:
             raise err
         self.batched = False
         what = "the closure" if self.fn is not None else "this model"
-        warnings.warn(f"ForwardLoss: torch.func cannot batch {what} ({_first_line(err)}); looping", stacklevel=4)
+        warnings.warn(
+            f"ForwardLoss: torch.func cannot batch {what} ({_first_line(err)}); looping", stacklevel=4
+        )
 
     @staticmethod
     def _vmap(fn: Callable) -> Callable:
@@ -328,7 +330,6 @@ class ForwardLoss:
             else:
                 out[start : start + ws[0].shape[0]] = self._vmap(one)(*ws)
         return out
-
 
     # ---- a plain closure ----------------------------------------------------------------------------------
     @classmethod
