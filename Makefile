@@ -31,12 +31,14 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check zoo tests benchmarks examples
+	$(VENV)/bin/ruff format --check zoo tests benchmarks examples
 
 docs: $(STAMP)
 	$(VENV)/bin/mkdocs build --strict --site-dir site
 
 test: $(STAMP) browser
 	$(VENV)/bin/ruff check zoo tests benchmarks examples
+	$(VENV)/bin/ruff format --check zoo tests benchmarks examples
 	$(PY) -m pytest tests
 	$(VENV)/bin/mkdocs build --strict --site-dir site
 
