@@ -28,16 +28,7 @@ NAMES = ["good", "good", "raises", "returns NaN", "hangs past the timeout", "wro
 
 def fault_table(engine: str) -> None:
     """Run one faulty round on ``engine`` and print its table (a Ray already running is used, not restarted)."""
-    clients = [
-        faulty.good,
-        faulty.good,
-        faulty.raises,
-        faulty.nan,
-        faulty.hangs,
-        faulty.wrong_shape,
-        faulty.good,
-    ]
-    p = FederatedProblem(clients, dim=faulty.D)
+    p = FederatedProblem(list(faulty.CLIENTS), dim=faulty.D)
     if engine != "local":
         import ray
 

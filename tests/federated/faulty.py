@@ -32,6 +32,8 @@ def wrong_shape(X):
 
 
 FAULTY = {"raises": raises, "nan": nan, "hangs": hangs, "wrong shape": wrong_shape}
+# the fault round's clients, in the order check_fault_round reads them (the last is made unavailable)
+CLIENTS = (good, good, raises, nan, hangs, wrong_shape, good)
 
 
 def evaluator_that_raises(x):

@@ -11,7 +11,7 @@ from tests.federated import faulty
 from zoo.federated import AlgorithmDiverged, FederatedProblem, FedZO, Simulator
 
 D = faulty.D
-CLIENTS = [faulty.good, faulty.good, faulty.raises, faulty.nan, faulty.hangs, faulty.wrong_shape, faulty.good]
+CLIENTS = list(faulty.CLIENTS)
 AVAILABLE = [1, 1, 1, 1, 1, 1, 0]
 
 

@@ -48,16 +48,7 @@ def test_flower_faults_are_honest():
     import ray
 
     ray.cloudpickle.register_pickle_by_value(faulty)
-    clients = [
-        faulty.good,
-        faulty.good,
-        faulty.raises,
-        faulty.nan,
-        faulty.hangs,
-        faulty.wrong_shape,
-        faulty.good,
-    ]
-    p = FederatedProblem(clients, dim=faulty.D)
+    p = FederatedProblem(list(faulty.CLIENTS), dim=faulty.D)
     options = {"timeout": 1.0, "check_dimensions": False, "availability": [1, 1, 1, 1, 1, 1, 0]}
     h = Simulator(
         p,

@@ -17,16 +17,7 @@ def test_ray_faults_are_honest_and_the_engine_shuts_down_the_ray_it_started():
     # first in the module: no Ray is running yet, so the engine starts (and must stop) its own
     ray.cloudpickle.register_pickle_by_value(faulty)
     assert not ray.is_initialized()
-    clients = [
-        faulty.good,
-        faulty.good,
-        faulty.raises,
-        faulty.nan,
-        faulty.hangs,
-        faulty.wrong_shape,
-        faulty.good,
-    ]
-    p = FederatedProblem(clients, dim=faulty.D)
+    p = FederatedProblem(list(faulty.CLIENTS), dim=faulty.D)
     with Simulator(
         p,
         FedZO(local_steps=2, q=2),
