@@ -13,9 +13,8 @@ from zoo.core.validate import as_values
 
 
 def test_float64_values_under_another_dtype_object_are_viewed_with_the_cached_dtype():
-    other = pickle.loads(
-        pickle.dumps(F64)
-    )  # float64, but not numpy's cached object (as a Numba kernel may return)
+    # float64, but not numpy's cached object (as a Numba kernel may return)
+    other = pickle.loads(pickle.dumps(F64))
     assert other == F64 and other is not F64
     v = np.array([14.0, 126.0, 366.0]).view(other)
     out = as_values(v, 3)

@@ -147,9 +147,8 @@ def test_kernel_matrix_from_a_shared_noise_free_kernel_is_the_same_bits():
         noise = np.full(4, s2)
         np.testing.assert_array_equal(add_noise(E, mask, noise, diag), kernel_matrix(D2, mask, ls, noise))
     off = ~np.eye(10, dtype=bool)
-    np.testing.assert_array_equal(
-        E[:, off], kernel_exp(D2, mask, ls)[:, off]
-    )  # only the diagonal was written
+    # only the diagonal was written
+    np.testing.assert_array_equal(E[:, off], kernel_exp(D2, mask, ls)[:, off])
 
 
 def test_fzoos_round_zero_on_the_filled_prefix_is_bit_for_bit_the_whole_window(monkeypatch):

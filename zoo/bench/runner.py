@@ -283,9 +283,8 @@ def run_benchmark(
         if name not in ANCHORS:
             zoo.get(name)  # an unknown name fails now, not in a worker
     cache: dict[tuple, dict] = {}
-    if (
-        anchor_cache is not None
-    ):  # checked before runs.jsonl is touched: a bad cache must not cost the old runs
+    # checked before runs.jsonl is touched: a bad cache must not cost the old runs
+    if anchor_cache is not None:
         if coco_output is not None:
             raise ValueError("anchor_cache and coco_output together: COCO's files come only from a run")
         cache = read_anchor_cache(anchor_cache)

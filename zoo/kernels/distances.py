@@ -41,9 +41,8 @@ def _sq_dists(A, B, a, b, out, symmetric):  # pragma: no cover - compiled
             continue
         for j in range(m):
             i = 0
-            while (
-                i + 2 < n
-            ):  # three rows of A per pass over a row of B (its loads shared: the pass is memory bound)
+            # three rows of A per pass over a row of B (its loads shared: the pass is memory bound)
+            while i + 2 < n:
                 s0 = s1 = s2 = 0.0
                 for t in range(d):
                     bt = B[c, j, t]

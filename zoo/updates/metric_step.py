@@ -128,9 +128,8 @@ class MetricStep(SuccessStep):
         # rule here, and its accelerated growth would overflow)
         step, s = super().update(None, {**state, "Z": None, "streak": 0}, params, **kw)
         s["pred"] = 0.0
-        if math.isfinite(
-            ratio
-        ):  # the model's record: the share of recent steps whose decrease it overrated 4x
+        # the model's record: the share of recent steps whose decrease it overrated 4x
+        if math.isfinite(ratio):
             s["poor"] = (1.0 - self.poor_rate) * s["poor"] + self.poor_rate * float(ratio < 0.25)
         values = np.asarray(probe_values, dtype=np.float64)
         q = Z.shape[0]

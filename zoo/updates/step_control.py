@@ -228,9 +228,8 @@ class SuccessStep(Transform):
         """``mu`` for the estimate at ``params``: ``mu_ratio * r / sqrt(d)``, the noise floor, and the rounding
         floor ``1e-13 * rms(x)``. ``params_norm``: ``norm(params)`` when the caller has it already (it must be
         that number: :func:`zoo.core.arrays.norm` of these very params)."""
-        n = (
-            params.size if type(params) is np.ndarray else _size(params)
-        )  # (_size inline: this runs every ask)
+        # (_size inline: this runs every ask)
+        n = params.size if type(params) is np.ndarray else _size(params)
         root_d = math.sqrt(n) if n > 1 else 1.0  # sqrt(max(n, 1)), once for both
         if params_norm is None:
             params_norm = norm(params)

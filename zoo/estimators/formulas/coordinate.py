@@ -36,9 +36,8 @@ def estimate(
         plus, minus = values[..., :k], values[..., k:]
     else:
         plus, minus = values[..., 1:], values[..., :1]
-    if (positive or _smallest(h) > 0) and (
-        finite or all_finite(values)
-    ):  # (one reduction: h > 0 everywhere)  # the common case: nothing to drop
+    # the common case: nothing to drop (one reduction: h > 0 everywhere)
+    if (positive or _smallest(h) > 0) and (finite or all_finite(values)):
         # every value is finite, f(x) of each row too: ok is all True (numpy: one shared read-only array per shape)
         if xp is np:
             shape = values.shape[:-1]
