@@ -16,14 +16,12 @@ per tree and alternation (each imports zoo from its tree), alternating the trees
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import re
 import statistics
-import subprocess
-import sys
 import tempfile
+
+from ab_trees import check_trees, run_in_tree, tree_parser
 
 CHILD = r"""
 import json, resource, sys, time
@@ -56,27 +54,22 @@ else:  # "fresh K": K fresh optimizers x 23 generations after one warm-up optimi
 
 
 def child(tree: str, *args: str, valgrind: bool = False) -> str:
-    env = {**os.environ, "PYTHONPATH": tree, "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-c", CHILD, *args]
-    if valgrind:
-        with tempfile.TemporaryDirectory() as tmp:
-            vg = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/cg.out"]
-            out = subprocess.run(vg + cmd, env=env, cwd=tree, capture_output=True, text=True, check=True)
-        m = re.search(r"Collected : (\d+)", out.stderr)
-        if not m:
-            raise SystemExit(f"valgrind printed no count for {tree}:\n{out.stderr[-2000:]}")
-        return m.group(1)
-    return subprocess.run(cmd, env=env, cwd=tree, capture_output=True, text=True, check=True).stdout
+    if not valgrind:
+        return run_in_tree(tree, CHILD, *args).stdout
+    with tempfile.TemporaryDirectory() as tmp:
+        vg = ("valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/cg.out")
+        out = run_in_tree(tree, CHILD, *args, prefix=vg)
+    m = re.search(r"Collected : (\d+)", out.stderr)
+    if not m:
+        raise SystemExit(f"valgrind printed no count for {tree}:\n{out.stderr[-2000:]}")
+    return m.group(1)
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--tree", action="append", required=True, help="a tree's root (repeat: two or more)")
-    ap.add_argument("--alternations", type=int, default=4)
+    ap = tree_parser(__doc__, alternations=4)
     ap.add_argument("--callgrind", action="store_true", help="also count instructions per generation (slow)")
     args = ap.parse_args()
-    if len(args.tree) < 2 or args.alternations < 1:
-        raise SystemExit("--tree: give two or more trees; --alternations: a positive number")
+    check_trees(args)
     runs: dict[str, list[dict]] = {t: [] for t in args.tree}
     for _ in range(args.alternations):
         for t in args.tree:

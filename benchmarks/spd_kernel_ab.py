@@ -12,12 +12,10 @@ solutions and log determinants.
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import statistics
-import subprocess
-import sys
+
+from ab_trees import check_trees, run_in_tree, tree_parser
 
 CHILD = r"""
 import hashlib, json, time
@@ -43,21 +41,12 @@ print(json.dumps({"ms": out, "hash": h.hexdigest()[:16]}))
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--tree", action="append", required=True, help="a tree's root (repeat: two or more)")
-    ap.add_argument("--alternations", type=int, default=3)
-    args = ap.parse_args()
-    if len(args.tree) < 2 or args.alternations < 1:
-        raise SystemExit("--tree: give two or more trees; --alternations: a positive number")
+    args = tree_parser(__doc__, alternations=3).parse_args()
+    check_trees(args)
     runs: dict[str, list[dict]] = {t: [] for t in args.tree}
     for _ in range(args.alternations):
         for t in args.tree:
-            env = {**os.environ, "PYTHONPATH": t, "OMP_NUM_THREADS": "1"}
-            done = subprocess.run(
-                [sys.executable, "-c", CHILD], env=env, cwd=t, capture_output=True, text=True
-            )
-            if done.returncode:
-                raise SystemExit(f"{t}: {done.stderr[-2000:]}")
+            done = run_in_tree(t, CHILD)
             runs[t].append(json.loads(done.stdout))
     print(
         f"chol_solve, 1,000 matrices, ms per call (median of 15; median over {args.alternations} alternations)"
