@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from zoo.core.validate import check_int
 from zoo.estimators.formulas import probes, two_point
 from zoo.updates.base import make_rule, select
 
@@ -38,9 +39,7 @@ class AlgoParams:
 
     def check(self) -> None:
         for name in ("local_steps", "q"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name} must be a positive int, got {v!r}")
+            check_int(getattr(self, name), name, 1)
         if not (np.isfinite(self.mu) and self.mu > 0):
             raise ValueError(f"mu (the smoothing radius) must be positive, got {self.mu!r}")
         make_rule(self.update, self.lr)

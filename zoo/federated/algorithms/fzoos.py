@@ -106,6 +106,7 @@ import dataclasses
 
 import numpy as np
 
+from zoo.core.validate import check_int
 from zoo.federated.algorithms.base import (
     AlgoParams,
     FederatedAlgorithm,
@@ -154,14 +155,8 @@ class FZooSParams(AlgoParams):
     def check(self) -> None:
         super().check()
         for name in ("n_active", "n_features", "window"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name} must be a positive int, got {v!r}")
-        v = self.fit_points
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 2:
-            raise ValueError(
-                f"fit_points (the window points the hyper-parameter fit uses) must be an int >= 2, got {v!r}"
-            )
+            check_int(getattr(self, name), name, 1)
+        check_int(self.fit_points, "fit_points", 2, why=" (the window points the hyper-parameter fit uses)")
         if self.window < self.n_active + 1:
             raise ValueError(
                 f"window must hold at least one step's queries (n_active + 1 = {self.n_active + 1}), "
